@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class LoyaltyConfig(AppConfig):
+    """The loyalty programme, tiers, points ledger and cards."""
+
+    name = "loyalty"
+    verbose_name = "Loyalty"

@@ -1,0 +1,103 @@
+"""Reading settings from the environment, with one clear error per bad variable.
+
+Everything configurable is read here or in ``omni/settings.py``; nothing else reads ``os.environ``.
+"""
+
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off", ""}
+# PostgreSQL is the database of record; SQLite serves the one-command demo only.
+SUPPORTED_DATABASE_SCHEMES = {"postgres", "postgresql", "pgsql", "sqlite"}
+
+
+class ConfigurationError(ImproperlyConfigured):
+    """A variable of the environment is missing or malformed; the message names it."""
+
+    def __init__(self, variable: str, problem: str):
+        self.variable = variable
+        super().__init__(f"{variable}: {problem}")
+
+
+def env_str(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return default if value is None or value == "" else value
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    word = raw.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ConfigurationError(name, f"expected one of 1/0, true/false, yes/no, on/off; got {raw!r}")
+
+
+def env_int(name: str, default: int) -> int:
+    raw = env_str(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigurationError(name, f"expected a whole number; got {raw!r}") from None
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = env_str(name)
+    if raw is None:
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def database_from_env(default_sqlite_path: Path) -> dict:
+    """``DATABASE_URL`` as a Django database dict; an SQLite file when it is not set."""
+    url = env_str("DATABASE_URL")
+    if url is None:
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": default_sqlite_path,
+            # The demo runs web, worker and beat on one file: write-ahead logging lets readers
+            # go on while one writes, and IMMEDIATE makes writers queue instead of failing.
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
+        }
+    scheme = urlsplit(url).scheme
+    if scheme not in SUPPORTED_DATABASE_SCHEMES:
+        raise ConfigurationError(
+            "DATABASE_URL",
+            f"unsupported scheme {scheme!r}; use postgres://user:password@host:port/name",
+        )
+    try:
+        config = dj_database_url.parse(url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60))
+    except ValueError as error:
+        raise ConfigurationError("DATABASE_URL", f"cannot be read ({error})") from None
+    if not config.get("NAME"):
+        raise ConfigurationError("DATABASE_URL", "names no database (the path after the host)")
+    config["CONN_HEALTH_CHECKS"] = True
+    return config
+
+
+def celery_filesystem_options(folder: Path) -> dict:
+    """Transport options for kombu's filesystem broker: one folder shared by all processes."""
+    queue, processed, control = folder / "queue", folder / "processed", folder / "control"
+    for path in (queue, processed, control):
+        path.mkdir(parents=True, exist_ok=True)
+    return {
+        "data_folder_in": str(queue),
+        "data_folder_out": str(queue),
+        "processed_folder": str(processed),
+        "control_folder": str(control),  # kombu's default is "control" in the working directory
+        "store_processed": False,
+    }

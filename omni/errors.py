@@ -1,0 +1,37 @@
+"""Domain errors: services raise these; the API maps them to the one documented error shape."""
+
+
+class DomainError(Exception):
+    """A business rule refused the request. ``code`` is stable and documented for clients."""
+
+    code = "domain_error"
+    http_status = 400
+
+    def __init__(self, message: str, *, details: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    http_status = 404
+
+
+class InvalidTransition(DomainError):
+    """A state machine was asked for a move its rules do not allow."""
+
+    code = "invalid_transition"
+    http_status = 409
+
+
+class InsufficientStock(DomainError):
+    code = "insufficient_stock"
+    http_status = 409
+
+
+class Conflict(DomainError):
+    """The request contradicts the current state (e.g. an idempotency key reused differently)."""
+
+    code = "conflict"
+    http_status = 409

@@ -1,0 +1,13 @@
+"""Project-wide Celery tasks."""
+
+import os
+import socket
+
+from celery import shared_task
+from django.utils import timezone
+
+
+@shared_task(name="omni.tasks.heartbeat")
+def heartbeat() -> dict:
+    """Proof of life for /healthz: its stored result says which worker ran it and when."""
+    return {"host": socket.gethostname(), "pid": os.getpid(), "at": timezone.now().isoformat()}

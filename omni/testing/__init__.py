@@ -1,0 +1,1 @@
+"""Test infrastructure shipped with the project (the pytest plugin lives here)."""

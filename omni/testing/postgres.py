@@ -1,0 +1,79 @@
+"""pytest plugin: run the suite on a throwaway PostgreSQL server unless DATABASE_URL is set.
+
+Registered as a pytest11 entry point in pyproject.toml, so it runs before pytest-django reads
+the settings. pgserver ships PostgreSQL binaries as a wheel, so nothing needs installing on
+the machine; the server lives in a temporary folder, listens on a Unix socket only, and is
+stopped and deleted when pytest ends, whether the tests passed or not.
+"""
+
+import logging
+import os
+import shutil
+import tempfile
+import warnings
+from urllib.parse import quote
+
+import pytest
+
+_throwaway = {}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config, parser, args):
+    # Uploads, the SQLite file and the Celery broker folder of a test run never touch var/.
+    # Worker processes started by tests inherit this environment and so share the broker.
+    scratch = tempfile.mkdtemp(prefix="omni-test-var-")
+    _throwaway["scratch"] = scratch
+    os.environ["OMNI_VAR_DIR"] = scratch
+    os.environ.setdefault("CELERY_BROKER_URL", "filesystem://")
+    if os.environ.get("DATABASE_URL"):
+        return
+    with warnings.catch_warnings():
+        # platformdirs warns that XDG_RUNTIME_DIR is unset on CI machines; /tmp is fine here.
+        warnings.simplefilter("ignore")
+        import pgserver
+    # Its INFO lines would reach the console through Django's root logger at shutdown.
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
+
+    folder = tempfile.mkdtemp(prefix="omni-pg-")
+    server = pgserver.get_server(folder, cleanup_mode="delete")
+    _throwaway["server"] = server
+    os.environ["DATABASE_URL"] = f"postgres://postgres@{quote(folder, safe='')}/postgres"
+
+
+def pytest_configure(config):
+    from django.conf import settings
+
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if "postgresql" not in engine:
+        raise pytest.UsageError(
+            f"The test suite runs on PostgreSQL; DATABASE_URL points at {engine}. "
+            "Unset DATABASE_URL to get a throwaway server."
+        )
+
+
+def pytest_report_header(config):
+    source = "throwaway server" if "server" in _throwaway else "DATABASE_URL"
+    return f"database: {server_version()} ({source})"
+
+
+def pytest_unconfigure(config):
+    server = _throwaway.pop("server", None)
+    if server is not None:
+        server.cleanup()
+    shutil.rmtree(_throwaway.pop("scratch"), ignore_errors=True)
+
+
+def server_version() -> str:
+    import psycopg
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    with psycopg.connect(
+        dbname=db["NAME"],
+        user=db.get("USER") or None,
+        password=db.get("PASSWORD") or None,
+        host=db.get("HOST") or None,
+        port=db.get("PORT") or None,
+    ) as conn:
+        return "PostgreSQL " + conn.execute("SHOW server_version").fetchone()[0]

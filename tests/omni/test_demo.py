@@ -1,0 +1,56 @@
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import CommandError, call_command
+from PIL import Image
+
+from customers.models import Customer, Identity
+from inventory.models import Location, Product, Sku
+from omni.demo import ACCOUNTS, load_demo
+
+pytestmark = pytest.mark.django_db
+
+
+def row_counts() -> dict:
+    return {
+        model.__name__: model.objects.count()
+        for model in (Location, Product, Sku, Customer, Identity)
+    }
+
+
+def test_demo_has_stores_a_warehouse_products_with_images_and_customers():
+    load_demo()
+
+    assert Location.objects.filter(kind=Location.Kind.STORE).count() >= 3
+    assert Location.objects.filter(kind=Location.Kind.WAREHOUSE).exists()
+    for product in Product.objects.all():
+        with Image.open(product.image.path) as picture:
+            assert picture.size == (600, 600)
+    assert Customer.objects.count() >= 5
+
+
+def test_loading_the_demo_again_changes_nothing():
+    load_demo()
+    first = row_counts()
+
+    load_demo()
+
+    assert row_counts() == first
+
+
+def test_demo_accounts_log_in_with_the_printed_passwords_and_have_their_roles():
+    load_demo()
+
+    users = {a.username: authenticate(username=a.username, password=a.password) for a in ACCOUNTS}
+
+    assert all(users.values())
+    assert users["marketer"].has_perm("campaigns.change_campaign")
+    assert not users["marketer"].has_perm("inventory.change_sku")
+    assert users["clerk"].has_perm("customers.view_customer")
+    assert not users["clerk"].has_perm("campaigns.change_campaign")
+
+
+def test_the_demo_is_refused_with_debug_off(settings):
+    settings.DEBUG = False
+
+    with pytest.raises(CommandError, match="DEBUG"):
+        call_command("load_demo")
