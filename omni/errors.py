@@ -35,3 +35,25 @@ class Conflict(DomainError):
 
     code = "conflict"
     http_status = 409
+
+
+class InvalidRequest(DomainError):
+    """The request breaks a business rule before anything is changed (e.g. same-location move)."""
+
+    code = "invalid_request"
+    http_status = 400
+
+
+class InvalidInput(DomainError):
+    """A value a service was given cannot be used (an unparseable phone number, an unknown
+    consent channel). ``details`` names the fields, like the API's own validation errors."""
+
+    code = "validation_error"
+    http_status = 400
+
+
+class InvalidCredentials(DomainError):
+    """Sign-in refused: unknown e-mail or wrong password (the two are not told apart)."""
+
+    code = "invalid_credentials"
+    http_status = 401
