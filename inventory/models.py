@@ -113,7 +113,6 @@ class Product(models.Model):
     category = models.ForeignKey(
         Category, on_delete=models.PROTECT, null=True, blank=True, related_name="products"
     )
-    image = models.ImageField(upload_to="products/", blank=True)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

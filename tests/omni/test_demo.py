@@ -4,7 +4,17 @@ from django.core.management import CommandError, call_command
 from PIL import Image
 
 from customers.models import Customer, Identity
-from inventory.models import Location, Product, Sku
+from inventory.ledger_check import drifts_between
+from inventory.models import (
+    Location,
+    LowStockAlert,
+    Product,
+    Reservation,
+    Sku,
+    StockLevel,
+    StockMovement,
+    Transfer,
+)
 from omni.demo import ACCOUNTS, load_demo
 
 pytestmark = pytest.mark.django_db
@@ -13,7 +23,7 @@ pytestmark = pytest.mark.django_db
 def row_counts() -> dict:
     return {
         model.__name__: model.objects.count()
-        for model in (Location, Product, Sku, Customer, Identity)
+        for model in (Location, Product, Sku, Customer, Identity, StockMovement, Transfer)
     }
 
 
@@ -23,9 +33,24 @@ def test_demo_has_stores_a_warehouse_products_with_images_and_customers():
     assert Location.objects.filter(kind=Location.Kind.STORE).count() >= 3
     assert Location.objects.filter(kind=Location.Kind.WAREHOUSE).exists()
     for product in Product.objects.all():
-        with Image.open(product.image.path) as picture:
+        with Image.open(product.images.get().image.path) as picture:
             assert picture.size == (600, 600)
     assert Customer.objects.count() >= 5
+
+
+def test_demo_stock_shows_every_state_an_inventory_manager_meets():
+    load_demo()
+
+    assert not drifts_between(0, 10**9)
+    assert StockLevel.objects.filter(on_hand=0).exists()
+    assert LowStockAlert.objects.filter(resolved_at=None).exists()
+    assert set(Transfer.objects.values_list("status", flat=True)) == {
+        "requested",
+        "in_transit",
+        "received",
+    }
+    assert set(Reservation.objects.values_list("kind", flat=True)) == {"cart_hold", "order"}
+    assert StockMovement.objects.filter(kind="cycle_count").exists()
 
 
 def test_loading_the_demo_again_changes_nothing():

@@ -1,53 +1,21 @@
 """A small, realistic data set for the one-command demo: a few stores, a warehouse, products
-with images, customers, a loyalty programme and the staff accounts that show each surface.
+with images and stock, customers, a loyalty programme and the staff accounts that show each
+surface. One module per area; ``load_demo`` loads them all.
 
 Loading is idempotent: every row is found by its natural key, so `make run` can load it again.
 """
 
-import io
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth.models import Group, Permission, User
-from django.core.files.base import ContentFile
 from django.db import transaction
-from PIL import Image, ImageDraw, ImageFont
 
 from campaigns.models import Campaign, Segment
 from customers.models import Customer, Identity
-from inventory.models import Location, Product, Sku
 from loyalty.models import Programme, Tier
 from omni.channels import Channel
-
-LOCATIONS = [
-    # code, name, kind, city, postcode, latitude, longitude, pick-up, ship-from
-    ("PAR-RIV", "Paris Rivoli", "store", "Paris", "75001", "48.860600", "2.347800", True, False),
-    ("PAR-BAS", "Paris Bastille", "store", "Paris", "75011", "48.853200", "2.369100", True, False),
-    ("LYS-PDI", "Lyon Part-Dieu", "store", "Lyon", "69003", "45.760900", "4.858400", True, True),
-    (
-        "ORL-DC",
-        "Orléans distribution centre",
-        "warehouse",
-        "Saran",
-        "45770",
-        "47.950000",
-        "1.876000",
-        False,
-        True,
-    ),
-]
-
-OPEN_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat")
-
-PRODUCTS = [
-    # code, name, colour for the picture, sizes, price
-    ("rain-jacket", "Packable rain jacket", "#2f6690", ["S", "M", "L", "XL"], "89.00"),
-    ("merino-crew", "Merino crew jumper", "#8c5e58", ["S", "M", "L"], "69.00"),
-    ("trail-shoe", "Trail running shoe", "#d1495b", ["40", "41", "42", "43", "44"], "119.00"),
-    ("canvas-tote", "Canvas tote bag", "#c9a227", ["one size"], "24.00"),
-    ("down-vest", "Lightweight down vest", "#3a7d44", ["S", "M", "L"], "99.00"),
-    ("wool-beanie", "Ribbed wool beanie", "#5c4d7d", ["one size"], "19.00"),
-]
+from omni.demo.catalogue import load_catalogue, load_locations, load_stock
 
 CUSTOMERS = [
     # first, last, e-mail, phone, channel first seen
@@ -85,64 +53,12 @@ GROUP_READS = {
 def load_demo() -> list[DemoAccount]:
     load_locations()
     load_catalogue()
+    load_stock()
     load_customers()
     load_loyalty()
     load_campaigns()
     load_staff()
     return ACCOUNTS
-
-
-def load_locations() -> None:
-    for code, name, kind, city, postcode, lat, lng, pickup, ship in LOCATIONS:
-        Location.objects.update_or_create(
-            code=code,
-            defaults={
-                "name": name,
-                "kind": kind,
-                "city": city,
-                "postcode": postcode,
-                "latitude": Decimal(lat),
-                "longitude": Decimal(lng),
-                "pickup_enabled": pickup,
-                "ship_from_enabled": ship,
-                "opening_hours": dict.fromkeys(OPEN_DAYS, "10:00-19:30"),
-            },
-        )
-
-
-def load_catalogue() -> None:
-    for code, name, colour, sizes, price in PRODUCTS:
-        product, _ = Product.objects.update_or_create(code=code, defaults={"name": name})
-        if not product.image:
-            product.image.save(f"{code}.png", ContentFile(product_picture(name, colour)), save=True)
-        for size in sizes:
-            Sku.objects.update_or_create(
-                code=f"{code}-{size}".upper().replace(" ", "-"),
-                defaults={
-                    "product": product,
-                    "attributes": {"size": size},
-                    "price": Decimal(price),
-                },
-            )
-
-
-def product_picture(name: str, colour: str) -> bytes:
-    """A plain square picture with the product's name, standing in for a photograph."""
-    image = Image.new("RGB", (600, 600), colour)
-    draw = ImageDraw.Draw(image)
-    font = ImageFont.load_default(size=40)
-    draw.multiline_text(
-        (300, 300),
-        name.replace(" ", "\n"),
-        fill="white",
-        font=font,
-        anchor="mm",
-        align="center",
-        spacing=12,
-    )
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def load_customers() -> None:
