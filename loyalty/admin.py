@@ -10,11 +10,5 @@ class TierInline(admin.TabularInline):
 
 @admin.register(Programme)
 class ProgrammeAdmin(admin.ModelAdmin):
-    list_display = [
-        "name",
-        "points_per_currency_unit",
-        "pending_days",
-        "expiry_days",
-        "point_value",
-    ]
+    list_display = ["name", "points_per_currency_unit", "pending_days", "expiry_days", "point_value"]
     inlines = [TierInline]

@@ -57,3 +57,22 @@ class InvalidCredentials(DomainError):
 
     code = "invalid_credentials"
     http_status = 401
+
+
+class InsufficientPoints(DomainError):
+    code = "insufficient_points"
+    http_status = 409
+
+
+class CardBlocked(DomainError):
+    """A loyalty card reported lost or stolen was presented."""
+
+    code = "card_blocked"
+    http_status = 403
+
+
+class NotConfigured(DomainError):
+    """Something staff must set up first (e.g. the loyalty programme) is missing."""
+
+    code = "not_configured"
+    http_status = 503

@@ -1,0 +1,13 @@
+"""The points ledger is append-only: the database itself refuses UPDATE and DELETE on it."""
+
+from django.db import migrations
+
+from omni.migrations_support import append_only_table
+
+forward, backward = append_only_table("loyalty_pointsentry")
+
+
+class Migration(migrations.Migration):
+    dependencies = [("loyalty", "0001_initial")]
+
+    operations = [migrations.RunPython(forward, backward)]

@@ -1,0 +1,77 @@
+"""Two channels redeeming at once on a real PostgreSQL server."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from loyalty import services
+from loyalty.models import Account, PointsEntry
+from loyalty.services import QuoteLine
+from omni.errors import InsufficientPoints
+from tests.concurrency import run_concurrently
+from tests.loyalty.factories import customer, programme
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ATTEMPTS = 16
+
+
+def member_with_available_points(points: int, time_machine):
+    programme(pending_days=0)
+    member = customer()
+    services.earn_for_order(
+        customer=member,
+        reference="o1",
+        lines=[QuoteLine(Decimal(points))],
+        channel="web",
+        idempotency_key="o1",
+    )
+    time_machine.move_to(timezone.now() + timedelta(seconds=1))
+    services.mature_points()
+    return member
+
+
+def test_redemptions_from_every_channel_at_once_never_take_the_balance_below_zero(time_machine):
+    member = member_with_available_points(500, time_machine)
+    channels = ["web", "ios", "android", "store"]
+
+    def redemption(n):
+        return lambda: services.redeem(
+            customer=member,
+            points=100,
+            reference=f"basket:{n}",
+            source="order",
+            channel=channels[n % 4],
+            idempotency_key=f"redeem:{n}",
+        )
+
+    outcome = run_concurrently([redemption(n) for n in range(ATTEMPTS)], InsufficientPoints)
+
+    summary = outcome.summary(ATTEMPTS)
+    assert not outcome.crashed, summary
+    assert len(outcome.granted) == 5, summary
+    account = Account.objects.get(customer=member)
+    assert account.available == 0, summary
+    assert PointsEntry.objects.filter(kind="redeem").count() == 5, summary
+
+
+def test_the_same_redemption_retried_at_once_from_two_devices_is_spent_once(time_machine):
+    member = member_with_available_points(500, time_machine)
+
+    def retry():
+        return services.redeem(
+            customer=member,
+            points=300,
+            reference="basket:1",
+            source="order",
+            idempotency_key="checkout:abc",
+        )
+
+    outcome = run_concurrently([retry for _ in range(6)], InsufficientPoints)
+
+    summary = outcome.summary(6)
+    assert not outcome.crashed, summary
+    assert len({r.entry.pk for r in outcome.granted}) == 1, summary
+    assert Account.objects.get(customer=member).available == 200, summary
