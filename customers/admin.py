@@ -1,19 +1,400 @@
-from django.contrib import admin
+"""Admin for marketers and service staff: find a customer by any identity, see identities,
+consents with their history, touchpoints and service notes; merge, export and erase."""
 
-from customers.models import Customer, Identity
+import json
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Count
+from django.http import HttpResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+
+from customers import selectors, services
+from customers.models import (
+    Consent,
+    Customer,
+    CustomerMerge,
+    ErasureRecord,
+    Identity,
+    ServiceNote,
+    StorefrontKey,
+    Touchpoint,
+)
+from customers.normalise import normalise_email, normalise_phone
+from omni.errors import DomainError
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 class IdentityInline(admin.TabularInline):
     model = Identity
     extra = 0
     fields = ["kind", "value", "created_at"]
-    readonly_fields = ["created_at"]
+    readonly_fields = ["kind", "value", "created_at"]
+
+    def has_add_permission(self, request, obj=None):
+        # New identities go through resolution (which merges); see the profile's e-mail/phone.
+        return False
+
+
+class ConsentHistoryInline(ReadOnlyInline):
+    model = Consent
+    verbose_name_plural = "consent history (latest first; the latest row per channel is current)"
+    fields = [
+        "channel",
+        "purpose",
+        "granted",
+        "source_channel",
+        "recorded_at",
+        "ip_address",
+        "user_agent",
+        "recorded_by",
+    ]
+    readonly_fields = fields
+    ordering = ["-recorded_at", "-id"]
+
+
+class ServiceHistoryInline(ReadOnlyInline):
+    model = ServiceNote
+    verbose_name_plural = "service history"
+    fields = ["created_at", "via", "topic", "text", "author"]
+    readonly_fields = fields
+
+
+class NewServiceNoteInline(admin.StackedInline):
+    model = ServiceNote
+    verbose_name = "new service note"
+    verbose_name_plural = "add a service note"
+    extra = 1
+    fields = ["via", "topic", "text"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).none()
+
+    def has_change_permission(self, request, obj=None):
+        return True
+
+
+class MergeInline(ReadOnlyInline):
+    model = CustomerMerge
+    verbose_name_plural = "profiles merged into this one"
+    fields = ["merged_at", "merged_public_id", "cause", "actor", "moved"]
+    readonly_fields = fields
+
+
+class CustomerAdminForm(forms.ModelForm):
+    class Meta:
+        model = Customer
+        fields = [
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "birthday",
+            "preferred_store_code",
+            "time_zone",
+        ]
+
+    def clean_email(self):
+        email = self.cleaned_data.get("email")
+        return normalise_email(email) if email else ""
+
+    def clean_phone(self):
+        phone = self.cleaned_data.get("phone")
+        if not phone:
+            return ""
+        try:
+            return normalise_phone(phone)
+        except DomainError as error:
+            raise ValidationError(error.message) from None
+
+    def clean(self):
+        cleaned = super().clean()
+        for name, kind in (("email", Identity.Kind.EMAIL), ("phone", Identity.Kind.PHONE)):
+            value = cleaned.get(name)
+            if not value:
+                continue
+            owner = Identity.objects.filter(kind=kind, value=value).exclude(
+                customer_id=self.instance.pk
+            )
+            if owner.exists():
+                self.add_error(
+                    name, "This identifies another customer: merge the two profiles instead."
+                )
+        return cleaned
 
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "email", "phone", "first_seen_channel", "created_at"]
-    list_filter = ["first_seen_channel"]
-    search_fields = ["first_name", "last_name", "email", "phone", "identities__value"]
-    readonly_fields = ["public_id", "created_at", "updated_at"]
-    inlines = [IdentityInline]
+    form = CustomerAdminForm
+    list_display = ["__str__", "email", "phone", "first_seen_channel", "created_at", "erased"]
+    list_filter = ["first_seen_channel", ("erased_at", admin.EmptyFieldListFilter)]
+    search_fields = ["first_name", "last_name", "email", "phone", "=public_id"]
+    search_help_text = (
+        "Name, e-mail, phone (any format), loyalty card, device or anonymous id, external id."
+    )
+    readonly_fields = [
+        "public_id",
+        "first_seen_channel",
+        "erased_at",
+        "created_at",
+        "updated_at",
+        "recent_touchpoints",
+    ]
+    fieldsets = [
+        (None, {"fields": ["public_id", ("first_name", "last_name"), ("email", "phone")]}),
+        (
+            "Profile",
+            {"fields": ["birthday", "preferred_store_code", "time_zone", "first_seen_channel"]},
+        ),
+        ("Record", {"fields": ["created_at", "updated_at", "erased_at"]}),
+        ("Touchpoints (latest 50)", {"fields": ["recent_touchpoints"]}),
+    ]
+    inlines = [
+        IdentityInline,
+        ConsentHistoryInline,
+        NewServiceNoteInline,
+        ServiceHistoryInline,
+        MergeInline,
+    ]
+    actions = ["merge_selected", "export_selected", "erase_selected"]
+    show_full_result_count = False
+
+    @admin.display(boolean=True, description="erased")
+    def erased(self, customer: Customer) -> bool:
+        return customer.erased_at is not None
+
+    @admin.display(description="touchpoints")
+    def recent_touchpoints(self, customer: Customer) -> str:
+        if customer.pk is None:
+            return "-"
+        touchpoints = selectors.recent_touchpoints(customer)
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    timezone.localtime(t.occurred_at).strftime("%Y-%m-%d %H:%M"),
+                    t.get_kind_display(),
+                    t.get_channel_display(),
+                    t.sku_code or t.product_code or t.url,
+                    t.store_code or t.campaign_code or t.utm_campaign,
+                )
+                for t in touchpoints
+            ),
+        )
+        if not rows:
+            return "No touchpoints."
+        return format_html(
+            "<table><thead><tr><th>when</th><th>what</th><th>channel</th><th>product or page"
+            "</th><th>store or campaign</th></tr></thead><tbody>{}</tbody></table>",
+            rows,
+        )
+
+    def get_search_results(self, request, queryset, search_term):
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if term:
+            by_identity = selectors.customers_matching_any_identity(term).values("pk")
+            results = results | queryset.filter(pk__in=by_identity)
+        return results, may_have_duplicates
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            changes = {
+                name: form.cleaned_data[name]
+                for name in form.changed_data
+                if name in services.PROFILE_FIELDS
+            }
+            services.update_profile(customer=obj, changes=changes)
+        else:
+            super().save_model(request, obj, form, change)
+            contact = {
+                name: getattr(obj, name) for name in ("email", "phone") if getattr(obj, name)
+            }
+            services.update_profile(customer=obj, changes=contact)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not ServiceNote:
+            return super().save_formset(request, form, formset, change)
+        # Notes are written by the service (with their author) and never edited afterwards.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for note_form in formset.forms:
+            data = note_form.cleaned_data
+            if data and not data.get("DELETE") and data.get("text"):
+                formset.new_objects.append(
+                    services.add_service_note(
+                        customer=form.instance,
+                        author=request.user,
+                        via=data["via"],
+                        topic=data["topic"],
+                        text=data["text"],
+                    )
+                )
+
+    @admin.action(description="Merge the two selected customers…", permissions=["change"])
+    def merge_selected(self, request, queryset):
+        customers = list(
+            queryset.annotate(identity_count=Count("identities", distinct=True)).order_by(
+                "created_at", "pk"
+            )
+        )
+        if len(customers) != 2:
+            self.message_user(request, "Select exactly two customers to merge.", messages.ERROR)
+            return None
+        survivor, merged = customers
+        if request.POST.get("confirm") == "yes":
+            try:
+                record = services.merge_customers(
+                    customer=survivor,
+                    other=merged,
+                    cause=f"merged in the admin by {request.user}",
+                    actor=request.user,
+                )
+            except DomainError as error:
+                self.message_user(request, error.message, messages.ERROR)
+                return None
+            moved = ", ".join(f"{n} {label}" for label, n in record.moved.items()) or "no rows"
+            self.message_user(request, f"Merged into {survivor} (moved {moved}).")
+            return None
+        return TemplateResponse(
+            request,
+            "admin/customers/customer/merge_confirmation.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Merge two customers",
+                "opts": self.model._meta,
+                "survivor": survivor,
+                "merged": merged,
+                "customers": customers,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
+
+    @admin.action(description="Export the selected customers' data (JSON)", permissions=["view"])
+    def export_selected(self, request, queryset):
+        now = timezone.now()
+        documents = [selectors.customer_export(customer, now=now) for customer in queryset]
+        body = json.dumps(
+            documents[0] if len(documents) == 1 else documents, cls=DjangoJSONEncoder, indent=2
+        )
+        name = (
+            f"customer-{documents[0]['customer']['public_id']}"
+            if len(documents) == 1
+            else ("customers")
+        )
+        response = HttpResponse(body, content_type="application/json")
+        response["Content-Disposition"] = f'attachment; filename="{name}.json"'
+        return response
+
+    @admin.action(
+        description="Erase the selected customers' personal data…", permissions=["delete"]
+    )
+    def erase_selected(self, request, queryset):
+        customers = list(queryset.filter(erased_at=None))
+        if request.POST.get("confirm") == "yes":
+            for customer in customers:
+                services.erase_customer(
+                    customer=customer, requested_via="admin", actor=request.user
+                )
+            self.message_user(request, f"Erased the personal data of {len(customers)} customers.")
+            return None
+        return TemplateResponse(
+            request,
+            "admin/customers/customer/erase_confirmation.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Erase personal data",
+                "opts": self.model._meta,
+                "customers": customers,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Consent)
+class ConsentAdmin(ReadOnlyAdmin):
+    list_display = ["customer", "channel", "purpose", "granted", "source_channel", "recorded_at"]
+    list_filter = ["channel", "purpose", "granted", "source_channel"]
+    list_select_related = ["customer"]
+    search_fields = ["=customer__public_id", "customer__email"]
+    show_full_result_count = False
+
+
+@admin.register(Touchpoint)
+class TouchpointAdmin(ReadOnlyAdmin):
+    list_display = ["occurred_at", "kind", "channel", "customer", "sku_code", "store_code"]
+    list_filter = ["kind", "channel"]
+    list_select_related = ["customer"]
+    search_fields = ["=anonymous_id", "=customer__public_id", "=sku_code", "=campaign_code"]
+    # A billion rows: counting them on every page would take longer than the page.
+    show_full_result_count = False
+
+
+@admin.register(CustomerMerge)
+class CustomerMergeAdmin(ReadOnlyAdmin):
+    list_display = ["merged_at", "survivor", "merged_public_id", "cause", "actor"]
+    list_select_related = ["survivor", "actor"]
+    search_fields = ["=merged_public_id", "=survivor__public_id"]
+
+
+@admin.register(ErasureRecord)
+class ErasureRecordAdmin(ReadOnlyAdmin):
+    list_display = ["erased_at", "customer_public_id", "requested_via", "actor"]
+    search_fields = ["=customer_public_id"]
+
+
+@admin.register(StorefrontKey)
+class StorefrontKeyAdmin(admin.ModelAdmin):
+    list_display = ["name", "channel", "prefix", "created_at", "revoked_at"]
+    list_filter = ["channel"]
+    fields = ["name", "channel", "prefix", "created_at", "revoked_at"]
+    readonly_fields = ["prefix", "created_at", "revoked_at"]
+    actions = ["revoke_selected"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoke instead, so the record of the key stays
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save(update_fields=["name"])
+            return
+        key, raw = services.issue_storefront_key(name=obj.name, channel=obj.channel)
+        obj.pk = key.pk
+        obj.refresh_from_db()
+        self.message_user(
+            request,
+            f"The API key, shown this once (only its hash is kept): {raw}",
+            messages.WARNING,
+        )
+
+    @admin.action(description="Revoke the selected keys", permissions=["change"])
+    def revoke_selected(self, request, queryset):
+        for key in queryset:
+            services.revoke_storefront_key(key=key)
+        self.message_user(request, "Revoked.")

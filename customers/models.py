@@ -1,20 +1,47 @@
-"""One profile per person, and the identities (e-mail, phone, card, device ids) that find it."""
+"""One profile per person: identities that find it, consents, touchpoints, service notes, and
+the records of merges and erasures. Also the credentials storefronts and customers use."""
 
+import hashlib
 import uuid
+import zoneinfo
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from omni.channels import Channel
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not a known time zone (e.g. Europe/Paris).")
+
+
+def hash_secret(raw: str) -> str:
+    """Keys and tokens are random and long, so one unsalted SHA-256 is enough to store them."""
+    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 class Customer(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     first_name = models.CharField(max_length=100, blank=True)
     last_name = models.CharField(max_length=100, blank=True)
-    email = models.EmailField(blank=True, db_index=True)
+    email = models.EmailField(blank=True, db_index=True, help_text="Contact e-mail, lower-case.")
     phone = models.CharField(max_length=20, blank=True, db_index=True, help_text="E.164 format.")
     birthday = models.DateField(null=True, blank=True)
+    preferred_store_code = models.CharField(
+        max_length=32, blank=True, help_text="Code of the customer's usual store, e.g. PAR-RIV."
+    )
     first_seen_channel = models.CharField(max_length=16, choices=Channel.choices, blank=True)
+    time_zone = models.CharField(
+        max_length=64, blank=True, validators=[validate_time_zone], help_text="e.g. Europe/Paris"
+    )
+    password = models.CharField(
+        max_length=128, blank=True, editable=False, help_text="Hash; empty for guests."
+    )
+    erased_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="Personal data erased on request."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -22,11 +49,18 @@ class Customer(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
+        if self.erased_at:
+            return f"Erased customer {self.public_id}"
         return self.full_name or self.email or self.phone or str(self.public_id)
 
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def has_account(self) -> bool:
+        """Signed up with a password (guests and store-only customers have none)."""
+        return bool(self.password) and not self.password.startswith("!")
 
 
 class Identity(models.Model):
@@ -55,3 +89,240 @@ class Identity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.value}"
+
+
+class ContactChannel(models.TextChoices):
+    """Where a message can reach a customer (not where they shop: see ``omni.channels``)."""
+
+    EMAIL = "email", "E-mail"
+    SMS = "sms", "SMS"
+    PUSH = "push", "Push notification"
+    PHONE = "phone", "Phone call"
+    POST = "post", "Post"
+    IN_APP = "in_app", "In-app message"
+
+
+class ConsentPurpose(models.TextChoices):
+    MARKETING = "marketing", "Marketing"
+    PERSONALISATION = "personalisation", "Personalisation"
+    ANALYTICS = "analytics", "Analytics"
+
+
+class Consent(models.Model):
+    """One decision of the customer, appended to the history; the latest row per
+    (channel, purpose) is the current state, and no row means no consent."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="consents")
+    channel = models.CharField(max_length=16, choices=ContactChannel.choices)
+    purpose = models.CharField(max_length=16, choices=ConsentPurpose.choices)
+    granted = models.BooleanField()
+    source_channel = models.CharField(
+        max_length=16, choices=Channel.choices, help_text="Where the customer said it."
+    )
+    recorded_at = models.DateTimeField()
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The staff member who recorded it, when given in person or by phone.",
+    )
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+        indexes = [
+            # The latest row per (customer, channel, purpose) is one index probe.
+            models.Index(
+                fields=["customer", "channel", "purpose", "-recorded_at", "-id"],
+                name="consent_latest_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        verb = "granted" if self.granted else "withdrew"
+        return f"{verb} {self.get_channel_display()} {self.get_purpose_display()}"
+
+
+class Touchpoint(models.Model):
+    """Something a customer (or a not yet known visitor) did, in any channel.
+
+    Products, stores and campaigns are referred to by their public codes so that this table
+    depends on no other app and can be partitioned by time on its own.
+    """
+
+    class Kind(models.TextChoices):
+        PAGE_VIEW = "page_view", "Page view"
+        PRODUCT_VIEW = "product_view", "Product view"
+        SEARCH = "search", "Search"
+        ADD_TO_CART = "add_to_cart", "Add to cart"
+        AD_CLICK = "ad_click", "Ad click"
+        EMAIL_OPEN = "email_open", "E-mail opened"
+        EMAIL_CLICK = "email_click", "E-mail link clicked"
+        QR_SCAN = "qr_scan", "QR code scanned"
+        STORE_VISIT = "store_visit", "Store visit"
+        SUPPORT_CONTACT = "support_contact", "Support contact"
+        PURCHASE = "purchase", "Purchase"
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, null=True, blank=True, related_name="touchpoints"
+    )
+    anonymous_id = models.CharField(
+        max_length=128, blank=True, help_text="Web anonymous id or app device id, as sent."
+    )
+    event_id = models.CharField(
+        max_length=64, blank=True, help_text="Sender's id for the event; a resend is ignored."
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    occurred_at = models.DateTimeField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    url = models.CharField(max_length=2048, blank=True)
+    sku_code = models.CharField(max_length=64, blank=True)
+    product_code = models.CharField(max_length=64, blank=True)
+    store_code = models.CharField(max_length=32, blank=True)
+    campaign_code = models.CharField(max_length=64, blank=True)
+    utm_source = models.CharField(max_length=100, blank=True)
+    utm_medium = models.CharField(max_length=100, blank=True)
+    utm_campaign = models.CharField(max_length=100, blank=True)
+    utm_term = models.CharField(max_length=100, blank=True)
+    utm_content = models.CharField(max_length=100, blank=True)
+    properties = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at"]
+        indexes = [
+            models.Index(fields=["customer", "-occurred_at"], name="touchpoint_customer_idx"),
+            models.Index(fields=["occurred_at"], name="touchpoint_occurred_idx"),
+            # Only the events still waiting for their visitor to be recognised.
+            models.Index(
+                fields=["anonymous_id"],
+                condition=models.Q(customer__isnull=True),
+                name="touchpoint_unlinked_idx",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "event_id"],
+                condition=~models.Q(event_id=""),
+                name="touchpoint_event_id_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.get_channel_display()} at {self.occurred_at}"
+
+
+class ServiceNote(models.Model):
+    """A staff note or a record of a service interaction, for whoever serves the customer next."""
+
+    class Via(models.TextChoices):
+        STORE = "store", "In store"
+        PHONE = "phone", "Phone"
+        EMAIL = "email", "E-mail"
+        CHAT = "chat", "Chat"
+        SOCIAL = "social", "Social media"
+        NOTE = "note", "Internal note"
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="service_notes")
+    via = models.CharField(max_length=16, choices=Via.choices, default=Via.NOTE)
+    topic = models.CharField(max_length=120)
+    text = models.TextField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.topic
+
+
+class CustomerMerge(models.Model):
+    """Two profiles found to be one person: the survivor kept, the other's rows moved to it."""
+
+    survivor = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="merges")
+    merged_public_id = models.UUIDField(unique=True, help_text="Public id of the merged profile.")
+    cause = models.CharField(max_length=200, help_text="What found the two to be one person.")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The staff member who merged them, if a person did.",
+    )
+    moved = models.JSONField(default=dict, help_text="Rows moved, per model.")
+    merged_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-merged_at"]
+
+    def __str__(self) -> str:
+        return f"{self.merged_public_id} into {self.survivor_id}"
+
+
+class ErasureRecord(models.Model):
+    """Proof that a customer's personal data was erased, and what had to be kept."""
+
+    customer = models.OneToOneField(
+        Customer, on_delete=models.SET_NULL, null=True, related_name="erasure"
+    )
+    customer_public_id = models.UUIDField(unique=True)
+    requested_via = models.CharField(max_length=40, help_text="e.g. api:web, admin")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    erased = models.JSONField(default=dict, help_text="Rows anonymised or deleted, per model.")
+    kept = models.JSONField(
+        default=dict, help_text="Rows kept because the law requires, per model."
+    )
+    erased_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-erased_at"]
+
+    def __str__(self) -> str:
+        return f"Erasure of {self.customer_public_id}"
+
+
+class StorefrontKey(models.Model):
+    """The API key a storefront app (web, iOS, Android, store) sends as ``X-Api-Key``.
+    Only its hash is stored; the key itself is shown once, when it is created."""
+
+    name = models.CharField(max_length=100)
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    prefix = models.CharField(max_length=16, help_text="First characters, to recognise a key.")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_channel_display()}, {self.prefix}…)"
+
+
+class CustomerToken(models.Model):
+    """A signed-in customer's bearer token, from sign-in until sign-out. Only the hash is kept."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="tokens")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Token of {self.customer_id} on {self.channel}"

@@ -6,25 +6,14 @@ Loading is idempotent: every row is found by its natural key, so `make run` can 
 """
 
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.contrib.auth.models import Group, Permission, User
 from django.db import transaction
 
 from campaigns.models import Campaign, Segment
-from customers.models import Customer, Identity
-from loyalty.models import Programme, Tier
-from omni.channels import Channel
 from omni.demo.catalogue import load_catalogue, load_locations, load_stock
-
-CUSTOMERS = [
-    # first, last, e-mail, phone, channel first seen
-    ("Camille", "Martin", "camille.martin@example.com", "+33612345678", Channel.WEB),
-    ("Louis", "Bernard", "louis.bernard@example.com", "+33623456789", Channel.STORE),
-    ("Chloé", "Dubois", "chloe.dubois@example.com", "+33634567890", Channel.IOS),
-    ("Hugo", "Thomas", "hugo.thomas@example.com", "+33645678901", Channel.ANDROID),
-    ("Léa", "Robert", "lea.robert@example.com", "+33656789012", Channel.WEB),
-]
+from omni.demo.customers import load_customers
+from omni.demo.loyalty import load_loyalty
 
 
 @dataclass(frozen=True)
@@ -59,37 +48,6 @@ def load_demo() -> list[DemoAccount]:
     load_campaigns()
     load_staff()
     return ACCOUNTS
-
-
-def load_customers() -> None:
-    for first, last, email, phone, channel in CUSTOMERS:
-        customer, _ = Customer.objects.update_or_create(
-            email=email,
-            defaults={
-                "first_name": first,
-                "last_name": last,
-                "phone": phone,
-                "first_seen_channel": channel,
-            },
-        )
-        for kind, value in ((Identity.Kind.EMAIL, email), (Identity.Kind.PHONE, phone)):
-            Identity.objects.get_or_create(kind=kind, value=value, defaults={"customer": customer})
-
-
-def load_loyalty() -> None:
-    programme, _ = Programme.objects.get_or_create(name="Omni Rewards")
-    for rank, (name, spend, multiplier) in enumerate(
-        [("Member", "0", "1.00"), ("Silver", "500", "1.25"), ("Gold", "1500", "1.50")]
-    ):
-        Tier.objects.update_or_create(
-            programme=programme,
-            rank=rank,
-            defaults={
-                "name": name,
-                "qualifying_spend": Decimal(spend),
-                "earn_multiplier": Decimal(multiplier),
-            },
-        )
 
 
 def load_campaigns() -> None:

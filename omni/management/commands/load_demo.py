@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from omni.demo import load_demo
+from omni.demo.customers import DEMO_PASSWORD, DEMO_STOREFRONT_KEYS
 
 
 class Command(BaseCommand):
@@ -21,3 +22,10 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  {account.username:<10} {account.password:<20} {account.role} → {account.where}"
             )
+        self.stdout.write("Storefront API (docs at http://127.0.0.1:8000/api/v1/docs/):")
+        for channel, key in DEMO_STOREFRONT_KEYS.items():
+            self.stdout.write(f"  X-Api-Key for {channel:<8} {key}")
+        self.stdout.write(
+            f"  customers sign in with their e-mail and {DEMO_PASSWORD}, "
+            "e.g. camille.martin@example.com"
+        )

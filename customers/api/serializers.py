@@ -1,0 +1,128 @@
+"""Shapes of the customer endpoints: input checks and output only; rules are in services."""
+
+from rest_framework import serializers
+
+from customers.events import MAX_BATCH_SIZE
+from customers.models import ConsentPurpose, ContactChannel, Customer, Touchpoint
+
+
+class ProfileSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    email = serializers.EmailField(required=False, allow_blank=True)
+    phone = serializers.CharField(
+        required=False, allow_blank=True, max_length=32, help_text="Any format; stored as E.164."
+    )
+
+    class Meta:
+        model = Customer
+        fields = [
+            "id",
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "birthday",
+            "preferred_store_code",
+            "time_zone",
+            "first_seen_channel",
+            "created_at",
+        ]
+        read_only_fields = ["first_seen_channel", "created_at"]
+
+
+class SignUpSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    password = serializers.CharField(write_only=True, max_length=128)
+    first_name = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    last_name = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    phone = serializers.CharField(required=False, allow_blank=True, max_length=32)
+    anonymous_id = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=128,
+        help_text="The visitor's anonymous (web) or device (app) id: earlier events join.",
+    )
+
+
+class SignInSerializer(serializers.Serializer):
+    email = serializers.CharField(max_length=254)
+    password = serializers.CharField(write_only=True, max_length=128)
+    anonymous_id = serializers.CharField(required=False, allow_blank=True, max_length=128)
+
+
+class SessionSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="Send as 'Authorization: Bearer <token>'.")
+    customer = ProfileSerializer()
+
+
+class ConsentStateSerializer(serializers.Serializer):
+    channel = serializers.ChoiceField(choices=ContactChannel.choices)
+    purpose = serializers.ChoiceField(choices=ConsentPurpose.choices)
+    granted = serializers.BooleanField()
+    recorded_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="Null when the customer was never asked."
+    )
+
+
+class ConsentChangesSerializer(serializers.Serializer):
+    consents = ConsentStateSerializer(many=True, allow_empty=False, max_length=100)
+
+
+class UtmSerializer(serializers.Serializer):
+    source = serializers.CharField(required=False, max_length=100)
+    medium = serializers.CharField(required=False, max_length=100)
+    campaign = serializers.CharField(required=False, max_length=100)
+    term = serializers.CharField(required=False, max_length=100)
+    content = serializers.CharField(required=False, max_length=100)
+
+
+class TouchpointEventSerializer(serializers.Serializer):
+    """The documented shape of one event; ``customers.events.parse_event`` checks it."""
+
+    type = serializers.ChoiceField(choices=Touchpoint.Kind.choices)
+    occurred_at = serializers.DateTimeField(help_text="ISO 8601 with a time zone offset.")
+    event_id = serializers.CharField(
+        required=False, max_length=64, help_text="Your id for the event; a resend is ignored."
+    )
+    anonymous_id = serializers.CharField(
+        required=False,
+        max_length=128,
+        help_text="Web anonymous id or app device id. Required unless a customer is signed in.",
+    )
+    url = serializers.CharField(required=False, max_length=2048)
+    sku_code = serializers.CharField(required=False, max_length=64)
+    product_code = serializers.CharField(required=False, max_length=64)
+    store_code = serializers.CharField(required=False, max_length=32)
+    campaign_code = serializers.CharField(required=False, max_length=64)
+    utm = UtmSerializer(required=False)
+    properties = serializers.DictField(required=False, help_text="Free properties, up to 8 kB.")
+
+
+class EventBatchSerializer(serializers.Serializer):
+    # Items are checked one by one by the service, so that a bad one is reported by index.
+    events = serializers.ListField(
+        child=serializers.JSONField(), min_length=1, max_length=MAX_BATCH_SIZE
+    )
+
+
+class EventBatchDocumentation(serializers.Serializer):
+    events = TouchpointEventSerializer(many=True, max_length=MAX_BATCH_SIZE)
+
+
+class RejectedEventSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text="Position of the event in the batch, from 0.")
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+class IngestionReportSerializer(serializers.Serializer):
+    accepted = serializers.IntegerField(help_text="Events stored.")
+    duplicates = serializers.IntegerField(help_text="Events whose event_id was already stored.")
+    rejected = RejectedEventSerializer(many=True)
+
+
+class ErasureSerializer(serializers.Serializer):
+    customer_id = serializers.UUIDField(source="customer_public_id")
+    erased_at = serializers.DateTimeField()
+    kept = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Records kept as the law requires, per kind."
+    )

@@ -1,0 +1,16 @@
+"""Customer endpoints, included at ``/api/v1/`` by ``omni/api/urls.py``."""
+
+from django.urls import path
+
+from customers.api import views
+
+urlpatterns = [
+    path("customers/sign-up", views.SignUpView.as_view(), name="customer-sign-up"),
+    path("customers/sign-in", views.SignInView.as_view(), name="customer-sign-in"),
+    path("customers/me", views.MyProfileView.as_view(), name="customer-me"),
+    path("customers/me/sign-out", views.SignOutView.as_view(), name="customer-sign-out"),
+    path("customers/me/consents", views.MyConsentsView.as_view(), name="customer-consents"),
+    path("customers/me/export", views.MyDataExportView.as_view(), name="customer-export"),
+    path("customers/me/erasure", views.MyErasureView.as_view(), name="customer-erasure"),
+    path("events", views.EventIngestionView.as_view(), name="event-ingestion"),
+]

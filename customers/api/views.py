@@ -1,0 +1,204 @@
+"""Storefront endpoints for customers: sign-up and sign-in, my profile, my consents, my data
+(export and erasure), and event ingestion. Each view calls one service or selector."""
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiResponse, OpenApiTypes, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.views import APIView
+
+from customers import selectors, services
+from customers.api import serializers as s
+from omni.api.auth import IsSignedInCustomer, IsStorefront, StorefrontAuthentication
+from omni.api.errors import ERROR_SCHEMA
+
+KEY_ONLY = [{"storefrontKey": []}]
+KEY_AND_MAYBE_TOKEN = [{"storefrontKey": []}, {"storefrontKey": [], "customerToken": []}]
+ERRORS = {
+    400: OpenApiResponse(ERROR_SCHEMA, description="Invalid input (`validation_error`)."),
+    401: OpenApiResponse(ERROR_SCHEMA, description="Missing or wrong API key or token."),
+    403: OpenApiResponse(ERROR_SCHEMA, description="No API key, or no signed-in customer."),
+}
+
+
+class SignInThrottle(SimpleRateThrottle):
+    """Slows password guessing: a few attempts per minute from one address."""
+
+    rate = "10/min"
+
+    def get_cache_key(self, request, view):
+        return f"throttle_customer_sign_in_{self.get_ident(request)}"
+
+
+class StorefrontView(APIView):
+    authentication_classes = [StorefrontAuthentication]
+    permission_classes = [IsStorefront]
+
+
+class CustomerView(StorefrontView):
+    permission_classes = [IsSignedInCustomer]
+
+
+def _session(signed_in: services.SignedIn) -> dict:
+    return s.SessionSerializer({"token": signed_in.token, "customer": signed_in.customer}).data
+
+
+class SignUpView(StorefrontView):
+    @extend_schema(
+        tags=["customers"],
+        summary="Open a customer account and sign in",
+        auth=KEY_ONLY,
+        request=s.SignUpSerializer,
+        responses={201: s.SessionSerializer, 409: ERROR_SCHEMA, **ERRORS},
+    )
+    def post(self, request):
+        data = s.SignUpSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        signed_in = services.sign_up(channel=request.user.channel, **data.validated_data)
+        return Response(
+            _session(signed_in),
+            status=status.HTTP_201_CREATED if signed_in.created else status.HTTP_200_OK,
+        )
+
+
+class SignInView(StorefrontView):
+    throttle_classes = [SignInThrottle]
+
+    @extend_schema(
+        tags=["customers"],
+        summary="Sign a customer in; returns a bearer token",
+        auth=KEY_ONLY,
+        request=s.SignInSerializer,
+        responses={200: s.SessionSerializer, **ERRORS},
+    )
+    def post(self, request):
+        data = s.SignInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        signed_in = services.sign_in(channel=request.user.channel, **data.validated_data)
+        return Response(_session(signed_in))
+
+
+class SignOutView(CustomerView):
+    @extend_schema(
+        tags=["customers"],
+        summary="Sign out: the token stops working",
+        request=None,
+        responses={204: None, **ERRORS},
+    )
+    def post(self, request):
+        services.sign_out(token=request.user.token)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MyProfileView(CustomerView):
+    @extend_schema(tags=["customers"], summary="My profile", responses={200: s.ProfileSerializer})
+    def get(self, request):
+        return Response(s.ProfileSerializer(request.user.customer).data)
+
+    @extend_schema(
+        tags=["customers"],
+        summary="Change my profile",
+        request=s.ProfileSerializer,
+        responses={200: s.ProfileSerializer, 409: ERROR_SCHEMA, **ERRORS},
+    )
+    def patch(self, request):
+        data = s.ProfileSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        customer = services.update_profile(
+            customer=request.user.customer, changes=data.validated_data
+        )
+        return Response(s.ProfileSerializer(customer).data)
+
+
+class MyConsentsView(CustomerView):
+    @extend_schema(
+        tags=["customers"],
+        summary="My consents: the current state of every channel and purpose",
+        responses={200: s.ConsentStateSerializer(many=True)},
+    )
+    def get(self, request):
+        states = selectors.current_consents(request.user.customer)
+        return Response(s.ConsentStateSerializer(states, many=True).data)
+
+    @extend_schema(
+        tags=["customers"],
+        summary="Grant or withdraw consents",
+        description="Only changes are recorded, each with this request's IP and user agent.",
+        request=s.ConsentChangesSerializer,
+        responses={200: s.ConsentStateSerializer(many=True), **ERRORS},
+    )
+    def patch(self, request):
+        data = s.ConsentChangesSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.record_consents(
+            customer=request.user.customer,
+            decisions=[
+                services.ConsentDecision(
+                    channel=item["channel"], purpose=item["purpose"], granted=item["granted"]
+                )
+                for item in data.validated_data["consents"]
+            ],
+            source_channel=request.user.channel,
+            ip_address=request.META.get("REMOTE_ADDR"),
+            user_agent=request.headers.get("User-Agent", ""),
+        )
+        states = selectors.current_consents(request.user.customer)
+        return Response(s.ConsentStateSerializer(states, many=True).data)
+
+
+class MyDataExportView(CustomerView):
+    @extend_schema(
+        tags=["customers"],
+        summary="Everything held about me, as one JSON document",
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request):
+        document = selectors.customer_export(request.user.customer, now=timezone.now())
+        filename = f"customer-{request.user.customer.public_id}.json"
+        return Response(
+            document, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+        )
+
+
+class MyErasureView(CustomerView):
+    @extend_schema(
+        tags=["customers"],
+        summary="Erase my personal data",
+        description=(
+            "Anonymises the profile and touchpoints and signs out everywhere. Orders and "
+            "ledgers the law requires to keep are kept, without the personal data."
+        ),
+        request=None,
+        responses={200: s.ErasureSerializer, **ERRORS},
+    )
+    def post(self, request):
+        record = services.erase_customer(
+            customer=request.user.customer, requested_via=f"api:{request.user.channel}"
+        )
+        return Response(s.ErasureSerializer(record).data)
+
+
+class EventIngestionView(StorefrontView):
+    @extend_schema(
+        tags=["events"],
+        summary="Send up to 500 touchpoint events",
+        auth=KEY_AND_MAYBE_TOKEN,
+        description=(
+            "Each event is checked on its own: bad ones are listed in `rejected` by their "
+            "index and the others are stored. When no event can be stored the answer is a "
+            "400 `validation_error` listing them. Events of a signed-in customer (bearer "
+            "token) are theirs; otherwise each needs an `anonymous_id`."
+        ),
+        request=s.EventBatchDocumentation,
+        responses={200: s.IngestionReportSerializer, **ERRORS},
+    )
+    def post(self, request):
+        data = s.EventBatchSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        report = services.ingest_touchpoints(
+            channel=request.user.channel,
+            events=data.validated_data["events"],
+            customer=request.user.customer,
+        )
+        return Response(s.IngestionReportSerializer(report).data)

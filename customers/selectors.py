@@ -1,0 +1,214 @@
+"""Reads about customers shared by the API, the admin and other apps: who a key or token
+belongs to, current consents (for one customer and as a filter for millions), and the
+export of everything held about a person."""
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.core import serializers
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+
+from customers.models import (
+    Consent,
+    ConsentPurpose,
+    ContactChannel,
+    Customer,
+    CustomerMerge,
+    CustomerToken,
+    Identity,
+    ServiceNote,
+    StorefrontKey,
+    Touchpoint,
+    hash_secret,
+)
+from customers.normalise import normalise_identity
+from omni.errors import InvalidInput
+
+EXPORT_FORMAT_VERSION = 1
+
+
+# --- Credentials --------------------------------------------------------------------------
+
+
+def storefront_key_for(raw_key: str) -> StorefrontKey | None:
+    return StorefrontKey.objects.filter(key_hash=hash_secret(raw_key), revoked_at=None).first()
+
+
+def customer_token_for(raw_token: str) -> CustomerToken | None:
+    return (
+        CustomerToken.objects.select_related("customer")
+        .filter(key_hash=hash_secret(raw_token), customer__erased_at=None)
+        .first()
+    )
+
+
+# --- Finding customers ----------------------------------------------------------------------
+
+
+def customer_by_identity(*, kind: str, value: str) -> Customer | None:
+    """The customer an identity belongs to; ``InvalidInput`` if the value cannot be read."""
+    normalised = normalise_identity(kind, value)
+    return Customer.objects.filter(identities__kind=kind, identities__value=normalised).first()
+
+
+def customers_matching_any_identity(term: str) -> QuerySet[Customer]:
+    """Customers one search term finds as any kind of identity, however the term is written
+    (a phone in national format, an e-mail in capitals, a card number with spaces)."""
+    candidates = Q()
+    for kind in Identity.Kind.values:
+        try:
+            candidates |= Q(identities__kind=kind, identities__value=normalise_identity(kind, term))
+        except InvalidInput:
+            continue
+    if not candidates:
+        return Customer.objects.none()
+    return Customer.objects.filter(candidates).distinct()
+
+
+def customer_profile(*, public_id) -> Customer:
+    return Customer.objects.get(public_id=public_id, erased_at=None)
+
+
+# --- Consents -------------------------------------------------------------------------------
+
+
+def _latest_consent(channel: str, purpose: str, customer_ref) -> QuerySet[Consent]:
+    return Consent.objects.filter(customer=customer_ref, channel=channel, purpose=purpose).order_by(
+        "-recorded_at", "-id"
+    )
+
+
+def _check_consent_terms(channel: str, purpose: str) -> None:
+    errors = {}
+    if channel not in ContactChannel.values:
+        errors["channel"] = [f"Expected one of {', '.join(ContactChannel.values)}."]
+    if purpose not in ConsentPurpose.values:
+        errors["purpose"] = [f"Expected one of {', '.join(ConsentPurpose.values)}."]
+    if errors:
+        raise InvalidInput("Unknown consent channel or purpose.", details=errors)
+
+
+def may_contact(customer: Customer, channel: str, purpose: str) -> bool:
+    """May we reach this customer on ``channel`` for ``purpose``? No decision means no."""
+    _check_consent_terms(channel, purpose)
+    latest = _latest_consent(channel, purpose, customer).values_list("granted", flat=True)
+    return bool(latest.first())
+
+
+def contactable(
+    channel: str, purpose: str, customers: QuerySet[Customer] | None = None
+) -> QuerySet[Customer]:
+    """``customers`` (all by default) narrowed to those whose latest decision for
+    (channel, purpose) is a grant. One SQL query: each customer costs one probe of
+    ``consent_latest_idx``, so it serves segments of millions without loading them."""
+    _check_consent_terms(channel, purpose)
+    queryset = Customer.objects.all() if customers is None else customers
+    latest_granted = Subquery(
+        _latest_consent(channel, purpose, OuterRef("pk")).values("granted")[:1]
+    )
+    return (
+        queryset.filter(erased_at=None)
+        .annotate(_consent_granted=latest_granted)
+        .filter(_consent_granted=True)
+    )
+
+
+def current_consents(customer: Customer) -> list[dict[str, Any]]:
+    """Every (channel, purpose) with its current state: granted, withdrawn, or never asked."""
+    latest: dict[tuple[str, str], Consent] = {}
+    for consent in customer.consents.order_by("-recorded_at", "-id"):
+        latest.setdefault((consent.channel, consent.purpose), consent)
+    states = []
+    for channel in ContactChannel.values:
+        for purpose in ConsentPurpose.values:
+            consent = latest.get((channel, purpose))
+            states.append(
+                {
+                    "channel": channel,
+                    "purpose": purpose,
+                    "granted": consent.granted if consent else False,
+                    "recorded_at": consent.recorded_at if consent else None,
+                }
+            )
+    return states
+
+
+def consent_history(customer: Customer) -> QuerySet[Consent]:
+    return customer.consents.select_related("recorded_by").order_by("-recorded_at", "-id")
+
+
+# --- Touchpoints and notes ------------------------------------------------------------------
+
+
+def recent_touchpoints(customer: Customer, *, limit: int = 50) -> QuerySet[Touchpoint]:
+    return customer.touchpoints.order_by("-occurred_at")[:limit]
+
+
+def unlinked_touchpoints(anonymous_ids: Iterable[str]) -> QuerySet[Touchpoint]:
+    return Touchpoint.objects.filter(customer=None, anonymous_id__in=list(anonymous_ids))
+
+
+def service_history(customer: Customer) -> QuerySet[ServiceNote]:
+    return customer.service_notes.select_related("author").order_by("-created_at")
+
+
+def merges_into(customer: Customer) -> QuerySet[CustomerMerge]:
+    return customer.merges.select_related("actor").order_by("-merged_at")
+
+
+# --- Export ---------------------------------------------------------------------------------
+
+
+def _rows(queryset: QuerySet, *, exclude: Iterable[str] = ()) -> list[dict[str, Any]]:
+    """Rows as plain dicts (Django's "python" serialisation), without the customer key."""
+    hidden = {"customer", *exclude}
+    return [
+        {
+            "id": row["pk"],
+            **{name: value for name, value in row["fields"].items() if name not in hidden},
+        }
+        for row in serializers.serialize("python", queryset)
+    ]
+
+
+def customer_export(customer: Customer, *, now: datetime) -> dict[str, Any]:
+    """Everything held about the customer, as one JSON-ready document (dates as objects;
+    encode with ``DjangoJSONEncoder``). Rows of other apps that point at the customer are
+    found through the model's relations, so a new app's rows are exported by default."""
+    profile_fields = [
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "birthday",
+        "preferred_store_code",
+        "first_seen_channel",
+        "time_zone",
+        "created_at",
+        "updated_at",
+        "erased_at",
+    ]
+    document: dict[str, Any] = {
+        "format_version": EXPORT_FORMAT_VERSION,
+        "exported_at": now,
+        "customer": {
+            "public_id": str(customer.public_id),
+            "has_account": customer.has_account,
+            **{name: getattr(customer, name) for name in profile_fields},
+        },
+        "identities": _rows(customer.identities.order_by("created_at", "id")),
+        "consents": _rows(consent_history(customer)),
+        "touchpoints": _rows(customer.touchpoints.order_by("occurred_at", "id")),
+        "service_notes": _rows(service_history(customer)),
+        "merges": _rows(merges_into(customer), exclude=["survivor"]),
+    }
+    other_apps: dict[str, list] = {}
+    for relation in Customer._meta.related_objects:
+        model = relation.related_model
+        if model._meta.app_label == Customer._meta.app_label:
+            continue
+        rows = model._base_manager.filter(**{relation.field.name: customer})
+        other_apps[model._meta.label] = _rows(rows.order_by("pk"), exclude=[relation.field.name])
+    document["held_by_other_apps"] = other_apps
+    return document

@@ -1,0 +1,813 @@
+"""Every write about customers: resolving identities to one profile, merging two profiles,
+consents, touchpoint ingestion, service notes, accounts and keys, export and erasure.
+
+Merge and erasure hooks
+-----------------------
+An app that owns rows pointing at a customer needs nothing to take part in a merge: after the
+registered handlers ran, every remaining row of any model whose foreign key (or many-to-many)
+points at the merged customer is moved to the survivor, found through
+``Customer._meta.related_objects``. Register a handler only where a plain move cannot work,
+e.g. a one-row-per-customer table (a points balance) whose rows must be added together::
+
+    from customers.services import register_merge_handler
+
+    @register_merge_handler
+    def merge_points(*, survivor, merged):
+        ...  # runs inside the merge transaction, both customers locked
+
+A handler that raises aborts the whole merge. ``register_erasure_handler`` works the same way
+(``handler(*, customer)``) for apps that hold personal data on rows they must keep, such as
+delivery addresses on orders: erasure keeps other apps' rows as they are unless told.
+"""
+
+import secrets
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from customers.events import MAX_BATCH_SIZE, parse_event
+from customers.models import (
+    Consent,
+    ConsentPurpose,
+    ContactChannel,
+    Customer,
+    CustomerMerge,
+    CustomerToken,
+    ErasureRecord,
+    Identity,
+    ServiceNote,
+    StorefrontKey,
+    Touchpoint,
+    hash_secret,
+    validate_time_zone,
+)
+from customers.normalise import normalise_email, normalise_identity, normalise_phone
+from customers.selectors import current_consents
+from omni.channels import Channel
+from omni.errors import Conflict, InvalidCredentials, InvalidInput, NotFound
+
+MergeHandler = Callable[..., None]
+ErasureHandler = Callable[..., None]
+_merge_handlers: list[MergeHandler] = []
+_erasure_handlers: list[ErasureHandler] = []
+
+# Profile fields a merge copies from the merged profile where the survivor has none.
+MERGED_PROFILE_FIELDS = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "birthday",
+    "preferred_store_code",
+    "time_zone",
+    "password",
+)
+ANONYMOUS_KINDS = (Identity.Kind.ANONYMOUS, Identity.Kind.DEVICE)
+
+
+# --- Hooks ----------------------------------------------------------------------------------
+
+
+def register_merge_handler(handler: MergeHandler) -> MergeHandler:
+    """Call ``handler(survivor=..., merged=...)`` in every merge, before rows are moved."""
+    if handler not in _merge_handlers:
+        _merge_handlers.append(handler)
+    return handler
+
+
+def unregister_merge_handler(handler: MergeHandler) -> None:
+    if handler in _merge_handlers:
+        _merge_handlers.remove(handler)
+
+
+def register_erasure_handler(handler: ErasureHandler) -> ErasureHandler:
+    """Call ``handler(customer=...)`` in every erasure, before the profile is anonymised."""
+    if handler not in _erasure_handlers:
+        _erasure_handlers.append(handler)
+    return handler
+
+
+def unregister_erasure_handler(handler: ErasureHandler) -> None:
+    if handler in _erasure_handlers:
+        _erasure_handlers.remove(handler)
+
+
+# --- Resolution -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Resolution:
+    customer: Customer
+    created: bool
+    merges: list[CustomerMerge] = field(default_factory=list)
+
+
+def anonymous_kind(channel: str) -> str:
+    """Apps send a device id, the website an anonymous cookie id."""
+    return Identity.Kind.DEVICE if channel in (Channel.IOS, Channel.ANDROID) else "anonymous"
+
+
+@transaction.atomic
+def resolve_customer(
+    *,
+    identities: Iterable[tuple[str, str]],
+    channel: str = "",
+    cause: str,
+    actor=None,
+) -> Resolution:
+    """The one customer these identities belong to.
+
+    None known: a new customer holding them all. Some known, all of one customer: that
+    customer, given the unknown ones. Known to several customers: they are one person, so
+    they merge into the oldest (recorded with ``cause`` and ``actor``), which then holds all.
+    Two concurrent calls with the same new identities end with one customer.
+    """
+    pairs: dict[tuple[str, str], None] = {}
+    for kind, value in identities:
+        pairs[(kind, normalise_identity(kind, value))] = None
+    if not pairs:
+        raise InvalidInput("At least one identity is needed to find a customer.")
+    for attempt in range(2):
+        try:
+            with transaction.atomic():
+                return _resolve_once(list(pairs), channel=channel, cause=cause, actor=actor)
+        except IntegrityError:
+            # Another transaction stored one of these identities first; it is visible now.
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _resolve_once(pairs: list[tuple[str, str]], *, channel: str, cause: str, actor) -> Resolution:
+    owner_ids = (
+        Identity.objects.filter(_identity_filter(pairs))
+        .values_list("customer_id", flat=True)
+        .distinct()
+    )
+    owners = list(Customer.objects.filter(pk__in=owner_ids).order_by("created_at", "pk"))
+    if not owners:
+        customer = Customer.objects.create(first_seen_channel=channel)
+        _attach_identities(customer, pairs, cause=cause, actor=actor)
+        return Resolution(customer=_refreshed(customer), created=True)
+    survivor = owners[0]
+    merges = []
+    for other in owners[1:]:
+        merge = merge_customers(customer=survivor, other=other, cause=cause, actor=actor)
+        merges.append(merge)
+        survivor = merge.survivor
+    _attach_identities(survivor, pairs, cause=cause, actor=actor)
+    return Resolution(customer=_refreshed(survivor), created=False, merges=merges)
+
+
+def _identity_filter(pairs: Iterable[tuple[str, str]]) -> Q:
+    condition = Q(pk__in=[])
+    for kind, value in pairs:
+        condition |= Q(kind=kind, value=value)
+    return condition
+
+
+def _refreshed(customer: Customer) -> Customer:
+    customer.refresh_from_db()
+    return customer
+
+
+def _attach_identities(
+    customer: Customer,
+    pairs: Sequence[tuple[str, str]],
+    *,
+    cause: str,
+    actor,
+    merge_accounts: bool = True,
+) -> Customer:
+    """Give ``customer`` these (normalised) identities, merging any other owner into it.
+    Returns the customer that holds them afterwards (the older of a merge survives).
+
+    With ``merge_accounts=False`` (identities a storefront asserts, like an anonymous id sent
+    with a sign-in) only guest profiles merge; an identity of another account stays where it
+    is, so that knowing someone's device id is not a way into their account.
+    """
+    owned = {
+        (kind, value): owner
+        for kind, value, owner in Identity.objects.filter(_identity_filter(pairs)).values_list(
+            "kind", "value", "customer_id"
+        )
+    }
+    others = Customer.objects.filter(
+        pk__in={owner for owner in owned.values() if owner != customer.pk}
+    ).order_by("pk")
+    kept_apart = set()
+    for other in others:
+        if not merge_accounts and other.has_account:
+            kept_apart.add(other.pk)
+            continue
+        if other.pk != customer.pk:
+            customer = merge_customers(
+                customer=customer, other=other, cause=cause, actor=actor
+            ).survivor
+    missing = [pair for pair in pairs if pair not in owned]
+    Identity.objects.bulk_create(
+        [Identity(customer=customer, kind=kind, value=value) for kind, value in missing]
+    )
+    anonymous_ids = [
+        value
+        for kind, value in pairs
+        if kind in ANONYMOUS_KINDS and owned.get((kind, value)) not in kept_apart
+    ]
+    if anonymous_ids:
+        Touchpoint.objects.filter(customer=None, anonymous_id__in=anonymous_ids).update(
+            customer=customer
+        )
+    contact = {}
+    for kind, value in pairs:
+        if kind == Identity.Kind.EMAIL and not customer.email:
+            contact.setdefault("email", value)
+        if kind == Identity.Kind.PHONE and not customer.phone:
+            contact.setdefault("phone", value)
+    if contact:
+        Customer.objects.filter(pk=customer.pk).update(**contact, updated_at=timezone.now())
+        for name, value in contact.items():
+            setattr(customer, name, value)
+    return customer
+
+
+# --- Merge ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def merge_customers(
+    *, customer: Customer, other: Customer, cause: str, actor=None
+) -> CustomerMerge:
+    """Make two profiles one: the older survives and every row of the other moves to it.
+
+    Both rows are locked (in primary-key order) for the whole merge. A merge that already
+    happened is not done again: the call returns the record of the first one, also when it
+    was waiting for that first merge to commit.
+    """
+    if customer.public_id == other.public_id:
+        raise InvalidInput("A customer cannot be merged with itself.")
+    public_ids = [customer.public_id, other.public_id]
+    locked = list(
+        Customer.objects.select_for_update().filter(public_id__in=public_ids).order_by("pk")
+    )
+    if len(locked) < 2:
+        return _previous_merge(public_ids)
+    survivor, merged = sorted(locked, key=lambda c: (c.created_at, c.pk))
+    if survivor.erased_at or merged.erased_at:
+        raise Conflict(
+            "An erased customer cannot be merged.",
+            details={"erased": [str(c.public_id) for c in locked if c.erased_at]},
+        )
+    for name in MERGED_PROFILE_FIELDS:
+        if not getattr(survivor, name) and getattr(merged, name):
+            setattr(survivor, name, getattr(merged, name))
+    survivor.save()
+    for handler in list(_merge_handlers):
+        handler(survivor=survivor, merged=merged)
+    moved = _move_related_rows(survivor=survivor, merged=merged)
+    record = CustomerMerge.objects.create(
+        survivor=survivor,
+        merged_public_id=merged.public_id,
+        cause=cause[:200],
+        actor=actor,
+        moved=moved,
+    )
+    merged.delete()
+    return record
+
+
+def _previous_merge(public_ids: list) -> CustomerMerge:
+    previous = (
+        CustomerMerge.objects.select_related("survivor")
+        .filter(merged_public_id__in=public_ids, survivor__public_id__in=public_ids)
+        .first()
+    )
+    if previous is None:
+        raise NotFound(
+            "One of the customers does not exist (or was merged into a third one).",
+            details={"customers": [str(public_id) for public_id in public_ids]},
+        )
+    return previous
+
+
+def _move_related_rows(*, survivor: Customer, merged: Customer) -> dict[str, int]:
+    moved: dict[str, int] = {}
+    for relation in Customer._meta.related_objects:
+        if relation.many_to_many:
+            count = _move_many_to_many(relation, survivor=survivor, merged=merged)
+        else:
+            name = relation.field.name
+            manager = relation.related_model._base_manager
+            count = manager.filter(**{name: merged}).update(**{name: survivor})
+        if count:
+            label = relation.related_model._meta.label
+            moved[label] = moved.get(label, 0) + count
+    return moved
+
+
+def _move_many_to_many(relation, *, survivor: Customer, merged: Customer) -> int:
+    """Links of the merged customer move, except those the survivor already has."""
+    through = relation.through._base_manager
+    owner, target = relation.field.m2m_field_name(), relation.field.m2m_reverse_field_name()
+    already = through.filter(**{target: survivor}).values(owner)
+    through.filter(**{target: merged, f"{owner}__in": already}).delete()
+    return through.filter(**{target: merged}).update(**{target: survivor})
+
+
+# --- Profile --------------------------------------------------------------------------------
+
+PROFILE_FIELDS = {
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "birthday",
+    "preferred_store_code",
+    "time_zone",
+}
+
+
+@transaction.atomic
+def update_profile(*, customer: Customer, changes: Mapping[str, Any]) -> Customer:
+    """Change profile fields. A new e-mail or phone also becomes an identity of the customer;
+    one that already identifies someone else is refused (linking two people is a merge, which
+    staff decide, not a form)."""
+    unknown = set(changes) - PROFILE_FIELDS
+    if unknown:
+        raise InvalidInput(
+            "Unknown profile fields.", details={name: ["Unknown field."] for name in unknown}
+        )
+    values = dict(changes)
+    if values.get("email"):
+        values["email"] = normalise_email(values["email"])
+    if values.get("phone"):
+        values["phone"] = normalise_phone(values["phone"])
+    if values.get("time_zone"):
+        try:
+            validate_time_zone(values["time_zone"])
+        except ValidationError as error:
+            raise InvalidInput(error.messages[0], details={"time_zone": error.messages}) from None
+    birthday = values.get("birthday")
+    if birthday is not None and not isinstance(birthday, date):
+        raise InvalidInput("Birthday must be a date.", details={"birthday": ["Expected a date."]})
+    new_identities = [
+        (kind, values[name])
+        for name, kind in (("email", Identity.Kind.EMAIL), ("phone", Identity.Kind.PHONE))
+        if values.get(name)
+    ]
+    taken = (
+        Identity.objects.filter(_identity_filter(new_identities))
+        .exclude(customer=customer)
+        .values_list("kind", flat=True)
+        if new_identities
+        else []
+    )
+    if taken:
+        raise Conflict(
+            "This belongs to another customer.",
+            details={kind: ["Already identifies another customer."] for kind in taken},
+        )
+    for name, value in values.items():
+        setattr(customer, name, "" if value is None and name != "birthday" else value)
+    customer.full_clean(exclude=["password", "email"])
+    customer.save()
+    known = set(
+        customer.identities.filter(_identity_filter(new_identities)).values_list("kind", "value")
+    )
+    Identity.objects.bulk_create(
+        [
+            Identity(customer=customer, kind=k, value=v)
+            for k, v in new_identities
+            if (k, v) not in known
+        ]
+    )
+    return customer
+
+
+# --- Consents -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConsentDecision:
+    channel: str
+    purpose: str
+    granted: bool
+
+
+def _check_decision(decision: ConsentDecision, source_channel: str) -> None:
+    errors = {}
+    if decision.channel not in ContactChannel.values:
+        errors["channel"] = [f"Expected one of {', '.join(ContactChannel.values)}."]
+    if decision.purpose not in ConsentPurpose.values:
+        errors["purpose"] = [f"Expected one of {', '.join(ConsentPurpose.values)}."]
+    if source_channel not in Channel.values:
+        errors["source_channel"] = [f"Expected one of {', '.join(Channel.values)}."]
+    if errors:
+        raise InvalidInput("Unknown consent channel, purpose or source.", details=errors)
+
+
+@transaction.atomic
+def record_consents(
+    *,
+    customer: Customer,
+    decisions: Iterable[ConsentDecision],
+    source_channel: str,
+    ip_address: str | None = None,
+    user_agent: str = "",
+    recorded_by=None,
+    only_changes: bool = True,
+) -> list[Consent]:
+    """Append the customer's decisions to the history, with their evidence (the request's IP
+    and user agent, or the staff member who recorded it). With ``only_changes`` a decision
+    equal to the current state adds no row, so a preferences form can send everything."""
+    decisions = list(decisions)
+    for decision in decisions:
+        _check_decision(decision, source_channel)
+    # Lock the customer so two concurrent updates see each other's rows in order.
+    Customer.objects.select_for_update().filter(pk=customer.pk).first()
+    current: dict[tuple[str, str], bool] = {}
+    if only_changes:
+        for consent in customer.consents.order_by("-recorded_at", "-id").only(
+            "channel", "purpose", "granted"
+        ):
+            current.setdefault((consent.channel, consent.purpose), consent.granted)
+    now = timezone.now()
+    rows = []
+    for decision in decisions:
+        key = (decision.channel, decision.purpose)
+        if only_changes and current.get(key, False) == decision.granted and key in current:
+            continue
+        current[key] = decision.granted
+        rows.append(
+            Consent(
+                customer=customer,
+                channel=decision.channel,
+                purpose=decision.purpose,
+                granted=decision.granted,
+                source_channel=source_channel,
+                recorded_at=now,
+                ip_address=ip_address or None,
+                user_agent=(user_agent or "")[:512],
+                recorded_by=recorded_by,
+            )
+        )
+    return Consent.objects.bulk_create(rows)
+
+
+def record_consent(
+    *,
+    customer: Customer,
+    channel: str,
+    purpose: str,
+    granted: bool,
+    source_channel: str,
+    ip_address: str | None = None,
+    user_agent: str = "",
+    recorded_by=None,
+) -> Consent:
+    """Append one decision, even when it repeats the current state (a renewed consent)."""
+    (consent,) = record_consents(
+        customer=customer,
+        decisions=[ConsentDecision(channel=channel, purpose=purpose, granted=granted)],
+        source_channel=source_channel,
+        ip_address=ip_address,
+        user_agent=user_agent,
+        recorded_by=recorded_by,
+        only_changes=False,
+    )
+    return consent
+
+
+# --- Touchpoints ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IngestionReport:
+    accepted: int
+    duplicates: int
+    rejected: list[dict[str, Any]]
+
+
+@transaction.atomic
+def ingest_touchpoints(
+    *,
+    channel: str,
+    events: Sequence[Any],
+    customer: Customer | None = None,
+    now: datetime | None = None,
+) -> IngestionReport:
+    """Store a storefront's batch of events (at most ``MAX_BATCH_SIZE``) with bulk inserts.
+
+    Each event is checked on its own: a bad one is reported by its index and the others are
+    stored. Events of a signed-in ``customer`` are theirs, and the anonymous ids they carry
+    become the customer's identities (earlier anonymous events follow). Without a customer, an
+    event needs an ``anonymous_id``; it is linked to the customer that id is known to belong
+    to, or stays unlinked until the id is resolved. An ``event_id`` already stored for this
+    channel is counted as a duplicate and not stored again, so a retried batch is harmless.
+    The number of queries does not grow with the size of the batch.
+    """
+    if channel not in Channel.values:
+        raise InvalidInput("Unknown channel.", details={"channel": ["Unknown channel."]})
+    if not isinstance(events, Sequence) or isinstance(events, str | bytes):
+        raise InvalidInput("Events come as a list.", details={"events": ["Expected a list."]})
+    if not 1 <= len(events) <= MAX_BATCH_SIZE:
+        raise InvalidInput(
+            f"A batch holds 1 to {MAX_BATCH_SIZE} events; this one has {len(events)}.",
+            details={"events": [f"Send 1 to {MAX_BATCH_SIZE} events per call."]},
+        )
+    now = now or timezone.now()
+    drafts = []
+    rejected = []
+    for index, raw in enumerate(events):
+        draft, errors = parse_event(raw, now=now, needs_anonymous_id=customer is None)
+        if errors:
+            rejected.append({"index": index, "errors": errors})
+        else:
+            drafts.append(draft)
+    if not drafts:
+        raise InvalidInput("No event in the batch could be stored.", details={"rejected": rejected})
+
+    event_ids = [draft.event_id for draft in drafts if draft.event_id]
+    seen = set(
+        Touchpoint.objects.filter(channel=channel, event_id__in=event_ids).values_list(
+            "event_id", flat=True
+        )
+        if event_ids
+        else ()
+    )
+    fresh = []
+    for draft in drafts:
+        if draft.event_id:
+            if draft.event_id in seen:
+                continue
+            seen.add(draft.event_id)
+        fresh.append(draft)
+
+    kind = anonymous_kind(channel)
+    anonymous_ids = sorted({draft.anonymous_id for draft in fresh if draft.anonymous_id})
+    if customer is not None:
+        if anonymous_ids:
+            customer = _attach_identities(
+                customer,
+                [(kind, value) for value in anonymous_ids],
+                cause=f"signed-in events on {channel}",
+                actor=None,
+                merge_accounts=False,
+            )
+        owners = {}
+    else:
+        owners = dict(
+            Identity.objects.filter(kind=kind, value__in=anonymous_ids).values_list(
+                "value", "customer_id"
+            )
+            if anonymous_ids
+            else ()
+        )
+    rows = [
+        Touchpoint(
+            customer_id=customer.pk if customer else owners.get(draft.anonymous_id),
+            channel=channel,
+            **draft.__dict__,
+        )
+        for draft in fresh
+    ]
+    # Concurrent resends of one event_id meet the unique constraint: the first one wins.
+    Touchpoint.objects.bulk_create(rows, ignore_conflicts=True)
+    return IngestionReport(
+        accepted=len(rows), duplicates=len(drafts) - len(fresh), rejected=rejected
+    )
+
+
+# --- Service notes --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def add_service_note(
+    *, customer: Customer, author, topic: str, text: str, via: str = ServiceNote.Via.NOTE
+) -> ServiceNote:
+    errors = {}
+    if via not in ServiceNote.Via.values:
+        errors["via"] = [f"Expected one of {', '.join(ServiceNote.Via.values)}."]
+    if not topic.strip():
+        errors["topic"] = ["Say what it was about."]
+    if not text.strip():
+        errors["text"] = ["Write the note."]
+    if errors:
+        raise InvalidInput("The note is incomplete.", details=errors)
+    return ServiceNote.objects.create(
+        customer=customer, author=author, via=via, topic=topic.strip()[:120], text=text.strip()
+    )
+
+
+# --- Accounts, tokens and storefront keys ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    customer: Customer
+    token: str
+    created: bool
+
+
+def issue_customer_token(*, customer: Customer, channel: str) -> str:
+    """A new bearer token for the customer; only its hash is stored, so show it now."""
+    raw = "ct_" + secrets.token_urlsafe(32)
+    CustomerToken.objects.create(customer=customer, channel=channel, key_hash=hash_secret(raw))
+    return raw
+
+
+@transaction.atomic
+def issue_storefront_key(*, name: str, channel: str) -> tuple[StorefrontKey, str]:
+    """A new API key for a storefront app; the key is returned once and stored as a hash."""
+    if channel not in Channel.values:
+        raise InvalidInput(
+            "Unknown channel.", details={"channel": [f"One of {', '.join(Channel.values)}."]}
+        )
+    raw = f"sk_{channel}_" + secrets.token_urlsafe(32)
+    key = StorefrontKey.objects.create(
+        name=name, channel=channel, prefix=raw[:12], key_hash=hash_secret(raw)
+    )
+    return key, raw
+
+
+@transaction.atomic
+def revoke_storefront_key(*, key: StorefrontKey) -> StorefrontKey:
+    if key.revoked_at is None:
+        key.revoked_at = timezone.now()
+        key.save(update_fields=["revoked_at"])
+    return key
+
+
+@transaction.atomic
+def sign_up(
+    *,
+    email: str,
+    password: str,
+    channel: str,
+    first_name: str = "",
+    last_name: str = "",
+    phone: str = "",
+    anonymous_id: str = "",
+) -> SignedIn:
+    """Open an account for an e-mail address and sign the customer in.
+
+    A profile the e-mail already identifies without an account (a store or guest customer)
+    becomes the account. Signing up again with the same e-mail and password (a retried
+    request) signs in; with another password it is refused.
+    """
+    email = normalise_email(email)
+    existing = Customer.objects.filter(
+        identities__kind=Identity.Kind.EMAIL, identities__value=email
+    ).first()
+    if existing is not None and existing.has_account:
+        if check_password(password, existing.password):
+            return SignedIn(
+                customer=existing,
+                token=issue_customer_token(customer=existing, channel=channel),
+                created=False,
+            )
+        raise Conflict(
+            "An account already exists for this e-mail; sign in instead.",
+            details={"email": ["An account already exists for this e-mail."]},
+        )
+    try:
+        validate_password(password)
+    except ValidationError as error:
+        raise InvalidInput(
+            "The password is too weak.", details={"password": error.messages}
+        ) from None
+    resolution = resolve_customer(
+        identities=[(Identity.Kind.EMAIL, email)], channel=channel, cause="sign-up"
+    )
+    customer = resolution.customer
+    if anonymous_id:
+        kind = anonymous_kind(channel)
+        customer = _attach_identities(
+            customer,
+            [(kind, normalise_identity(kind, anonymous_id))],
+            cause=f"sign-up on {channel}",
+            actor=None,
+            merge_accounts=False,
+        )
+    # Only what the form filled in: a store profile's known names are not blanked.
+    changes = {
+        name: value
+        for name, value in (("first_name", first_name), ("last_name", last_name), ("phone", phone))
+        if value
+    }
+    if changes:
+        customer = update_profile(customer=customer, changes=changes)
+    customer.password = make_password(password)
+    customer.save(update_fields=["password", "updated_at"])
+    token = issue_customer_token(customer=customer, channel=channel)
+    return SignedIn(customer=customer, token=token, created=True)
+
+
+@transaction.atomic
+def sign_in(*, email: str, password: str, channel: str, anonymous_id: str = "") -> SignedIn:
+    """A token for the account of this e-mail. An ``anonymous_id`` sent along is the visitor's
+    browser or device: it joins the account, and a guest profile it belonged to merges."""
+    try:
+        email = normalise_email(email)
+    except InvalidInput:
+        email = ""
+    customer = (
+        Customer.objects.filter(
+            identities__kind=Identity.Kind.EMAIL, identities__value=email, erased_at=None
+        ).first()
+        if email
+        else None
+    )
+    if customer is None or not customer.has_account:
+        make_password(password)  # as slow as a real check, so unknown e-mails do not show
+        raise InvalidCredentials("Wrong e-mail or password.")
+    if not check_password(password, customer.password):
+        raise InvalidCredentials("Wrong e-mail or password.")
+    if anonymous_id:
+        customer = _attach_identities(
+            customer,
+            [(anonymous_kind(channel), normalise_identity(anonymous_kind(channel), anonymous_id))],
+            cause=f"sign-in on {channel}",
+            actor=None,
+            merge_accounts=False,
+        )
+    token = issue_customer_token(customer=customer, channel=channel)
+    return SignedIn(customer=customer, token=token, created=False)
+
+
+@transaction.atomic
+def sign_out(*, token: CustomerToken) -> None:
+    CustomerToken.objects.filter(pk=token.pk).delete()
+
+
+# --- Privacy --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def erase_customer(*, customer: Customer, requested_via: str, actor=None) -> ErasureRecord:
+    """Erase the person's data: the profile is anonymised, identities, notes and sign-ins are
+    deleted, touchpoints lose their link and personal fields (kept as anonymous events for
+    totals), consent evidence loses IP and user agent and every consent is withdrawn. Rows
+    other apps must keep (orders, points ledgers) stay, pointing at the anonymised profile;
+    they are counted in the ``ErasureRecord``. Erasing again returns the first record."""
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    if customer.erased_at is not None:
+        return ErasureRecord.objects.get(customer_public_id=customer.public_id)
+    for handler in list(_erasure_handlers):
+        handler(customer=customer)
+    now = timezone.now()
+    granted = [
+        ConsentDecision(channel=item["channel"], purpose=item["purpose"], granted=False)
+        for item in current_consents(customer)
+        if item["granted"]
+    ]
+    record_consents(
+        customer=customer,
+        decisions=granted,
+        source_channel=customer.first_seen_channel or Channel.WEB,
+        only_changes=False,
+    )
+    erased = {
+        "customers.Consent": customer.consents.update(ip_address=None, user_agent=""),
+        "customers.Touchpoint": customer.touchpoints.update(
+            customer=None,
+            anonymous_id="",
+            event_id="",
+            url="",
+            utm_term="",
+            utm_content="",
+            properties={},
+        ),
+        "customers.Identity": customer.identities.all().delete()[0],
+        "customers.ServiceNote": customer.service_notes.all().delete()[0],
+        "customers.CustomerToken": customer.tokens.all().delete()[0],
+    }
+    kept = {}
+    for relation in Customer._meta.related_objects:
+        model = relation.related_model
+        if model._meta.app_label == Customer._meta.app_label:
+            continue
+        count = model._base_manager.filter(**{relation.field.name: customer}).count()
+        if count:
+            kept[model._meta.label] = count
+    for name in ("first_name", "last_name", "email", "phone", "preferred_store_code", "time_zone"):
+        setattr(customer, name, "")
+    customer.birthday = None
+    customer.password = make_password(None)
+    customer.erased_at = now
+    customer.save()
+    return ErasureRecord.objects.create(
+        customer=customer,
+        customer_public_id=customer.public_id,
+        requested_via=requested_via[:40],
+        actor=actor,
+        erased=erased,
+        kept=kept,
+    )

@@ -1,0 +1,97 @@
+"""Who is calling the storefront API: a storefront app (web, iOS, Android, store) by its API
+key, and optionally a signed-in customer by a bearer token. Staff use session log-in.
+
+    X-Api-Key: sk_web_…               the storefront app (required for storefront endpoints)
+    Authorization: Bearer ct_…        the signed-in customer (for "my …" endpoints)
+
+Keys are created with ``manage.py create_storefront_key``; tokens by sign-up and sign-in.
+Only hashes of both are stored (``customers.models``).
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.permissions import BasePermission
+
+API_KEY_HEADER = "X-Api-Key"
+
+
+@dataclass(frozen=True)
+class StorefrontClient:
+    """``request.user`` of a storefront call: the app's channel and, if signed in, the
+    customer. Not a Django user; it is never staff."""
+
+    key: Any
+    customer: Any = None
+    token: Any = None
+
+    is_authenticated = True
+    is_anonymous = False
+    is_staff = False
+    is_superuser = False
+    pk = None
+
+    @property
+    def channel(self) -> str:
+        return self.key.channel
+
+
+class StorefrontAuthentication(BaseAuthentication):
+    """No ``X-Api-Key`` header: not this scheme (a staff session may still apply).
+    A key or token that is wrong, revoked or erased: 401, never a silent anonymous call."""
+
+    def authenticate(self, request):
+        raw_key = request.headers.get(API_KEY_HEADER, "").strip()
+        if not raw_key:
+            return None
+        # Imported here: DRF loads this class while importing its views, maybe before apps.
+        from customers.selectors import customer_token_for, storefront_key_for
+
+        key = storefront_key_for(raw_key)
+        if key is None:
+            raise exceptions.AuthenticationFailed("Unknown or revoked API key.")
+        token = None
+        parts = get_authorization_header(request).split()
+        if parts and parts[0].lower() == b"bearer":
+            if len(parts) != 2:
+                raise exceptions.AuthenticationFailed("Send 'Authorization: Bearer <token>'.")
+            token = customer_token_for(parts[1].decode("latin-1"))
+            if token is None:
+                raise exceptions.AuthenticationFailed("Unknown or signed-out customer token.")
+        client = StorefrontClient(key=key, customer=token.customer if token else None, token=token)
+        return client, key
+
+    def authenticate_header(self, request) -> str:
+        return 'Bearer realm="api"'
+
+
+class IsStorefront(BasePermission):
+    """Called by a storefront app with a valid API key."""
+
+    message = "Send the storefront's API key in the X-Api-Key header."
+
+    def has_permission(self, request, view) -> bool:
+        return isinstance(request.user, StorefrontClient)
+
+
+class IsSignedInCustomer(IsStorefront):
+    """Called by a storefront app on behalf of a signed-in customer."""
+
+    message = "Sign in: send the customer's token as 'Authorization: Bearer <token>'."
+
+    def has_permission(self, request, view) -> bool:
+        return super().has_permission(request, view) and request.user.customer is not None
+
+
+class StorefrontAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = StorefrontAuthentication
+    name = ["storefrontKey", "customerToken"]
+
+    def get_security_definition(self, auto_schema):
+        return [
+            {"type": "apiKey", "in": "header", "name": API_KEY_HEADER},
+            {"type": "http", "scheme": "bearer", "description": "Customer token from sign-in."},
+        ]

@@ -1,0 +1,46 @@
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from omni.channels import Channel
+from tests.customers.factories import customer_token, storefront_key
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttles():
+    # Throttle counters live in the cache, which outlives a test's database transaction.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def web_key(db) -> str:
+    return storefront_key(Channel.WEB)
+
+
+@pytest.fixture
+def storefront(web_key) -> APIClient:
+    """A client calling as the web storefront (API key, no customer signed in)."""
+    client = APIClient()
+    client.credentials(HTTP_X_API_KEY=web_key)
+    return client
+
+
+@pytest.fixture
+def signed_in(web_key):
+    """A function giving a client calling as the web storefront for ``customer``."""
+
+    def sign_in(customer) -> APIClient:
+        client = APIClient()
+        client.credentials(
+            HTTP_X_API_KEY=web_key, HTTP_AUTHORIZATION=f"Bearer {customer_token(customer)}"
+        )
+        return client
+
+    return sign_in

@@ -1,0 +1,95 @@
+"""Factories for customers' tests; other apps' tests may use them too."""
+
+import factory
+from django.contrib.auth.models import User
+from django.utils import timezone
+
+from customers.models import (
+    Consent,
+    ConsentPurpose,
+    ContactChannel,
+    Customer,
+    Identity,
+    ServiceNote,
+    Touchpoint,
+)
+from customers.services import issue_customer_token, issue_storefront_key
+from omni.channels import Channel
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Customer
+        skip_postgeneration_save = True
+
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email = factory.Sequence(lambda n: f"customer{n}@example.com")
+    first_seen_channel = Channel.WEB
+
+    @factory.post_generation
+    def with_email_identity(customer, create, extracted, **kwargs):
+        if create and customer.email and extracted is not False:
+            Identity.objects.create(
+                customer=customer, kind=Identity.Kind.EMAIL, value=customer.email
+            )
+
+
+class IdentityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Identity
+
+    customer = factory.SubFactory(CustomerFactory)
+    kind = Identity.Kind.LOYALTY_CARD
+    value = factory.Sequence(lambda n: f"CARD{n:08d}")
+
+
+class ConsentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Consent
+
+    customer = factory.SubFactory(CustomerFactory)
+    channel = ContactChannel.EMAIL
+    purpose = ConsentPurpose.MARKETING
+    granted = True
+    source_channel = Channel.WEB
+    recorded_at = factory.LazyFunction(timezone.now)
+
+
+class TouchpointFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Touchpoint
+
+    customer = factory.SubFactory(CustomerFactory)
+    kind = Touchpoint.Kind.PRODUCT_VIEW
+    channel = Channel.WEB
+    occurred_at = factory.LazyFunction(timezone.now)
+    sku_code = "RAIN-JACKET-M"
+
+
+class ServiceNoteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ServiceNote
+
+    customer = factory.SubFactory(CustomerFactory)
+    topic = "Size exchange"
+    text = "Exchanged a jacket M for L."
+
+
+class StaffFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"staff{n}")
+    is_staff = True
+    password = factory.PostGenerationMethodCall("set_password", "a-staff-password-1")
+
+
+def storefront_key(channel: str = Channel.WEB) -> str:
+    _, raw = issue_storefront_key(name=f"{channel} test storefront", channel=channel)
+    return raw
+
+
+def customer_token(customer: Customer, channel: str = Channel.WEB) -> str:
+    return issue_customer_token(customer=customer, channel=channel)
