@@ -200,7 +200,7 @@ class StockLevel(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.sku_id} at {self.location_id}"
+        return f"{self.sku.code} at {self.location.code}"
 
     @property
     def available(self) -> int:
@@ -340,7 +340,7 @@ class Transfer(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Transfer {str(self.public_id)[:8]} {self.source_id}→{self.destination_id}"
+        return f"Transfer {str(self.public_id)[:8]} {self.source.code} → {self.destination.code}"
 
 
 class TransferLine(models.Model):

@@ -137,15 +137,17 @@ def record_movements(
 
     A movement whose idempotency key is already in the ledger is a replay: it is returned as
     recorded the first time and changes nothing. The same key with a different movement is a
-    conflict. On hand may never go below zero; stock reserved for customers may not be taken
-    by a decrease either.
+    conflict. Each returned movement says which it was in ``movement.replayed``. On hand may
+    never go below zero; stock reserved for customers may not be taken by a decrease either.
     """
     for spec in specs:
         validate_movement(spec)
+    ids = ensure_levels((spec.sku_id, spec.location_id) for spec in specs)
+    # Locks first, keys second: a retry racing its first attempt waits here for it to commit,
+    # then finds its keys and replays instead of inserting them a second time.
+    levels = lock_levels(ids.values())
     replays = _replayed_movements(specs)
     fresh = [spec for spec in specs if spec.idempotency_key not in replays]
-    ids = ensure_levels((spec.sku_id, spec.location_id) for spec in fresh)
-    levels = lock_levels(ids.values())
     deltas: dict[int, int] = defaultdict(int)
     for spec in fresh:
         deltas[ids[(spec.sku_id, spec.location_id)]] += spec.quantity
@@ -172,6 +174,10 @@ def record_movements(
         ]
     )
     _add_to_levels("on_hand", deltas)
+    for movement in created:
+        movement.replayed = False
+    for movement in replays.values():
+        movement.replayed = True
     fresh_iter = iter(created)
     return [
         replays[spec.idempotency_key] if spec.idempotency_key in replays else next(fresh_iter)

@@ -13,12 +13,12 @@ from django.utils import timezone
 from PIL import Image, ImageDraw, ImageFont
 
 from inventory import services
+from inventory.images import add_product_image
 from inventory.models import (
     Category,
     CycleCount,
     Location,
     Product,
-    ProductImage,
     Reservation,
     Sku,
     StockLevel,
@@ -103,7 +103,7 @@ def load_catalogue() -> None:
         )
         if not product.images.exists():
             picture = ContentFile(product_picture(name, colour), name=f"{code}.png")
-            ProductImage.objects.create(product=product, image=picture, alt_text=name)
+            add_product_image(product=product, upload=picture, alt_text=name)
         for size_number, size in enumerate(sizes):
             Sku.objects.update_or_create(
                 code=f"{code}-{size}".upper().replace(" ", "-"),

@@ -1,9 +1,18 @@
 from decimal import Decimal
 
 import factory
+from django.contrib.auth.models import Permission
 
 from inventory import services
-from inventory.models import Category, Location, Product, Sku, StockLevel, StockMovement
+from inventory.models import (
+    Category,
+    Location,
+    LowStockAlert,
+    Product,
+    Sku,
+    StockLevel,
+    StockMovement,
+)
 
 
 class LocationFactory(factory.django.DjangoModelFactory):
@@ -56,3 +65,43 @@ def stock(sku: Sku, location: Location, on_hand: int, *, safety_stock: int = 0) 
         level.save(update_fields=["safety_stock"])
     level.refresh_from_db()
     return level
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    """A staff member or an integration's user; ``permissions`` are "app_label.codename"."""
+
+    class Meta:
+        model = "auth.User"
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user-{n}")
+
+    @factory.post_generation
+    def permissions(user, create, extracted, **kwargs):
+        for name in extracted or ():
+            app_label, codename = name.split(".")
+            user.user_permissions.add(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )
+
+
+def stock_grid(skus: list[Sku], locations: list[Location], on_hand: int) -> None:
+    """``on_hand`` units of every SKU at every location, received in one ledger batch."""
+    services.record_movements(
+        [
+            services.MovementSpec(sku.pk, location.pk, StockMovement.Kind.RECEIPT, on_hand)
+            for sku in skus
+            for location in locations
+        ]
+    )
+
+
+class LowStockAlertFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LowStockAlert
+
+    level = factory.LazyFunction(
+        lambda: StockLevel.objects.create(sku=SkuFactory(), location=LocationFactory())
+    )
+    available = 1
+    reorder_point = 5

@@ -86,7 +86,8 @@ def test_on_hand_equals_the_ledger_and_reserved_the_active_reservations(operatio
             assert level.on_hand == (level.ledger or 0), level
             active = level.reservations.filter(status="active").aggregate(t=Sum("quantity"))
             assert level.reserved == (active["t"] or 0), level
-            assert level.on_hand >= 0 and level.reserved >= 0
+            assert level.on_hand >= 0
+            assert level.reserved >= 0
         assert not StockLevel.objects.filter(Q(on_hand__lt=0) | Q(reserved__lt=0)).exists()
         assert not Reservation.objects.filter(quantity__lte=0).exists()
         transaction.set_rollback(True)  # each example starts from an empty database

@@ -1,0 +1,151 @@
+"""Reads of stock and locations that the API, the clerk pages and the admin share."""
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import F, FloatField, Prefetch, QuerySet, Value
+from django.db.models.functions import ASin, Cast, Cos, Least, Power, Radians, Sin, Sqrt
+
+from inventory.models import (
+    CycleCount,
+    CycleCountLine,
+    Location,
+    Sku,
+    StockLevel,
+    Transfer,
+    TransferLine,
+)
+from omni.errors import InvalidRequest
+
+EARTH_RADIUS_KM = 6371.0088  # mean radius (IUGG)
+
+
+class Band:
+    """How storefronts show a quantity: exact numbers are for staff, bands for shoppers."""
+
+    AVAILABLE = "available"
+    LOW = "low"
+    OUT = "out"
+
+
+def band_for(available: int) -> str:
+    if available <= 0:
+        return Band.OUT
+    if available <= settings.LOW_STOCK_BAND:
+        return Band.LOW
+    return Band.AVAILABLE
+
+
+def _distance_km(latitude: float, longitude: float):
+    """Great-circle distance from a point to each row's coordinates (haversine), in SQL."""
+    lat, lng = Radians(Cast("latitude", FloatField())), Radians(Cast("longitude", FloatField()))
+    lat0, lng0 = math.radians(latitude), math.radians(longitude)
+    half_chord = Power(Sin((lat - Value(lat0)) / 2), 2) + Value(math.cos(lat0)) * Cos(lat) * Power(
+        Sin((lng - Value(lng0)) / 2), 2
+    )
+    # Rounding can push the term a hair above 1 for antipodes, where asin() would fail.
+    return Value(2 * EARTH_RADIUS_KM) * ASin(
+        Sqrt(Least(half_chord, Value(1.0))), output_field=FloatField()
+    )
+
+
+def stores_near(
+    latitude: float, longitude: float, *, limit: int, pickup_only: bool = True
+) -> QuerySet[Location]:
+    """Active locations nearest first, each with ``distance_km``; those without coordinates
+    cannot be placed and are left out. ``pickup_only`` keeps the ones customers collect from."""
+    locations = Location.objects.filter(
+        is_active=True, latitude__isnull=False, longitude__isnull=False
+    )
+    if pickup_only:
+        locations = locations.filter(pickup_enabled=True)
+    return locations.annotate(distance_km=_distance_km(latitude, longitude)).order_by(
+        "distance_km", "pk"
+    )[:limit]
+
+
+@dataclass(frozen=True)
+class SkuAvailability:
+    sku: str
+    available: int
+    band: str
+
+
+@dataclass(frozen=True)
+class StoreAvailability:
+    store: Location  # annotated with distance_km
+    lines: list[SkuAvailability]
+
+
+def availability_near(
+    sku_codes: Iterable[str], latitude: float, longitude: float, *, stores: int
+) -> list[StoreAvailability]:
+    """What online channels may sell of each SKU at the ``stores`` nearest pick-up stores.
+
+    Three queries whatever the number of SKUs and stores: the SKUs, the stores, their levels.
+    A SKU without a level at a store has nothing there. Unknown or inactive SKU codes are
+    refused, naming them, rather than shown as out of stock.
+    """
+    codes = list(dict.fromkeys(sku_codes))  # unique, in the order asked
+    skus = dict(
+        Sku.objects.filter(code__in=codes, is_active=True).order_by().values_list("code", "pk")
+    )
+    unknown = sorted(set(codes) - set(skus))
+    if unknown:
+        raise InvalidRequest(
+            f"Unknown or inactive SKU: {', '.join(unknown)}.", details={"unknown_skus": unknown}
+        )
+    nearest = list(stores_near(latitude, longitude, limit=stores, pickup_only=True))
+    if not nearest:
+        return []
+    levels = {
+        (level.location_id, level.sku_id): level
+        for level in StockLevel.objects.filter(
+            sku_id__in=skus.values(), location_id__in=[store.pk for store in nearest]
+        )
+        .only("sku", "location", "on_hand", "reserved", "safety_stock")
+        .order_by()  # the model's ordering would join SKUs and locations for nothing
+    }
+    result = []
+    for store in nearest:
+        lines = []
+        for code in codes:
+            level = levels.get((store.pk, skus[code]))
+            available = level.available if level else 0
+            lines.append(SkuAvailability(code, available, band_for(available)))
+        result.append(StoreAvailability(store, lines))
+    return result
+
+
+def skus_by_code(codes: Iterable[str]) -> dict[str, Sku]:
+    """The SKUs with these codes, active or not, in one query; unknown codes are absent."""
+    return {sku.code: sku for sku in Sku.objects.filter(code__in=set(codes))}
+
+
+def locations_by_code(codes: Iterable[str]) -> dict[str, Location]:
+    """The locations with these codes in one query; unknown codes are absent."""
+    return {location.code: location for location in Location.objects.filter(code__in=set(codes))}
+
+
+def stock_on_hand(level_ids: Iterable[int]) -> dict[int, dict]:
+    """On hand of levels by id, with their SKU and location codes, in one query."""
+    rows = StockLevel.objects.filter(pk__in=set(level_ids)).values(
+        "pk", "on_hand", sku_code=F("sku__code"), location_code=F("location__code")
+    )
+    return {row["pk"]: row for row in rows}
+
+
+def transfers_with_lines() -> QuerySet[Transfer]:
+    """Transfers with their places and lines (in the order they were asked for) in 2 queries."""
+    return Transfer.objects.select_related("source", "destination").prefetch_related(
+        Prefetch("lines", queryset=TransferLine.objects.select_related("sku").order_by("pk"))
+    )
+
+
+def cycle_counts_with_lines() -> QuerySet[CycleCount]:
+    """Cycle counts with their location and lines (in the order counted) in 2 queries."""
+    return CycleCount.objects.select_related("location").prefetch_related(
+        Prefetch("lines", queryset=CycleCountLine.objects.select_related("sku").order_by("pk"))
+    )
