@@ -1,6 +1,13 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 
-from loyalty.models import Programme, Tier
+from loyalty import services
+from loyalty.forms import AdjustmentForm
+from loyalty.models import Account, Card, EarnRule, PointsEntry, Programme, Tier
+from omni.errors import DomainError
 
 
 class TierInline(admin.TabularInline):
@@ -8,7 +15,152 @@ class TierInline(admin.TabularInline):
     extra = 0
 
 
+class EarnRuleInline(admin.StackedInline):
+    model = EarnRule
+    extra = 0
+    fieldsets = [
+        (None, {"fields": [("name", "kind", "is_active"), ("starts_at", "ends_at")]}),
+        (
+            "What it applies to and gives",
+            {
+                "fields": [
+                    ("channel", "category", "action", "campaign_code"),
+                    ("multiplier", "bonus_points"),
+                ]
+            },
+        ),
+    ]
+
+
 @admin.register(Programme)
 class ProgrammeAdmin(admin.ModelAdmin):
-    list_display = ["name", "points_per_currency_unit", "pending_days", "expiry_days", "point_value"]
-    inlines = [TierInline]
+    list_display = ["name", "points_per_currency_unit", "pending_days", "expiry_days"]
+    inlines = [TierInline, EarnRuleInline]
+
+
+class CardInline(admin.TabularInline):
+    model = Card
+    extra = 0
+    fields = ["number", "status", "issued_at", "blocked_at", "blocked_reason"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyLedgerMixin:
+    """Ledgers change only through services: nobody adds, edits or deletes rows here."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Account)
+class AccountAdmin(admin.ModelAdmin):
+    list_display = ["customer", "tier", "available", "pending", "joined_at"]
+    list_filter = ["tier", "programme"]
+    list_select_related = ["customer", "tier"]
+    search_fields = ["customer__email", "customer__phone", "customer__last_name", "cards__number"]
+    readonly_fields = [
+        "customer",
+        "programme",
+        "tier",
+        "tier_anniversary",
+        "available",
+        "pending",
+        "joined_at",
+        "ledger",
+    ]
+    fields = readonly_fields
+    inlines = [CardInline]
+
+    def has_add_permission(self, request):
+        return False  # accounts open on first use (enrol), with a card
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Ledger")
+    def ledger(self, account):
+        entries = (
+            reverse("admin:loyalty_pointsentry_changelist") + f"?account__id__exact={account.pk}"
+        )
+        adjust = reverse("admin:loyalty_account_adjust", args=[account.pk])
+        return format_html(
+            '<a href="{}">All points entries</a> · <a href="{}">Adjust points…</a>',
+            entries,
+            adjust,
+        )
+
+    def get_urls(self):
+        adjust = path(
+            "<int:account_id>/adjust/",
+            self.admin_site.admin_view(self.adjust_view),
+            name="loyalty_account_adjust",
+        )
+        return [adjust, *super().get_urls()]
+
+    def adjust_view(self, request, account_id: int):
+        """A manual adjustment, always with a reason, through the same service as every debit."""
+        if not request.user.has_perm("loyalty.add_pointsentry"):
+            messages.error(request, "You may not adjust points.")
+            return redirect("admin:loyalty_account_change", account_id)
+        account = get_object_or_404(Account.objects.select_related("customer"), pk=account_id)
+        form = AdjustmentForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.adjust_points(
+                    account=account,
+                    points=form.cleaned_data["points"],
+                    reason=form.cleaned_data["reason"],
+                    actor=request.user,
+                )
+            except DomainError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, f"{form.cleaned_data['points']:+d} points recorded.")
+                return redirect("admin:loyalty_account_change", account.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Adjust points of {account.customer}",
+            "account": account,
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/loyalty/adjust_points.html", context)
+
+
+@admin.register(PointsEntry)
+class PointsEntryAdmin(ReadOnlyLedgerMixin, admin.ModelAdmin):
+    list_display = ["created_at", "account", "kind", "available", "pending", "source", "reference"]
+    list_filter = ["kind", "source", "channel", "created_at"]
+    list_select_related = ["account__customer"]
+    search_fields = ["reference", "account__customer__email", "idempotency_key"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(Card)
+class CardAdmin(ReadOnlyLedgerMixin, admin.ModelAdmin):
+    list_display = ["number", "account", "status", "issued_at", "blocked_at"]
+    list_filter = ["status"]
+    list_select_related = ["account__customer"]
+    search_fields = ["number", "account__customer__email"]
+    actions = ["block_and_replace"]
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.has_perm("loyalty.change_card") and obj is None
+
+    @admin.action(description="Block as lost and issue a new card", permissions=["change"])
+    def block_and_replace(self, request, queryset):
+        for card in queryset.filter(status=Card.Status.ACTIVE).select_related("account"):
+            new = services.replace_card(
+                account=card.account, reason=f"Reported lost to {request.user}", actor=request.user
+            )
+            messages.success(request, f"Card {card.number} blocked; new card {new.number}.")

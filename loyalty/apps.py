@@ -6,3 +6,6 @@ class LoyaltyConfig(AppConfig):
 
     name = "loyalty"
     verbose_name = "Loyalty"
+
+    def ready(self) -> None:
+        from loyalty import merging  # noqa: F401  (registers the customer-merge handler)

@@ -48,9 +48,7 @@ class Programme(models.Model):
         help_text="What one point is worth when redeemed, in the shop's currency.",
     )
     minimum_redemption = models.PositiveIntegerField(default=100)
-    tier_basis = models.CharField(
-        max_length=8, choices=TierBasis.choices, default=TierBasis.SPEND
-    )
+    tier_basis = models.CharField(max_length=8, choices=TierBasis.choices, default=TierBasis.SPEND)
 
     def __str__(self) -> str:
         return self.name

@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Case, F, IntegerField, Q, Sum, Value, When
 from django.utils import timezone
 
-from inventory.models import Category
+from inventory.models import Category, Sku
 from loyalty.models import Account, Card, EarnRule, PointsEntry, PointsLot, Programme, Tier
 from omni.errors import (
     CardBlocked,
@@ -724,3 +724,32 @@ def evaluate_all_tiers(*, now: datetime | None = None, batch_size: int = 2000) -
         with transaction.atomic():
             Account.objects.bulk_update(changed, ["tier", "tier_anniversary"])
         changed_count += len(changed)
+
+
+def quote_cart(
+    *,
+    lines: list[tuple[str, int]],
+    channel: str,
+    customer=None,
+    campaign_codes: tuple[str, ...] = (),
+) -> Quote:
+    """A quote for (SKU code, quantity) lines at today's prices; unknown SKUs are refused."""
+    codes = [code for code, _ in lines]
+    skus = {
+        sku.code: sku
+        for sku in Sku.objects.filter(code__in=codes, is_active=True).select_related("product")
+    }
+    unknown = sorted(set(codes) - set(skus))
+    if unknown:
+        raise InvalidRequest(
+            f"Unknown or inactive SKU: {', '.join(unknown)}.", details={"unknown_skus": unknown}
+        )
+    return quote_points(
+        lines=[
+            QuoteLine(skus[code].price * quantity, skus[code].product.category_id, code)
+            for code, quantity in lines
+        ],
+        channel=channel,
+        customer=customer,
+        campaign_codes=campaign_codes,
+    )

@@ -7,6 +7,8 @@ SECRET_KEY, ALLOWED_HOSTS and DEBUG=0.
 
 from pathlib import Path
 
+from celery.schedules import crontab
+
 from omni.environment import (
     ConfigurationError,
     celery_filesystem_options,
@@ -40,6 +42,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -98,12 +101,19 @@ TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 DEFAULT_CURRENCY = env_str("DEFAULT_CURRENCY", "EUR")
+# Storefronts show 1..LOW_STOCK_BAND available units as "low" rather than "available".
+LOW_STOCK_BAND = env_int("LOW_STOCK_BAND", 3)
+# Region assumed for phone numbers written without a country code (ISO 3166-1 alpha-2).
+DEFAULT_PHONE_REGION = env_str("DEFAULT_PHONE_REGION", "FR")
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+# Product image uploads larger than this (bytes or pixels) are refused (decompression bombs).
+MAX_PRODUCT_IMAGE_BYTES = env_int("MAX_PRODUCT_IMAGE_BYTES", 10 * 1024 * 1024)
+MAX_PRODUCT_IMAGE_PIXELS = env_int("MAX_PRODUCT_IMAGE_PIXELS", 40_000_000)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -147,6 +157,11 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Default schedules; django-celery-beat copies them into the database, where the admin edits them.
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "omni.tasks.heartbeat", "schedule": 60.0},
+    "expire-cart-holds": {"task": "inventory.expire_cart_holds", "schedule": 60.0},
+    "raise-low-stock-alerts": {"task": "inventory.raise_low_stock_alerts", "schedule": 900.0},
+    "mature-points": {"task": "loyalty.mature_points", "schedule": 3600.0},
+    "expire-points": {"task": "loyalty.expire_points", "schedule": crontab(hour=2, minute=0)},
+    "evaluate-tiers": {"task": "loyalty.evaluate_tiers", "schedule": crontab(hour=3, minute=0)},
 }
 
 # --- REST API -------------------------------------------------------------------------------
@@ -154,12 +169,15 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
+        "omni.api.auth.StorefrontAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "omni.api.errors.api_exception_handler",
+    # Applied only on public reads (stores, availability), per client IP.
+    "DEFAULT_THROTTLE_RATES": {"anon": "600/minute"},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Omni storefront API",
@@ -172,6 +190,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets shared by several apps get one name each in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "ChannelEnum": "omni.channels.Channel",
+        "ContactChannelEnum": "customers.models.ContactChannel",
+    },
 }
 
 LOGGING = {

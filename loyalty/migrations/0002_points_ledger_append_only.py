@@ -4,7 +4,8 @@ from django.db import migrations
 
 from omni.migrations_support import append_only_table
 
-forward, backward = append_only_table("loyalty_pointsentry")
+# Merging two customers moves their points history to one account: only that may change.
+forward, backward = append_only_table("loyalty_pointsentry", movable_columns=("account_id",))
 
 
 class Migration(migrations.Migration):

@@ -1,0 +1,95 @@
+"""My loyalty: balance and tier, history, card and its QR code, and quotes for a cart."""
+
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.generics import ListAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from loyalty import selectors, services
+from loyalty.api.serializers import (
+    EntrySerializer,
+    QuoteRequestSerializer,
+    QuoteSerializer,
+    SummarySerializer,
+)
+from loyalty.models import PointsEntry
+from omni.api.auth import IsSignedInCustomer, IsStorefront
+from omni.api.errors import ERROR_SCHEMA
+from omni.qr import qr_png
+
+ERRORS = {400: ERROR_SCHEMA, 401: ERROR_SCHEMA, 403: ERROR_SCHEMA}
+
+
+class MyLoyaltyView(APIView):
+    permission_classes = [IsSignedInCustomer]
+
+    @extend_schema(
+        tags=["loyalty"],
+        summary="My balance, tier and progress to the next tier",
+        description="Opens the account (with a card) on first use.",
+        responses={200: SummarySerializer, **ERRORS},
+    )
+    def get(self, request):
+        account = services.enrol(customer=request.user.customer)
+        return Response(SummarySerializer(selectors.account_summary(account)).data)
+
+
+class MyHistoryView(ListAPIView):
+    permission_classes = [IsSignedInCustomer]
+    serializer_class = EntrySerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no request user
+            return PointsEntry.objects.none()
+        account = selectors.account_of(self.request.user.customer)
+        if account is None:
+            return PointsEntry.objects.none()
+        return selectors.history(account)
+
+    @extend_schema(
+        tags=["loyalty"],
+        summary="My points history, newest first",
+        responses={200: EntrySerializer(many=True), **ERRORS},
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class MyCardQRView(APIView):
+    permission_classes = [IsSignedInCustomer]
+
+    @extend_schema(
+        tags=["loyalty"],
+        summary="My loyalty card as a QR code (PNG), for the till to scan",
+        responses={(200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY), **ERRORS},
+    )
+    def get(self, request):
+        account = services.enrol(customer=request.user.customer)
+        card = selectors.account_summary(account).card
+        response = HttpResponse(qr_png(card.number), content_type="image/png")
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+class QuoteView(APIView):
+    permission_classes = [IsStorefront]
+
+    @extend_schema(
+        tags=["loyalty"],
+        summary="Points a cart would earn, explained line by line",
+        description="Signed-in customers get their tier's multiplier; the channel is the app's.",
+        request=QuoteRequestSerializer,
+        responses={200: QuoteSerializer, **ERRORS},
+    )
+    def post(self, request):
+        body = QuoteRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        quote = services.quote_cart(
+            lines=[(line["sku"], line["quantity"]) for line in body.validated_data["lines"]],
+            channel=request.user.channel,
+            customer=request.user.customer,
+            campaign_codes=tuple(body.validated_data["campaign_codes"]),
+        )
+        return Response(QuoteSerializer(quote).data)

@@ -1,0 +1,40 @@
+"""When two customers turn out to be one person, their loyalty accounts become one."""
+
+from django.db.models import F
+
+from customers.services import register_merge_handler
+from loyalty.models import Account, Card, PointsEntry, PointsLot
+
+
+@register_merge_handler
+def merge_loyalty_accounts(*, survivor, merged) -> None:
+    """Move the merged customer's points history, lots and cards to the survivor's account.
+
+    With one account between them, the customer merge moves it like any other row. With two,
+    the balances add up, the better tier stays, and the merged account's active card is
+    blocked (the survivor keeps one card); its old number still finds nobody else.
+    """
+    accounts = {
+        account.customer_id: account
+        for account in Account.objects.select_for_update()
+        .select_related("tier")
+        .filter(customer__in=[survivor, merged])
+        .order_by("pk")
+    }
+    keeping, closing = accounts.get(survivor.pk), accounts.get(merged.pk)
+    if keeping is None or closing is None:
+        return
+    Card.objects.filter(account=closing, status=Card.Status.ACTIVE).update(
+        status=Card.Status.BLOCKED, blocked_reason=f"Merged into {survivor.public_id}"
+    )
+    Card.objects.filter(account=closing).update(account=keeping)
+    PointsEntry.objects.filter(account=closing).update(account=keeping)
+    PointsLot.objects.filter(account=closing).update(account=keeping)
+    better_tier = max((keeping.tier, closing.tier), key=lambda tier: tier.rank)
+    Account.objects.filter(pk=keeping.pk).update(
+        available=F("available") + closing.available,
+        pending=F("pending") + closing.pending,
+        tier=better_tier,
+        tier_anniversary=max(keeping.tier_anniversary, closing.tier_anniversary),
+    )
+    closing.delete()
