@@ -76,3 +76,20 @@ class NotConfigured(DomainError):
 
     code = "not_configured"
     http_status = 503
+
+
+class PriceChanged(DomainError):
+    """Prices moved since the cart was filled; the cart now shows the new ones."""
+
+    code = "price_changed"
+    http_status = 409
+
+
+class PaymentDeclined(DomainError):
+    code = "payment_declined"
+    http_status = 402
+
+
+class WrongPickupCode(DomainError):
+    code = "wrong_pickup_code"
+    http_status = 400

@@ -101,6 +101,9 @@ TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 DEFAULT_CURRENCY = env_str("DEFAULT_CURRENCY", "EUR")
+# Orders: how long a pick-up cart holds stock, and who takes payments (see orders/payments.py).
+CART_HOLD_MINUTES = env_int("CART_HOLD_MINUTES", 20)
+PAYMENT_PROVIDER = env_str("PAYMENT_PROVIDER", "orders.payments.DemoProvider")
 # Storefronts show 1..LOW_STOCK_BAND available units as "low" rather than "available".
 LOW_STOCK_BAND = env_int("LOW_STOCK_BAND", 3)
 # Region assumed for phone numbers written without a country code (ISO 3166-1 alpha-2).
@@ -159,10 +162,37 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "omni.tasks.heartbeat", "schedule": 60.0},
     "expire-cart-holds": {"task": "inventory.expire_cart_holds", "schedule": 60.0},
     "raise-low-stock-alerts": {"task": "inventory.raise_low_stock_alerts", "schedule": 900.0},
+    "send-pickup-reminders": {"task": "orders.send_pickup_reminders", "schedule": 900.0},
+    "expire-uncollected-pickups": {
+        "task": "orders.expire_uncollected_pickups",
+        "schedule": 900.0,
+    },
     "mature-points": {"task": "loyalty.mature_points", "schedule": 3600.0},
     "expire-points": {"task": "loyalty.expire_points", "schedule": crontab(hour=2, minute=0)},
     "evaluate-tiers": {"task": "loyalty.evaluate_tiers", "schedule": crontab(hour=3, minute=0)},
+    "purge-idempotency-keys": {"task": "omni.purge_idempotency_keys", "schedule": 3600.0},
+    "send-expiry-notices": {
+        "task": "loyalty.send_expiry_notices",
+        "schedule": crontab(hour=9, minute=0),
+    },
 }
+
+# --- Notifications (customers.notifications) ------------------------------------------------
+# One backend per channel: a class with ``send(message)``. SMS and push only log until a
+# provider's backend is plugged in here.
+NOTIFICATION_BACKENDS = {
+    "email": "customers.notifications.EmailBackend",
+    "sms": "customers.notifications.ConsoleBackend",
+    "push": "customers.notifications.ConsoleBackend",
+}
+# The demo prints e-mails to the console; production sends through SMTP (EMAIL_HOST...).
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Omni <no-reply@omni.example>")
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -179,6 +209,8 @@ REST_FRAMEWORK = {
     # Applied only on public reads (stores, availability), per client IP.
     "DEFAULT_THROTTLE_RATES": {"anon": "600/minute"},
 }
+# How long the answer to a call sent with an Idempotency-Key is replayed to retries.
+IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Omni storefront API",
     "DESCRIPTION": (

@@ -1,11 +1,93 @@
-"""Orders from every channel and their lines."""
+"""Carts that follow the customer, orders from every channel, their timeline, shipments,
+payments and returns."""
 
+import uuid
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 from omni.channels import Channel
 from omni.money import default_currency
+
+
+class Cart(models.Model):
+    """One active cart per customer, the same from every channel; guests hold a token."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        MERGED = "merged", "Merged into another cart"
+        CHECKED_OUT = "checked_out", "Checked out"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, null=True, blank=True, related_name="carts"
+    )
+    guest_token = models.CharField(
+        max_length=64, null=True, blank=True, unique=True, help_text="Held by a guest's device."
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    pickup_store = models.ForeignKey(
+        "inventory.Location", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    currency = models.CharField(max_length=3, default=default_currency)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"], condition=Q(status="active"), name="one_active_cart"
+            ),
+            models.CheckConstraint(
+                condition=Q(customer__isnull=False) | Q(guest_token__isnull=False),
+                name="cart_has_an_owner",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Cart {str(self.public_id)[:8]}"
+
+    @property
+    def hold_reference(self) -> str:
+        return f"cart:{self.public_id}"
+
+
+class CartLine(models.Model):
+    cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="lines")
+    sku = models.ForeignKey("inventory.Sku", on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField()
+    unit_price = models.DecimalField(
+        max_digits=10, decimal_places=2, help_text="The price when added (re-checked at checkout)."
+    )
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    device_id = models.CharField(max_length=100, blank=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The clerk, for lines added in store.",
+    )
+    added_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["added_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["cart", "sku"], name="cart_line_unique"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="cart_line_quantity_gt_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.sku}"
+
+    @property
+    def line_total(self) -> Decimal:
+        return self.unit_price * self.quantity
 
 
 class Order(models.Model):
@@ -29,23 +111,62 @@ class Order(models.Model):
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.PROTECT, null=True, blank=True, related_name="orders"
     )
+    cart = models.OneToOneField(
+        Cart, on_delete=models.PROTECT, null=True, blank=True, related_name="order"
+    )
     channel = models.CharField(max_length=16, choices=Channel.choices)
     fulfilment = models.CharField(max_length=16, choices=Fulfilment.choices)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PLACED)
+    store = models.ForeignKey(
+        "inventory.Location",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="orders",
+        help_text="Pick-up store, or the store of an in-store sale.",
+    )
+    clerk = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    ship_to = models.JSONField(default=dict, blank=True, help_text="Delivery address.")
     currency = models.CharField(max_length=3, default=default_currency)
+    subtotal = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    points_redeemed = models.PositiveIntegerField(default=0)
+    points_discount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
     total = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
-    placed_at = models.DateTimeField(auto_now_add=True)
+    pickup_code = models.CharField(max_length=6, blank=True)
+    pickup_expires_at = models.DateTimeField(null=True, blank=True)
+    pickup_reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    checkout_key = models.CharField(
+        max_length=140, null=True, blank=True, unique=True, help_text="Idempotency key of checkout."
+    )
+    placed_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-placed_at"]
+        indexes = [
+            models.Index(fields=["store", "status"], name="order_store_status"),
+            models.Index(
+                fields=["pickup_expires_at"],
+                condition=Q(status="ready_for_pickup"),
+                name="order_ready_pickup_expiry",
+            ),
+        ]
         constraints = [
+            models.CheckConstraint(condition=Q(total__gte=0), name="order_total_not_negative"),
             models.CheckConstraint(
-                condition=models.Q(total__gte=0), name="order_total_not_negative"
+                condition=~Q(fulfilment__in=["pickup", "in_store"]) | Q(store__isnull=False),
+                name="order_store_for_pickup_and_till",
             ),
         ]
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def reservation_reference(self) -> str:
+        return f"order:{self.number}"
 
 
 class OrderLine(models.Model):
@@ -53,16 +174,153 @@ class OrderLine(models.Model):
     sku = models.ForeignKey("inventory.Sku", on_delete=models.PROTECT, related_name="order_lines")
     quantity = models.PositiveIntegerField()
     unit_price = models.DecimalField(max_digits=10, decimal_places=2)
+    line_total = models.DecimalField(max_digits=12, decimal_places=2)
+    discount = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("0"),
+        help_text="This line's share of the order's discounts (points), for pro-rata refunds.",
+    )
+    returned_quantity = models.PositiveIntegerField(default=0)
 
     class Meta:
+        ordering = ["pk"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(quantity__gt=0), name="order_line_quantity_positive"
+                condition=Q(quantity__gt=0), name="order_line_quantity_positive"
             ),
             models.CheckConstraint(
-                condition=models.Q(unit_price__gte=0), name="order_line_price_not_negative"
+                condition=Q(unit_price__gte=0), name="order_line_price_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(returned_quantity__lte=models.F("quantity")),
+                name="order_line_returned_lte_bought",
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.quantity} x {self.sku}"
+
+    @property
+    def paid(self) -> Decimal:
+        return self.line_total - self.discount
+
+
+class OrderEvent(models.Model):
+    """The order's timeline: every change of status, with when and who."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor_label = models.CharField(max_length=100, help_text="customer, system or the clerk.")
+    note = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '-'} → {self.to_status}"
+
+
+class Shipment(models.Model):
+    """What one location ships of a delivery order."""
+
+    class Status(models.TextChoices):
+        ALLOCATED = "allocated", "Allocated"
+        SHIPPED = "shipped", "Shipped"
+        DELIVERED = "delivered", "Delivered"
+        CANCELLED = "cancelled", "Cancelled"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="shipments")
+    location = models.ForeignKey("inventory.Location", on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ALLOCATED)
+    lines = models.JSONField(default=dict, help_text="SKU code → units shipped from here.")
+    carrier = models.CharField(max_length=60, blank=True)
+    tracking_number = models.CharField(max_length=100, blank=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.order} from {self.location}"
+
+    @property
+    def reservation_reference(self) -> str:
+        return f"order:{self.order.number}:ship:{self.pk}"
+
+
+class Payment(models.Model):
+    class Status(models.TextChoices):
+        AUTHORIZED = "authorized", "Authorized"
+        CAPTURED = "captured", "Captured"
+        VOIDED = "voided", "Voided"
+        REFUNDED = "refunded", "Refunded (in part or whole)"
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="payments")
+    provider = models.CharField(max_length=40)
+    reference = models.CharField(max_length=100, help_text="The provider's id; no card data.")
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    refunded = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    status = models.CharField(max_length=12, choices=Status.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(refunded__lte=models.F("amount")), name="payment_refund_lte_amount"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.reference}"
+
+
+class Return(models.Model):
+    """Items of an order brought back, in any store or by post."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="returns")
+    location = models.ForeignKey(
+        "inventory.Location",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The store that took it back; empty for returns by post.",
+    )
+    refund_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    points_reversed = models.IntegerField(default=0)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    idempotency_key = models.CharField(max_length=140, null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Return {str(self.public_id)[:8]} of {self.order}"
+
+
+class ReturnLine(models.Model):
+    ret = models.ForeignKey(Return, on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField()
+    restocked = models.BooleanField(help_text="Back on the shelf, or set aside as damaged.")
+    refund_amount = models.DecimalField(max_digits=12, decimal_places=2)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="return_quantity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.order_line.sku}"

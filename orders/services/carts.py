@@ -1,0 +1,188 @@
+"""One cart per customer, the same from every channel, with short holds on pick-up stock."""
+
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from inventory import services as inventory
+from inventory.models import Location, Reservation, Sku
+from inventory.services import StockLine
+from omni.errors import InsufficientStock, InvalidRequest, NotFound
+from orders.models import Cart, CartLine
+
+MAX_LINE_QUANTITY = 20  # per SKU: beyond that it is a trade order, not a basket
+
+
+def hold_expiry():
+    return timezone.now() + timedelta(minutes=settings.CART_HOLD_MINUTES)
+
+
+def cart_of(*, customer=None, guest_token: str | None = None, create: bool = True) -> Cart:
+    """The active cart of a customer (created on first use) or of a guest's token."""
+    if customer is not None:
+        cart = Cart.objects.filter(customer=customer, status=Cart.Status.ACTIVE).first()
+        if cart or not create:
+            return cart
+        try:
+            with transaction.atomic():
+                return Cart.objects.create(customer=customer)
+        except IntegrityError:  # another device created it a moment ago
+            return Cart.objects.get(customer=customer, status=Cart.Status.ACTIVE)
+    if guest_token:
+        cart = Cart.objects.filter(guest_token=guest_token, status=Cart.Status.ACTIVE).first()
+        if cart is None:
+            raise NotFound("No open guest cart has this token.")
+        return cart
+    if not create:
+        return None
+    return Cart.objects.create(guest_token=secrets.token_urlsafe(24))
+
+
+def _locked(cart: Cart) -> Cart:
+    locked = Cart.objects.select_for_update().get(pk=cart.pk)
+    if locked.status != Cart.Status.ACTIVE:
+        raise InvalidRequest("This cart was already checked out or merged.")
+    return locked
+
+
+def _active_sku(code: str) -> Sku:
+    sku = Sku.objects.filter(code=code).first()
+    if sku is None or not sku.is_active:
+        raise InvalidRequest(f"Unknown or discontinued SKU {code!r}.", details={"sku": code})
+    return sku
+
+
+def _check_quantity(quantity: int) -> None:
+    if not 0 < quantity <= MAX_LINE_QUANTITY:
+        raise InvalidRequest(
+            f"A quantity is between 1 and {MAX_LINE_QUANTITY}.",
+            details={"max_quantity": MAX_LINE_QUANTITY},
+        )
+
+
+def refresh_holds(cart: Cart) -> None:
+    """Hold every line at the chosen pick-up store, or nothing. The cart's own holds are put
+    back first, so they never count against it; all of it happens in the caller's transaction."""
+    inventory.release_reservations(reference=cart.hold_reference, kind=Reservation.Kind.CART_HOLD)
+    lines = list(cart.lines.all())
+    if cart.pickup_store_id and lines:
+        inventory.reserve(
+            lines=[StockLine(line.sku_id, cart.pickup_store_id, line.quantity) for line in lines],
+            kind=Reservation.Kind.CART_HOLD,
+            reference=cart.hold_reference,
+            expires_at=hold_expiry(),
+        )
+
+
+@transaction.atomic
+def set_line(
+    *,
+    cart: Cart,
+    sku_code: str,
+    quantity: int,
+    channel: str,
+    device_id: str = "",
+    clerk=None,
+    add: bool = False,
+) -> Cart:
+    """Put ``quantity`` of a SKU in the cart (or add to what is there, with ``add``). The line
+    remembers where it came from. With a pick-up store chosen, the store must hold it all."""
+    cart = _locked(cart)
+    sku = _active_sku(sku_code)
+    line = cart.lines.filter(sku=sku).first()
+    new_quantity = quantity + (line.quantity if line and add else 0)
+    _check_quantity(new_quantity)
+    if line is None:
+        CartLine.objects.create(
+            cart=cart,
+            sku=sku,
+            quantity=new_quantity,
+            unit_price=sku.price,
+            channel=channel,
+            device_id=device_id,
+            added_by=clerk,
+        )
+    else:
+        line.quantity = new_quantity
+        line.save(update_fields=["quantity", "updated_at"])
+    refresh_holds(cart)
+    cart.save(update_fields=["updated_at"])
+    return cart
+
+
+@transaction.atomic
+def remove_line(*, cart: Cart, sku_code: str) -> Cart:
+    cart = _locked(cart)
+    deleted, _ = cart.lines.filter(sku__code=sku_code).delete()
+    if not deleted:
+        raise NotFound(f"{sku_code} is not in the cart.")
+    refresh_holds(cart)
+    cart.save(update_fields=["updated_at"])
+    return cart
+
+
+def pickup_store(code: str) -> Location:
+    store = Location.objects.filter(code=code, is_active=True).first()
+    if store is None:
+        raise InvalidRequest(f"Unknown store {code!r}.", details={"store": code})
+    if not store.pickup_enabled:
+        raise InvalidRequest(f"{store.name} does not offer pick-up.", details={"store": code})
+    return store
+
+
+@transaction.atomic
+def choose_pickup_store(*, cart: Cart, store_code: str | None) -> Cart:
+    """Collect at this store; it must be able to cover every line on its own (held now)."""
+    cart = _locked(cart)
+    cart.pickup_store = pickup_store(store_code) if store_code else None
+    cart.save(update_fields=["pickup_store", "updated_at"])
+    refresh_holds(cart)
+    return cart
+
+
+@transaction.atomic
+def keep_holds_alive(*, cart: Cart) -> int:
+    """Shopper activity extends the cart's holds (those not lapsed yet)."""
+    return inventory.extend_holds(reference=cart.hold_reference, until=hold_expiry())
+
+
+@transaction.atomic
+def merge_guest_cart(*, customer, guest_token: str) -> Cart:
+    """A guest signs in: the guest cart's lines join the customer's cart. The same SKU in both
+    keeps the larger quantity (the shopper added the same thing twice), within the limit."""
+    guest = Cart.objects.filter(guest_token=guest_token).first()
+    if guest is None:
+        raise NotFound("No guest cart has this token.")
+    mine = cart_of(customer=customer)
+    if guest.status == Cart.Status.MERGED:
+        return mine  # a retried merge
+    for cart in sorted([guest, mine], key=lambda c: c.pk):  # the one lock order
+        _locked(cart)
+    existing = {line.sku_id: line for line in mine.lines.all()}
+    for line in guest.lines.all():
+        if line.sku_id in existing:
+            kept = existing[line.sku_id]
+            kept.quantity = min(max(kept.quantity, line.quantity), MAX_LINE_QUANTITY)
+            kept.save(update_fields=["quantity", "updated_at"])
+        else:
+            line.cart = mine
+            line.save(update_fields=["cart", "updated_at"])
+    if mine.pickup_store_id is None and guest.pickup_store_id:
+        mine.pickup_store_id = guest.pickup_store_id
+    inventory.release_reservations(reference=guest.hold_reference, kind=Reservation.Kind.CART_HOLD)
+    guest.status = Cart.Status.MERGED
+    guest.save(update_fields=["status", "updated_at"])
+    mine.save(update_fields=["pickup_store", "updated_at"])
+    try:
+        with transaction.atomic():
+            refresh_holds(mine)
+    except InsufficientStock:
+        # Signing in never fails over stock: the merged cart simply stops being held at the
+        # store, and the shopper sees it has no pick-up store any more.
+        mine.pickup_store = None
+        mine.save(update_fields=["pickup_store", "updated_at"])
+        refresh_holds(mine)
+    return mine

@@ -1,0 +1,283 @@
+"""Checkout: one service for the storefront API and the clerk's till, for delivery, pick-up
+in store and in-store sales. All or nothing: stock, points and payment are taken together in
+one transaction, so any failure puts every quantity back exactly."""
+
+import secrets
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import transaction
+
+from inventory import services as inventory
+from inventory.allocation import allocate_delivery
+from inventory.models import Location, Reservation
+from inventory.services import StockLine
+from loyalty import services as loyalty
+from omni.errors import InvalidRequest, PriceChanged
+from orders.models import Cart, Order, OrderEvent, OrderLine, Payment, Shipment
+from orders.payments import payment_provider
+from orders.services.carts import pickup_store
+from orders.services.lifecycle import transition
+
+CENT = Decimal("0.01")
+NUMBER_ALPHABET = "ACDEFGHJKLMNPQRTUVWXY34679"  # no 0/O, 1/I, 5/S, 8/B to misread at a till
+
+
+@dataclass(frozen=True)
+class Address:
+    name: str
+    line1: str
+    city: str
+    postcode: str
+    country: str
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+@dataclass(frozen=True)
+class CheckoutResult:
+    order: Order
+    created: bool  # False when a retry (same key) or a second device got the first order
+
+
+def new_order_number() -> str:
+    while True:
+        number = "OM-" + "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(7))
+        if not Order.objects.filter(number=number).exists():
+            return number
+
+
+def reprice(cart: Cart) -> list[dict]:
+    """Bring the cart's prices up to date; returns what changed (committed on its own, so the
+    shopper sees the new prices even though this checkout attempt stops)."""
+    changed = []
+    with transaction.atomic():
+        for line in cart.lines.select_related("sku").select_for_update(of=("self",)):
+            if line.unit_price != line.sku.price:
+                changed.append(
+                    {"sku": line.sku.code, "was": str(line.unit_price), "now": str(line.sku.price)}
+                )
+                line.unit_price = line.sku.price
+                line.save(update_fields=["unit_price", "updated_at"])
+    return changed
+
+
+def checkout(
+    *,
+    cart: Cart,
+    fulfilment: str,
+    channel: str,
+    idempotency_key: str,
+    pickup_store_code: str | None = None,
+    address: Address | None = None,
+    redeem_points: int = 0,
+    payment_token: str = "",
+    clerk=None,
+    till_store: Location | None = None,
+) -> CheckoutResult:
+    """Turn the cart into an order. A retry with the same key, or a second device checking out
+    the same cart at the same moment, gets the first order and reserves nothing twice."""
+    if not idempotency_key:
+        raise InvalidRequest("Send an Idempotency-Key so a retried checkout is safe.")
+    key = f"{cart.public_id}:{idempotency_key}"
+    replay = Order.objects.filter(checkout_key=key).first()
+    if replay:
+        return CheckoutResult(replay, created=False)
+    changed = reprice(cart)
+    if changed:
+        raise PriceChanged(
+            "Some prices changed since they were added; the cart shows the new ones.",
+            details={"lines": changed},
+        )
+    return _place_order(
+        cart=cart,
+        key=key,
+        fulfilment=fulfilment,
+        channel=channel,
+        pickup_store_code=pickup_store_code,
+        address=address,
+        redeem_points=redeem_points,
+        payment_token=payment_token,
+        clerk=clerk,
+        till_store=till_store,
+    )
+
+
+@transaction.atomic
+def _place_order(
+    *, cart: Cart, key: str, fulfilment: str, channel: str, **options
+) -> CheckoutResult:
+    cart = Cart.objects.select_for_update().get(pk=cart.pk)
+    if cart.status == Cart.Status.CHECKED_OUT:
+        return CheckoutResult(cart.order, created=False)  # the other device won
+    if cart.status != Cart.Status.ACTIVE:
+        raise InvalidRequest("This cart was merged into another one.")
+    lines = list(cart.lines.select_related("sku__product"))
+    if not lines:
+        raise InvalidRequest("The cart is empty.")
+    if fulfilment not in Order.Fulfilment.values:
+        raise InvalidRequest(f"Unknown fulfilment {fulfilment!r}.")
+    subtotal = sum((line.line_total for line in lines), Decimal(0))
+    order = Order.objects.create(
+        number=new_order_number(),
+        customer=cart.customer,
+        cart=cart,
+        channel=channel,
+        fulfilment=fulfilment,
+        store=_order_store(cart, fulfilment, options),
+        clerk=options["clerk"],
+        ship_to=_address_json(fulfilment, options["address"]),
+        currency=cart.currency,
+        subtotal=subtotal,
+        total=subtotal,
+        checkout_key=key,
+    )
+    order_lines = OrderLine.objects.bulk_create(
+        [
+            OrderLine(
+                order=order,
+                sku=line.sku,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                line_total=line.line_total,
+            )
+            for line in lines
+        ]
+    )
+    OrderEvent.objects.create(
+        order=order, to_status=order.status, actor=options["clerk"], actor_label=_who(order)
+    )
+    inventory.release_reservations(reference=cart.hold_reference, kind=Reservation.Kind.CART_HOLD)
+    _take_stock(order, order_lines, options)
+    _redeem_points(order, order_lines, options["redeem_points"])
+    _take_payment(order, options["payment_token"])
+    cart.status = Cart.Status.CHECKED_OUT
+    cart.save(update_fields=["status", "updated_at"])
+    return CheckoutResult(order, created=True)
+
+
+def _who(order: Order) -> str:
+    if order.clerk:
+        return f"staff:{order.clerk.get_username()}"
+    return "customer" if order.customer_id else "guest"
+
+
+def _order_store(cart: Cart, fulfilment: str, options: dict) -> Location | None:
+    if fulfilment == Order.Fulfilment.PICKUP:
+        code = options["pickup_store_code"] or (cart.pickup_store and cart.pickup_store.code)
+        if not code:
+            raise InvalidRequest("Choose the store to collect from.")
+        return pickup_store(code)
+    if fulfilment == Order.Fulfilment.IN_STORE:
+        if options["clerk"] is None or options["till_store"] is None:
+            raise InvalidRequest("An in-store sale is made by a clerk at a store.")
+        return options["till_store"]
+    return None
+
+
+def _address_json(fulfilment: str, address: Address | None) -> dict:
+    if fulfilment != Order.Fulfilment.DELIVERY:
+        return {}
+    if address is None:
+        raise InvalidRequest("A delivery needs an address.")
+    return {k: v for k, v in address.__dict__.items() if v is not None}
+
+
+def _take_stock(order: Order, lines: list[OrderLine], options: dict) -> None:
+    if order.fulfilment == Order.Fulfilment.PICKUP:
+        inventory.reserve(
+            lines=[StockLine(line.sku_id, order.store_id, line.quantity) for line in lines],
+            kind=Reservation.Kind.ORDER,
+            reference=order.reservation_reference,
+        )
+    elif order.fulfilment == Order.Fulfilment.IN_STORE:
+        inventory.sell_in_store(
+            location=order.store,
+            lines={line.sku: line.quantity for line in lines},
+            reference=order.reservation_reference,
+            actor=order.clerk,
+        )
+    else:
+        _allocate(order, lines, options["address"])
+
+
+def _allocate(order: Order, lines: list[OrderLine], address: Address) -> None:
+    """Ship from the locations the allocation strategy picks, each shipment reserved."""
+    codes = {line.sku_id: line.sku.code for line in lines}
+    plan = allocate_delivery(
+        {line.sku_id: line.quantity for line in lines},
+        latitude=address.latitude,
+        longitude=address.longitude,
+    )
+    for planned in plan:
+        shipment = Shipment.objects.create(
+            order=order,
+            location_id=planned.location_id,
+            lines={codes[sku_id]: units for sku_id, units in planned.lines.items()},
+        )
+        inventory.reserve(
+            lines=[
+                StockLine(sku_id, planned.location_id, q) for sku_id, q in planned.lines.items()
+            ],
+            kind=Reservation.Kind.ORDER,
+            reference=shipment.reservation_reference,
+        )
+    transition(order, Order.Status.ALLOCATED, label="system", note=f"{len(plan)} shipment(s)")
+
+
+def _redeem_points(order: Order, lines: list[OrderLine], points: int) -> None:
+    """Points as a discount, shared out over the lines so a return refunds its exact part."""
+    if not points:
+        return
+    if order.customer_id is None:
+        raise InvalidRequest("Sign in to use points.")
+    redemption = loyalty.redeem(
+        customer=order.customer,
+        points=points,
+        reference=order.number,
+        source="order",
+        channel=order.channel,
+        idempotency_key=f"order:{order.number}:redeem",
+    )
+    discount = redemption.value.quantize(CENT)
+    if discount > order.subtotal:
+        raise InvalidRequest(
+            "That is more points than the order is worth.",
+            details={"order_value": str(order.subtotal), "points_value": str(discount)},
+        )
+    remaining = discount
+    for line in lines[:-1]:
+        line.discount = (discount * line.line_total / order.subtotal).quantize(
+            CENT, rounding=ROUND_HALF_UP
+        )
+        remaining -= line.discount
+    lines[-1].discount = remaining
+    OrderLine.objects.bulk_update(lines, ["discount"])
+    order.points_redeemed = points
+    order.points_discount = discount
+    order.total = order.subtotal - discount
+    order.save(update_fields=["points_redeemed", "points_discount", "total", "updated_at"])
+
+
+def _take_payment(order: Order, token: str) -> None:
+    """Authorise now; capture when the goods leave (at once for an in-store sale)."""
+    if order.total == 0:
+        if order.fulfilment == Order.Fulfilment.IN_STORE:
+            transition(order, Order.Status.COMPLETED, actor=order.clerk)
+        return
+    provider = payment_provider()
+    reference = provider.authorize(
+        amount=order.total, currency=order.currency, token=token, reference=order.number
+    )
+    payment = Payment.objects.create(
+        order=order,
+        provider=provider.name,
+        reference=reference,
+        amount=order.total,
+        status=Payment.Status.AUTHORIZED,
+    )
+    if order.fulfilment == Order.Fulfilment.IN_STORE:
+        provider.capture(payment_reference=reference, amount=order.total)
+        payment.status = Payment.Status.CAPTURED
+        payment.save(update_fields=["status", "updated_at"])
+        transition(order, Order.Status.COMPLETED, actor=order.clerk)

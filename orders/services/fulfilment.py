@@ -1,0 +1,201 @@
+"""After checkout: picking, handing over, shipping, cancelling and expiring orders."""
+
+import hmac
+import secrets
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from inventory import services as inventory
+from loyalty import services as loyalty
+from loyalty.services import QuoteLine
+from omni.errors import InvalidRequest, WrongPickupCode
+from orders.models import Order, Payment, Shipment
+from orders.payments import payment_provider
+from orders.services.lifecycle import ensure_allowed, transition
+
+S = Order.Status
+
+
+def _locked(order: Order) -> Order:
+    return (
+        Order.objects.select_for_update(of=("self",))
+        .select_related("store", "customer")
+        .get(pk=order.pk)
+    )
+
+
+def new_pickup_code() -> str:
+    return f"{secrets.randbelow(10**6):06d}"
+
+
+@transaction.atomic
+def mark_ready_for_pickup(*, order: Order, actor=None) -> Order:
+    """The clerk has picked it: the customer gets a pick-up code, and the hold clock starts."""
+    order = _locked(order)
+    transition(order, S.READY_FOR_PICKUP, actor=actor)
+    order.pickup_code = new_pickup_code()
+    order.pickup_expires_at = timezone.now() + timedelta(days=order.store.pickup_hold_days)
+    order.save(update_fields=["pickup_code", "pickup_expires_at", "updated_at"])
+    return order
+
+
+@transaction.atomic
+def collect_pickup(*, order: Order, code: str, actor=None) -> Order:
+    """Hand-over at the counter after checking the code: stock leaves through the ledger,
+    the payment is captured and the customer earns points."""
+    order = _locked(order)
+    ensure_allowed(order, S.COLLECTED)
+    if not hmac.compare_digest(order.pickup_code, (code or "").strip()):
+        raise WrongPickupCode("That pick-up code does not match this order.")
+    transition(order, S.COLLECTED, actor=actor)
+    inventory.consume_reservations(
+        reference=order.reservation_reference, actor=actor, reason="Collected in store"
+    )
+    _capture(order)
+    earn_points(order)
+    if order.customer_id:
+        loyalty.award_bonus(
+            customer=order.customer,
+            action="first_pickup",
+            idempotency_key=f"first-pickup:{order.customer.public_id}",
+            reference=order.number,
+        )
+    return order
+
+
+def earn_points(order: Order):
+    """Points for what the customer paid, pending until the return window has passed."""
+    if order.customer_id is None:
+        return None
+    lines = order.lines.select_related("sku__product")
+    return loyalty.earn_for_order(
+        customer=order.customer,
+        reference=order.number,
+        lines=[QuoteLine(line.paid, line.sku.product.category_id, line.sku.code) for line in lines],
+        channel=order.channel,
+        idempotency_key=f"order:{order.number}:earn",
+    )
+
+
+def _capture(order: Order) -> None:
+    provider = payment_provider()
+    for payment in order.payments.filter(status=Payment.Status.AUTHORIZED):
+        provider.capture(payment_reference=payment.reference, amount=payment.amount)
+        payment.status = Payment.Status.CAPTURED
+        payment.save(update_fields=["status", "updated_at"])
+
+
+def _undo_checkout(order: Order) -> None:
+    """Put back stock, points and the payment hold of an order that will not be fulfilled."""
+    inventory.release_reservations(reference=order.reservation_reference)
+    for shipment in order.shipments.all():
+        inventory.release_reservations(reference=shipment.reservation_reference)
+    order.shipments.update(status=Shipment.Status.CANCELLED)
+    if order.points_redeemed:
+        loyalty.release_redemption(redemption_key=f"order:{order.number}:redeem")
+    provider = payment_provider()
+    for payment in order.payments.filter(status=Payment.Status.AUTHORIZED):
+        provider.void(payment_reference=payment.reference)
+        payment.status = Payment.Status.VOIDED
+        payment.save(update_fields=["status", "updated_at"])
+
+
+@transaction.atomic
+def cancel_order(*, order: Order, actor=None, by_customer=None, note: str = "") -> Order:
+    """Staff may cancel until the goods leave; a customer only before a pick-up is ready
+    (after that it is already picked and waiting on a shelf)."""
+    order = _locked(order)
+    if by_customer is not None:
+        if order.customer_id != by_customer.pk:
+            raise InvalidRequest("This is not your order.")
+        if order.fulfilment == Order.Fulfilment.PICKUP and order.status != S.PLACED:
+            raise InvalidRequest(
+                "The order is ready for pick-up: ask the store to cancel it.",
+                details={"status": order.status},
+            )
+    transition(order, S.CANCELLED, actor=actor, label="customer" if by_customer else "", note=note)
+    _undo_checkout(order)
+    return order
+
+
+@transaction.atomic
+def ship(*, shipment: Shipment, carrier: str, tracking_number: str, actor=None) -> Shipment:
+    """A parcel leaves its location: its reserved stock is consumed through the ledger. The
+    order is shipped (and paid) when its last parcel leaves."""
+    order = _locked(shipment.order)
+    shipment = Shipment.objects.select_for_update().get(pk=shipment.pk)
+    if shipment.status != Shipment.Status.ALLOCATED:
+        raise InvalidRequest(f"This parcel is already {shipment.get_status_display().lower()}.")
+    if not carrier.strip() or not tracking_number.strip():
+        raise InvalidRequest("Give the carrier and the tracking number.")
+    inventory.consume_reservations(
+        reference=shipment.reservation_reference, actor=actor, reason=f"Shipped by {carrier}"
+    )
+    shipment.status = Shipment.Status.SHIPPED
+    shipment.carrier, shipment.tracking_number = carrier, tracking_number
+    shipment.shipped_at = timezone.now()
+    shipment.save()
+    if not order.shipments.filter(status=Shipment.Status.ALLOCATED).exists():
+        transition(order, S.SHIPPED, actor=actor, note=f"{carrier} {tracking_number}")
+        _capture(order)
+    return shipment
+
+
+@transaction.atomic
+def mark_delivered(*, order: Order, actor=None) -> Order:
+    order = _locked(order)
+    transition(order, S.DELIVERED, actor=actor)
+    order.shipments.filter(status=Shipment.Status.SHIPPED).update(
+        status=Shipment.Status.DELIVERED, delivered_at=timezone.now()
+    )
+    earn_points(order)
+    return order
+
+
+# --- Scheduled: reminders and expiry of uncollected pick-ups ---------------------------------
+
+REMIND_BEFORE = timedelta(days=1)
+
+
+def pickups_to_remind(now: datetime):
+    return Order.objects.filter(
+        status=S.READY_FOR_PICKUP,
+        pickup_reminder_sent_at=None,
+        pickup_expires_at__lte=now + REMIND_BEFORE,
+        pickup_expires_at__gt=now,
+    )
+
+
+def send_pickup_reminders(*, now: datetime | None = None) -> list[Order]:
+    """A day before a pick-up expires, remind the customer once (each order in its own short
+    transaction, so an interrupted run resumes where it stopped)."""
+    now = now or timezone.now()
+    reminded = []
+    for pk in pickups_to_remind(now).values_list("pk", flat=True):
+        with transaction.atomic():
+            order = pickups_to_remind(now).select_for_update(skip_locked=True).filter(pk=pk).first()
+            if order is None:
+                continue  # reminded meanwhile by another run
+            order.pickup_reminder_sent_at = now
+            order.save(update_fields=["pickup_reminder_sent_at", "updated_at"])
+            reminded.append(order)
+    return reminded
+
+
+def expire_uncollected_pickups(*, now: datetime | None = None) -> list[Order]:
+    """Pick-ups not collected in time are expired and their stock, points and payment hold
+    released; an order already expired by an earlier (interrupted) run is left alone."""
+    now = now or timezone.now()
+    due = Order.objects.filter(status=S.READY_FOR_PICKUP, pickup_expires_at__lte=now)
+    expired = []
+    for pk in due.values_list("pk", flat=True):
+        with transaction.atomic():
+            order = due.select_for_update(skip_locked=True).filter(pk=pk).first()
+            if order is None:
+                continue
+            transition(order, S.EXPIRED, label="system", note="Not collected in time")
+            _undo_checkout(order)
+            expired.append(order)
+    return expired

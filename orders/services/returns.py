@@ -1,0 +1,154 @@
+"""Returns in any channel: an online order brought back to any store, or sent by post."""
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import transaction
+
+from inventory import services as inventory
+from inventory.models import Location, StockMovement
+from loyalty import services as loyalty
+from omni.errors import InvalidRequest
+from orders.models import Order, OrderLine, Payment, Return, ReturnLine
+from orders.payments import payment_provider
+
+RETURNABLE = {Order.Status.COLLECTED, Order.Status.DELIVERED, Order.Status.COMPLETED}
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class ReturnedItem:
+    order_line_id: int
+    quantity: int
+    restock: bool  # back on the shelf, or set aside as damaged
+
+
+@transaction.atomic
+def return_items(
+    *,
+    order: Order,
+    items: list[ReturnedItem],
+    idempotency_key: str,
+    location: Location | None = None,
+    actor=None,
+) -> Return:
+    """Take items back: refund what was paid for them (their share of the order's discounts
+    included), put restocked ones back in that store's stock through the ledger, reverse the
+    points they earned. Nothing can be returned twice."""
+    replay = Return.objects.filter(idempotency_key=idempotency_key).first()
+    if replay:
+        return replay
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    if order.status not in RETURNABLE:
+        raise InvalidRequest(
+            f"A {order.get_status_display().lower()} order cannot be returned.",
+            details={"status": order.status},
+        )
+    if not items:
+        raise InvalidRequest("Say which items come back.")
+    lines = {
+        line.pk: line
+        for line in OrderLine.objects.select_for_update()
+        .select_related("sku")
+        .filter(order=order, pk__in=[item.order_line_id for item in items])
+    }
+    _check(items, lines)
+    if location is None and any(item.restock for item in items):
+        raise InvalidRequest("Restocking needs the store that takes the items back.")
+    refund_lines = []
+    for item in items:
+        line = lines[item.order_line_id]
+        refund = (line.paid * item.quantity / line.quantity).quantize(CENT, ROUND_HALF_UP)
+        refund_lines.append((item, line, refund))
+        line.returned_quantity += item.quantity
+    OrderLine.objects.bulk_update(lines.values(), ["returned_quantity"])
+    total_refund = sum((refund for _, _, refund in refund_lines), Decimal(0))
+    ret = Return.objects.create(
+        order=order,
+        location=location,
+        refund_amount=total_refund,
+        actor=actor,
+        idempotency_key=idempotency_key,
+    )
+    ReturnLine.objects.bulk_create(
+        [
+            ReturnLine(
+                ret=ret,
+                order_line=line,
+                quantity=item.quantity,
+                restocked=item.restock,
+                refund_amount=refund,
+            )
+            for item, line, refund in refund_lines
+        ]
+    )
+    _restock(ret, refund_lines, location, actor)
+    ret.points_reversed = _reverse_points(order, ret, refund_lines)
+    ret.save(update_fields=["points_reversed"])
+    _refund(order, total_refund)
+    return ret
+
+
+def _check(items: list[ReturnedItem], lines: dict[int, OrderLine]) -> None:
+    seen = set()
+    for item in items:
+        line = lines.get(item.order_line_id)
+        if line is None:
+            raise InvalidRequest("That item is not on this order.")
+        if item.order_line_id in seen:
+            raise InvalidRequest("Name each item once.")
+        seen.add(item.order_line_id)
+        left = line.quantity - line.returned_quantity
+        if not 0 < item.quantity <= left:
+            raise InvalidRequest(
+                f"{left} of {line.sku.code} can still be returned.",
+                details={"sku": line.sku.code, "returnable": left},
+            )
+
+
+def _restock(ret: Return, refund_lines, location: Location | None, actor) -> None:
+    specs = [
+        inventory.MovementSpec(
+            line.sku_id,
+            location.pk,
+            StockMovement.Kind.RETURN,
+            item.quantity,
+            reason=f"Returned from {ret.order.number}",
+            reference=f"return:{ret.public_id}",
+        )
+        for item, line, _ in refund_lines
+        if item.restock
+    ]
+    if specs:
+        inventory.record_movements(specs, actor=actor, source="store")
+
+
+def _reverse_points(order: Order, ret: Return, refund_lines) -> int:
+    if order.customer_id is None:
+        return 0
+    returned_amount = sum((refund for _, _, refund in refund_lines), Decimal(0))
+    entry = loyalty.reverse_for_return(
+        customer=order.customer,
+        reference=order.number,
+        returned_amount=returned_amount,
+        idempotency_key=f"return:{ret.public_id}:points",
+    )
+    return -entry.points if entry else 0
+
+
+def _refund(order: Order, amount: Decimal) -> None:
+    """Refund through the provider from the captured payments, oldest first."""
+    provider = payment_provider()
+    for payment in order.payments.select_for_update().filter(
+        status__in=[Payment.Status.CAPTURED, Payment.Status.REFUNDED]
+    ):
+        if amount <= 0:
+            return
+        portion = min(amount, payment.amount - payment.refunded)
+        if portion <= 0:
+            continue
+        provider.refund(payment_reference=payment.reference, amount=portion)
+        payment.refunded += portion
+        payment.status = Payment.Status.REFUNDED
+        payment.save(update_fields=["refunded", "status", "updated_at"])
+        amount -= portion

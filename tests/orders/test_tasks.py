@@ -1,0 +1,34 @@
+"""Order tasks through a real Celery worker."""
+
+from datetime import timedelta
+
+from django.contrib.auth.models import User
+from django.utils import timezone
+
+from orders import services, tasks
+from orders.models import Order
+from tests.inventory.factories import LocationFactory, SkuFactory, stock
+from tests.loyalty.factories import customer
+
+
+def test_a_worker_expires_an_uncollected_pick_up(live_celery_worker):
+    store = LocationFactory(code="PAR-RIV", pickup_hold_days=2)
+    sku = SkuFactory(code="RAIN-JACKET-M")
+    stock(sku, store, 1)
+    cart = services.cart_of(customer=customer())
+    services.set_line(cart=cart, sku_code=sku.code, quantity=1, channel="web")
+    order = services.checkout(
+        cart=cart,
+        fulfilment="pickup",
+        channel="web",
+        idempotency_key="k",
+        pickup_store_code="PAR-RIV",
+    ).order
+    services.mark_ready_for_pickup(order=order, actor=User.objects.create_user("clerk"))
+    # The worker runs in its own process with the real clock: move the deadline instead.
+    Order.objects.filter(pk=order.pk).update(pickup_expires_at=timezone.now() - timedelta(hours=1))
+
+    expired = tasks.expire_uncollected_pickups.delay().get(timeout=60)
+
+    assert expired == 1
+    assert Order.objects.get(pk=order.pk).status == "expired"
