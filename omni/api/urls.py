@@ -12,4 +12,5 @@ urlpatterns = [
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
     path("", include("inventory.api.urls")),
     path("", include("loyalty.api.urls")),
+    path("", include("orders.api.urls")),
 ]

@@ -32,7 +32,10 @@ def cart_of(*, customer=None, guest_token: str | None = None, create: bool = Tru
         except IntegrityError:  # another device created it a moment ago
             return Cart.objects.get(customer=customer, status=Cart.Status.ACTIVE)
     if guest_token:
-        cart = Cart.objects.filter(guest_token=guest_token, status=Cart.Status.ACTIVE).first()
+        # A checked-out guest cart is still found, so a retried checkout gets its order.
+        cart = (
+            Cart.objects.filter(guest_token=guest_token).exclude(status=Cart.Status.MERGED).first()
+        )
         if cart is None:
             raise NotFound("No open guest cart has this token.")
         return cart

@@ -79,7 +79,10 @@ def checkout(
     the same cart at the same moment, gets the first order and reserves nothing twice."""
     if not idempotency_key:
         raise InvalidRequest("Send an Idempotency-Key so a retried checkout is safe.")
-    key = f"{cart.public_id}:{idempotency_key}"
+    # Scoped to the shopper, not the cart: a retry after success finds the customer's new,
+    # empty cart, and must still get the first order back.
+    owner = f"customer:{cart.customer_id}" if cart.customer_id else f"guest:{cart.guest_token}"
+    key = f"{owner}:{idempotency_key}"
     replay = Order.objects.filter(checkout_key=key).first()
     if replay:
         return CheckoutResult(replay, created=False)

@@ -3,27 +3,16 @@ from io import BytesIO
 
 import pytest
 from PIL import Image
-from rest_framework.test import APIClient
 
-from customers.services import issue_customer_token, issue_storefront_key
 from inventory.models import Category
 from loyalty import services
 from loyalty.models import EarnRule
 from loyalty.services import QuoteLine
+from tests.api_clients import app_client
 from tests.inventory.factories import ProductFactory, SkuFactory
 from tests.loyalty.factories import customer, programme
 
 pytestmark = pytest.mark.django_db
-
-
-def app_client(channel: str = "ios", member=None) -> APIClient:
-    _, key = issue_storefront_key(name=f"{channel} app", channel=channel)
-    client = APIClient()
-    client.credentials(HTTP_X_API_KEY=key)
-    if member is not None:
-        token = issue_customer_token(customer=member, channel=channel)
-        client.credentials(HTTP_X_API_KEY=key, HTTP_AUTHORIZATION=f"Bearer {token}")
-    return client
 
 
 @pytest.fixture
@@ -41,7 +30,7 @@ def test_my_loyalty_shows_balance_tier_progress_and_card(member):
         idempotency_key="o1",
     )
 
-    response = app_client(member=member).get("/api/v1/loyalty/me")
+    response = app_client("ios", member).get("/api/v1/loyalty/me")
 
     assert response.status_code == 200
     body = response.json()
@@ -61,7 +50,7 @@ def test_my_history_is_paginated_newest_first(member, django_assert_max_num_quer
             channel="web",
             idempotency_key=f"o{n}",
         )
-    client = app_client(member=member)
+    client = app_client("ios", member)
 
     with django_assert_max_num_queries(8):
         response = client.get("/api/v1/loyalty/me/history")
@@ -71,7 +60,7 @@ def test_my_history_is_paginated_newest_first(member, django_assert_max_num_quer
 
 
 def test_my_card_qr_code_is_a_png(member):
-    response = app_client(member=member).get("/api/v1/loyalty/me/card.png")
+    response = app_client("ios", member).get("/api/v1/loyalty/me/card.png")
 
     assert response.status_code == 200
     assert response["Content-Type"] == "image/png"

@@ -1,0 +1,163 @@
+from rest_framework import serializers
+
+from orders.models import Cart, CartLine, Order, OrderEvent, OrderLine, Shipment
+
+
+class CartLineSerializer(serializers.ModelSerializer):
+    sku = serializers.CharField(source="sku.code")
+    name = serializers.CharField(source="sku.product.name")
+    current_price = serializers.DecimalField(source="sku.price", max_digits=10, decimal_places=2)
+    line_total = serializers.DecimalField(max_digits=12, decimal_places=2)
+
+    class Meta:
+        model = CartLine
+        fields = [
+            "sku",
+            "name",
+            "quantity",
+            "unit_price",
+            "current_price",
+            "line_total",
+            "channel",
+            "device_id",
+            "added_at",
+        ]
+
+
+class CartSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id")
+    pickup_store = serializers.CharField(source="pickup_store.code", allow_null=True)
+    hold_expires_at = serializers.DateTimeField(allow_null=True)
+    lines = CartLineSerializer(many=True)
+    subtotal = serializers.SerializerMethodField()
+    guest_token = serializers.CharField(allow_null=True, help_text="Send as X-Cart-Token.")
+
+    class Meta:
+        model = Cart
+        fields = [
+            "id",
+            "status",
+            "currency",
+            "pickup_store",
+            "hold_expires_at",
+            "lines",
+            "subtotal",
+            "guest_token",
+        ]
+
+    def get_subtotal(self, cart) -> str:
+        return str(sum((line.line_total for line in cart.lines.all()), 0))
+
+
+class AddLineSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=64)
+    quantity = serializers.IntegerField(min_value=1)
+    device_id = serializers.CharField(max_length=100, required=False, default="")
+
+
+class SetQuantitySerializer(serializers.Serializer):
+    quantity = serializers.IntegerField(min_value=1)
+
+
+class PickupStoreSerializer(serializers.Serializer):
+    store = serializers.CharField(max_length=32, allow_null=True)
+
+
+class MergeSerializer(serializers.Serializer):
+    guest_token = serializers.CharField(max_length=64)
+
+
+class AddressSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=120)
+    line1 = serializers.CharField(max_length=200)
+    city = serializers.CharField(max_length=120)
+    postcode = serializers.CharField(max_length=16)
+    country = serializers.CharField(min_length=2, max_length=2)
+    latitude = serializers.FloatField(min_value=-90, max_value=90, required=False)
+    longitude = serializers.FloatField(min_value=-180, max_value=180, required=False)
+
+
+# Storefronts check out for delivery or pick-up; in-store sales are made at the till.
+CHECKOUT_FULFILMENTS = [
+    (Order.Fulfilment.DELIVERY.value, Order.Fulfilment.DELIVERY.label),
+    (Order.Fulfilment.PICKUP.value, Order.Fulfilment.PICKUP.label),
+]
+
+
+class CheckoutSerializer(serializers.Serializer):
+    fulfilment = serializers.ChoiceField(choices=CHECKOUT_FULFILMENTS)
+    pickup_store = serializers.CharField(max_length=32, required=False)
+    address = AddressSerializer(required=False)
+    redeem_points = serializers.IntegerField(min_value=0, required=False, default=0)
+    payment_token = serializers.CharField(
+        max_length=200, required=False, default="", help_text="The payment provider's token."
+    )
+
+    def validate(self, data):
+        if data["fulfilment"] == Order.Fulfilment.DELIVERY and "address" not in data:
+            raise serializers.ValidationError({"address": "A delivery needs an address."})
+        return data
+
+
+class OrderLineSerializer(serializers.ModelSerializer):
+    sku = serializers.CharField(source="sku.code")
+
+    class Meta:
+        model = OrderLine
+        fields = ["sku", "quantity", "unit_price", "line_total", "discount", "returned_quantity"]
+
+
+class OrderEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OrderEvent
+        fields = ["created_at", "from_status", "to_status", "actor_label", "note"]
+
+
+class ShipmentSerializer(serializers.ModelSerializer):
+    location = serializers.CharField(source="location.code")
+
+    class Meta:
+        model = Shipment
+        fields = ["location", "status", "lines", "carrier", "tracking_number", "shipped_at"]
+
+
+class OrderSummarySerializer(serializers.ModelSerializer):
+    store = serializers.CharField(source="store.code", allow_null=True)
+    lines = OrderLineSerializer(many=True)
+
+    class Meta:
+        model = Order
+        fields = [
+            "number",
+            "status",
+            "fulfilment",
+            "channel",
+            "store",
+            "currency",
+            "subtotal",
+            "points_redeemed",
+            "points_discount",
+            "total",
+            "placed_at",
+            "lines",
+        ]
+
+
+class OrderSerializer(OrderSummarySerializer):
+    timeline = OrderEventSerializer(source="events", many=True)
+    shipments = ShipmentSerializer(many=True)
+    pickup_code = serializers.SerializerMethodField()
+
+    class Meta(OrderSummarySerializer.Meta):
+        fields = [
+            *OrderSummarySerializer.Meta.fields,
+            "pickup_code",
+            "pickup_expires_at",
+            "ship_to",
+            "timeline",
+            "shipments",
+        ]
+
+    def get_pickup_code(self, order) -> str | None:
+        """Shown to the customer once the order is ready, to give at the counter."""
+        return order.pickup_code if order.status == Order.Status.READY_FOR_PICKUP else None

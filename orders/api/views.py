@@ -1,0 +1,288 @@
+"""Storefront endpoints for the cart, checkout and my orders. Thin: each calls one service
+or selector; rules live in ``orders.services``.
+
+A signed-in customer's cart is found by their token; a guest's by the ``X-Cart-Token``
+header, whose value the first call that creates a guest cart returns as ``guest_token``."""
+
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.generics import ListAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from omni.api.auth import IsSignedInCustomer, IsStorefront
+from omni.api.errors import ERROR_SCHEMA
+from omni.errors import InvalidRequest, NotFound
+from omni.qr import qr_png
+from orders import selectors, services
+from orders.api.serializers import (
+    AddLineSerializer,
+    CartSerializer,
+    CheckoutSerializer,
+    MergeSerializer,
+    OrderSerializer,
+    OrderSummarySerializer,
+    PickupStoreSerializer,
+    SetQuantitySerializer,
+)
+from orders.models import Order
+
+CART_TOKEN = OpenApiParameter(
+    "X-Cart-Token",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="A guest's cart (the `guest_token` a first call returned). Not for customers.",
+)
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="Unique per checkout attempt; a retry with the same key returns the same order.",
+)
+ERRORS = {
+    400: ERROR_SCHEMA,
+    401: ERROR_SCHEMA,
+    403: ERROR_SCHEMA,
+    404: ERROR_SCHEMA,
+    409: ERROR_SCHEMA,
+}
+
+
+def request_cart(request, *, create: bool = True):
+    customer = request.user.customer
+    if customer is not None:
+        return services.cart_of(customer=customer)
+    token = request.headers.get("X-Cart-Token", "").strip()
+    if token:
+        return services.cart_of(guest_token=token)
+    if not create:
+        raise NotFound("No cart yet: add a line to start one.")
+    return services.cart_of()
+
+
+def cart_response(cart, status_code=status.HTTP_200_OK) -> Response:
+    return Response(CartSerializer(selectors.cart_detail(cart)).data, status=status_code)
+
+
+class CartView(APIView):
+    permission_classes = [IsStorefront]
+
+    @extend_schema(
+        tags=["cart"],
+        summary="My cart, the same from every device",
+        parameters=[CART_TOKEN],
+        responses={200: CartSerializer, **ERRORS},
+    )
+    def get(self, request):
+        return cart_response(request_cart(request, create=False))
+
+
+class CartLinesView(APIView):
+    permission_classes = [IsStorefront]
+
+    @extend_schema(
+        tags=["cart"],
+        summary="Add a SKU (adds to the quantity already there)",
+        description="With a pick-up store chosen, the store must hold every line; it is held "
+        "for a short while and the hold is renewed on every change.",
+        parameters=[CART_TOKEN],
+        request=AddLineSerializer,
+        responses={200: CartSerializer, 201: CartSerializer, **ERRORS},
+    )
+    def post(self, request):
+        body = AddLineSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        cart = request_cart(request)
+        new_guest = cart.guest_token and not request.headers.get("X-Cart-Token")
+        cart = services.set_line(
+            cart=cart,
+            sku_code=body.validated_data["sku"],
+            quantity=body.validated_data["quantity"],
+            channel=request.user.channel,
+            device_id=body.validated_data["device_id"],
+            add=True,
+        )
+        return cart_response(cart, status.HTTP_201_CREATED if new_guest else status.HTTP_200_OK)
+
+
+class CartLineView(APIView):
+    permission_classes = [IsStorefront]
+
+    @extend_schema(
+        tags=["cart"],
+        summary="Change a line's quantity",
+        parameters=[CART_TOKEN],
+        request=SetQuantitySerializer,
+        responses={200: CartSerializer, **ERRORS},
+    )
+    def put(self, request, sku: str):
+        body = SetQuantitySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        cart = request_cart(request, create=False)
+        if not cart.lines.filter(sku__code=sku).exists():
+            raise NotFound(f"{sku} is not in the cart.")
+        cart = services.set_line(
+            cart=cart,
+            sku_code=sku,
+            quantity=body.validated_data["quantity"],
+            channel=request.user.channel,
+        )
+        return cart_response(cart)
+
+    @extend_schema(
+        tags=["cart"],
+        summary="Remove a line",
+        parameters=[CART_TOKEN],
+        responses={200: CartSerializer, **ERRORS},
+    )
+    def delete(self, request, sku: str):
+        cart = services.remove_line(cart=request_cart(request, create=False), sku_code=sku)
+        return cart_response(cart)
+
+
+class PickupStoreView(APIView):
+    permission_classes = [IsStorefront]
+
+    @extend_schema(
+        tags=["cart"],
+        summary="Choose the store to collect from (or null for none)",
+        description="Offered only when that store alone can cover every line: 409 otherwise.",
+        parameters=[CART_TOKEN],
+        request=PickupStoreSerializer,
+        responses={200: CartSerializer, **ERRORS},
+    )
+    def put(self, request):
+        body = PickupStoreSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        cart = services.choose_pickup_store(
+            cart=request_cart(request), store_code=body.validated_data["store"]
+        )
+        return cart_response(cart)
+
+
+class MergeCartView(APIView):
+    permission_classes = [IsSignedInCustomer]
+
+    @extend_schema(
+        tags=["cart"],
+        summary="Bring a guest cart into my cart after signing in",
+        description="The same SKU in both keeps the larger quantity. Safe to retry.",
+        request=MergeSerializer,
+        responses={200: CartSerializer, **ERRORS},
+    )
+    def post(self, request):
+        body = MergeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        cart = services.merge_guest_cart(
+            customer=request.user.customer, guest_token=body.validated_data["guest_token"]
+        )
+        return cart_response(cart)
+
+
+class CheckoutView(APIView):
+    permission_classes = [IsStorefront]
+
+    @extend_schema(
+        tags=["checkout"],
+        summary="Place the order: delivery or pick-up in store",
+        description="All or nothing. Send an Idempotency-Key: a retry, or a second device "
+        "checking out the same cart, gets the first order (200) instead of a new one (201).",
+        parameters=[CART_TOKEN, IDEMPOTENCY_KEY],
+        request=CheckoutSerializer,
+        responses={201: OrderSerializer, 200: OrderSerializer, 402: ERROR_SCHEMA, **ERRORS},
+    )
+    def post(self, request):
+        body = CheckoutSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if not key:
+            raise InvalidRequest("Send an Idempotency-Key header with every checkout.")
+        address = services.Address(**data["address"]) if "address" in data else None
+        result = services.checkout(
+            cart=request_cart(request, create=False),
+            fulfilment=data["fulfilment"],
+            channel=request.user.channel,
+            idempotency_key=key,
+            pickup_store_code=data.get("pickup_store"),
+            address=address,
+            redeem_points=data["redeem_points"],
+            payment_token=data["payment_token"],
+        )
+        order = selectors.order_detail(result.order.number)
+        return Response(
+            OrderSerializer(order).data,
+            status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
+        )
+
+
+class MyOrdersView(ListAPIView):
+    permission_classes = [IsSignedInCustomer]
+    serializer_class = OrderSummarySerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Order.objects.none()
+        return selectors.orders_of(self.request.user.customer)
+
+    @extend_schema(tags=["orders"], summary="My orders from every channel, newest first")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+def my_order(request, number: str) -> Order:
+    order = selectors.order_detail(number, customer=request.user.customer)
+    if order is None:
+        raise NotFound("No order of yours has this number.")
+    return order
+
+
+class MyOrderView(APIView):
+    permission_classes = [IsSignedInCustomer]
+
+    @extend_schema(
+        tags=["orders"],
+        summary="One of my orders with its timeline",
+        responses={200: OrderSerializer, **ERRORS},
+    )
+    def get(self, request, number: str):
+        return Response(OrderSerializer(my_order(request, number)).data)
+
+
+class CancelMyOrderView(APIView):
+    permission_classes = [IsSignedInCustomer]
+
+    @extend_schema(
+        tags=["orders"],
+        summary="Cancel my order (a pick-up only until it is ready)",
+        request=None,
+        responses={200: OrderSerializer, **ERRORS},
+    )
+    def post(self, request, number: str):
+        order = services.cancel_order(
+            order=my_order(request, number), by_customer=request.user.customer
+        )
+        return Response(OrderSerializer(selectors.order_detail(order.number)).data)
+
+
+class PickupCodeQRView(APIView):
+    permission_classes = [IsSignedInCustomer]
+
+    @extend_schema(
+        tags=["orders"],
+        summary="The pick-up code as a QR image (PNG), once the order is ready",
+        responses={(200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY), **ERRORS},
+    )
+    def get(self, request, number: str):
+        order = my_order(request, number)
+        if order.status != Order.Status.READY_FOR_PICKUP:
+            raise NotFound("The order is not ready for pick-up.")
+        response = HttpResponse(
+            qr_png(f"{order.number}:{order.pickup_code}"), content_type="image/png"
+        )
+        response["Cache-Control"] = "private, no-store"
+        return response

@@ -1,0 +1,65 @@
+"""Reads of carts and orders shared by the API, the admin and the clerk pages."""
+
+from django.db.models import Prefetch, QuerySet
+
+from inventory.models import Reservation
+from orders.models import Cart, CartLine, Order
+
+
+def cart_detail(cart: Cart) -> Cart:
+    """The cart with its lines, their SKUs and products, and its hold expiry, in 3 queries."""
+    cart = (
+        Cart.objects.select_related("pickup_store")
+        .prefetch_related(
+            Prefetch("lines", queryset=CartLine.objects.select_related("sku__product"))
+        )
+        .get(pk=cart.pk)
+    )
+    cart.hold_expires_at = (
+        Reservation.objects.filter(
+            reference=cart.hold_reference,
+            kind=Reservation.Kind.CART_HOLD,
+            status=Reservation.Status.ACTIVE,
+        )
+        .order_by("expires_at")
+        .values_list("expires_at", flat=True)
+        .first()
+        if cart.pickup_store_id
+        else None
+    )
+    return cart
+
+
+def orders_of(customer) -> QuerySet[Order]:
+    return (
+        Order.objects.filter(customer=customer)
+        .select_related("store")
+        .prefetch_related("lines__sku")
+        .order_by("-placed_at")
+    )
+
+
+def order_detail(number: str, *, customer=None) -> Order | None:
+    """One order with everything its page shows; ``customer`` limits it to their own."""
+    orders = Order.objects.filter(number=number)
+    if customer is not None:
+        orders = orders.filter(customer=customer)
+    return (
+        orders.select_related("store", "customer")
+        .prefetch_related("lines__sku", "events", "shipments__location")
+        .first()
+    )
+
+
+def pickup_queue(store) -> QuerySet[Order]:
+    """A store's pick-up orders still to hand over: to pick, then ready (soonest deadline first)."""
+    return (
+        Order.objects.filter(
+            store=store,
+            fulfilment=Order.Fulfilment.PICKUP,
+            status__in=[Order.Status.PLACED, Order.Status.READY_FOR_PICKUP],
+        )
+        .select_related("customer")
+        .prefetch_related("lines__sku")
+        .order_by("status", "pickup_expires_at", "placed_at")
+    )
