@@ -172,3 +172,34 @@ def test_a_clerk_sale_may_use_the_safety_stock_but_not_others_reservations():
 
     level = StockLevel.objects.get()
     assert (level.on_hand, level.reserved, level.available) == (3, 3, 0)
+
+
+def test_an_interrupted_hold_clean_up_resumes_without_releasing_twice(time_machine, monkeypatch):
+    store = LocationFactory()
+    skus = [SkuFactory() for _ in range(4)]
+    for sku in skus:
+        stock(sku, store, 3)
+        services.reserve(
+            lines=[StockLine(sku.pk, store.pk, 2)],
+            kind=HOLD,
+            reference=f"cart:{sku.pk}",
+            expires_at=soon(5),
+        )
+    time_machine.move_to(timezone.now() + timedelta(minutes=10))
+    real_expire, batches = services._expire_holds_on, []
+
+    def crash_on_second_batch(level_ids, now):
+        batches.append(level_ids)
+        if len(batches) == 2:
+            raise RuntimeError("worker killed")
+        return real_expire(level_ids, now)
+
+    monkeypatch.setattr(services, "_expire_holds_on", crash_on_second_batch)
+    with pytest.raises(RuntimeError):
+        services.expire_cart_holds(batch_size=2)
+    monkeypatch.setattr(services, "_expire_holds_on", real_expire)
+
+    assert services.expire_cart_holds(batch_size=2) == 2
+
+    assert set(StockLevel.objects.values_list("reserved", flat=True)) == {0}
+    assert Reservation.objects.filter(status="expired").count() == 4

@@ -12,6 +12,7 @@ from loyalty.services import QuoteLine
 from omni.errors import InvalidRequest, InvalidTransition, WrongPickupCode
 from orders import services
 from orders.models import Order
+from orders.services import fulfilment
 from tests.loyalty.factories import customer
 
 pytestmark = pytest.mark.django_db
@@ -202,3 +203,41 @@ def test_an_expired_order_with_points_gets_them_back(shop, camille, clerk, time_
     services.expire_uncollected_pickups()
 
     assert Account.objects.get(customer=camille).available == 300
+
+
+def test_an_interrupted_expiry_run_resumes_without_releasing_anything_twice(
+    shop, camille, clerk, time_machine, monkeypatch
+):
+    orders = []
+    for n in range(3):
+        cart = services.cart_of(customer=customer())
+        services.set_line(cart=cart, sku_code="WOOL-BEANIE", quantity=2, channel="web")
+        order = services.checkout(
+            cart=cart,
+            fulfilment="pickup",
+            channel="web",
+            idempotency_key=f"k{n}",
+            pickup_store_code="PAR-RIV",
+        ).order
+        orders.append(services.mark_ready_for_pickup(order=order, actor=clerk))
+    time_machine.move_to(orders[-1].pickup_expires_at + timedelta(minutes=1))
+    real_undo, calls = fulfilment._undo_checkout, []
+
+    def crash_on_second(order):
+        calls.append(order.pk)
+        if len(calls) == 2:
+            raise RuntimeError("worker killed")
+        real_undo(order)
+
+    monkeypatch.setattr(fulfilment, "_undo_checkout", crash_on_second)
+    with pytest.raises(RuntimeError):
+        services.expire_uncollected_pickups()
+    monkeypatch.setattr(fulfilment, "_undo_checkout", real_undo)
+
+    resumed = services.expire_uncollected_pickups()
+
+    assert len(resumed) == 2
+    assert set(Order.objects.values_list("status", flat=True)) == {"expired"}
+    level = StockLevel.objects.get(sku=shop.beanie, location=shop.rivoli)
+    assert (level.on_hand, level.reserved) == (10, 0)
+    assert Reservation.objects.filter(status="released").count() == 3
