@@ -20,6 +20,7 @@ from customers.models import (
     CustomerMerge,
     ErasureRecord,
     Identity,
+    Notification,
     ServiceNote,
     StorefrontKey,
     Touchpoint,
@@ -398,3 +399,41 @@ class StorefrontKeyAdmin(admin.ModelAdmin):
         for key in queryset:
             services.revoke_storefront_key(key=key)
         self.message_user(request, "Revoked.")
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    """The outbox: what was sent to whom, and what was held back and why (read-only)."""
+
+    list_display = [
+        "created_at",
+        "topic",
+        "customer",
+        "channel",
+        "kind",
+        "status",
+        "suppression_reason",
+        "attempts",
+        "sent_at",
+    ]
+    list_filter = ["status", "channel", "kind", "topic", "suppression_reason"]
+    list_select_related = ["customer"]
+    search_fields = ["customer__email", "=customer__public_id", "=idempotency_key"]
+    search_help_text = "Customer e-mail or public id, or the notification's idempotency key."
+    fields = [
+        "customer",
+        ("channel", "kind", "purpose"),
+        "topic",
+        ("status", "suppression_reason", "attempts"),
+        "last_error",
+        "recipient",
+        "subject",
+        "body",
+        "context",
+        "idempotency_key",
+        ("created_at", "sent_at"),
+    ]
+    readonly_fields = [
+        name for item in fields for name in (item if isinstance(item, tuple) else (item,))
+    ]
+    show_full_result_count = False

@@ -6,3 +6,6 @@ class CustomersConfig(AppConfig):
 
     name = "customers"
     verbose_name = "Customers"
+
+    def ready(self) -> None:
+        from customers import notifications  # noqa: F401  (registers its erasure handler)

@@ -326,3 +326,87 @@ class CustomerToken(models.Model):
 
     def __str__(self) -> str:
         return f"Token of {self.customer_id} on {self.channel}"
+
+
+class Notification(models.Model):
+    """One message to a customer in the outbox: queued, then sent, failed or suppressed.
+
+    Every app writes here through ``customers.notifications.notify``; a row is never deleted,
+    so the outbox is also the record of what was sent and of what was held back and why.
+    """
+
+    class Channel(models.TextChoices):
+        EMAIL = ContactChannel.EMAIL.value, ContactChannel.EMAIL.label
+        SMS = ContactChannel.SMS.value, ContactChannel.SMS.label
+        PUSH = ContactChannel.PUSH.value, ContactChannel.PUSH.label
+
+    class Kind(models.TextChoices):
+        TRANSACTIONAL = "transactional", "Transactional (service message)"
+        MARKETING = "marketing", "Marketing"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENT = "sent", "Sent"
+        SUPPRESSED = "suppressed", "Suppressed"
+        FAILED = "failed", "Failed"
+
+    class SuppressionReason(models.TextChoices):
+        NO_CONSENT = "no_consent", "No consent for this channel and purpose"
+        ERASED = "erased", "Customer's data erased"
+        NO_ADDRESS = "no_address", "No address for this channel"
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="notifications")
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    purpose = models.CharField(
+        max_length=16,
+        choices=ConsentPurpose.choices,
+        blank=True,
+        help_text="The consent a marketing message needs; empty for transactional messages.",
+    )
+    topic = models.CharField(
+        max_length=64, help_text="What the message is about, e.g. loyalty.points_expiring."
+    )
+    recipient = models.CharField(
+        max_length=255, blank=True, help_text="The address it was sent to (e-mail, phone, device)."
+    )
+    subject = models.CharField(max_length=255, blank=True)
+    body = models.TextField()
+    context = models.JSONField(default=dict, blank=True, help_text="Data the message was made of.")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    suppression_reason = models.CharField(
+        max_length=16, choices=SuppressionReason.choices, blank=True
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    idempotency_key = models.CharField(
+        max_length=200, unique=True, help_text="The same notice is never queued twice."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["customer", "-created_at"], name="notification_customer_idx"),
+            models.Index(fields=["topic", "-created_at"], name="notification_topic_idx"),
+            # Only the few rows still waiting for delivery (to find lost ones).
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(status="queued"),
+                name="notification_queued_idx",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(status="suppressed") | ~models.Q(suppression_reason=""),
+                name="notification_suppressed_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind="marketing") | ~models.Q(purpose=""),
+                name="notification_marketing_has_purpose",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic} by {self.get_channel_display()} ({self.get_status_display()})"

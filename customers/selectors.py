@@ -202,6 +202,7 @@ def customer_export(customer: Customer, *, now: datetime) -> dict[str, Any]:
         "touchpoints": _rows(customer.touchpoints.order_by("occurred_at", "id")),
         "service_notes": _rows(service_history(customer)),
         "merges": _rows(merges_into(customer), exclude=["survivor"]),
+        "notifications": _rows(customer.notifications.order_by("created_at", "id")),
     }
     other_apps: dict[str, list] = {}
     for relation in Customer._meta.related_objects:

@@ -38,7 +38,7 @@ def merge_handler(handler):
 
 def an_order(customer, number: str) -> Order:
     return Order.objects.create(
-        number=number, customer=customer, channel="web", fulfilment="pickup"
+        number=number, customer=customer, channel="web", fulfilment="delivery"
     )
 
 

@@ -37,7 +37,7 @@ def customer():
     ConsentFactory(customer=customer, ip_address="203.0.113.7", user_agent="Safari")
     TouchpointFactory(customer=customer, anonymous_id="web-1", properties={"query": "jacket"})
     ServiceNoteFactory(customer=customer, text="Prefers pick-up at Rivoli.")
-    Order.objects.create(number="W-1", customer=customer, channel="web", fulfilment="pickup")
+    Order.objects.create(number="W-1", customer=customer, channel="web", fulfilment="delivery")
     return customer
 
 

@@ -1,0 +1,20 @@
+"""Background work for customers: delivering the outbox; each task is a thin wrapper."""
+
+from celery import shared_task
+
+from customers import notifications
+
+MAX_DELIVERY_RETRIES = 5
+
+
+@shared_task(name="customers.deliver_notification", bind=True, max_retries=MAX_DELIVERY_RETRIES)
+def deliver_notification(self, notification_id: int) -> str:
+    """Send one queued notification; a failing backend is retried with growing pauses
+    (30 s, 1, 2, 4, 8 min), then the row is marked failed."""
+    try:
+        return notifications.deliver(
+            notification_id=notification_id,
+            last_attempt=self.request.retries >= MAX_DELIVERY_RETRIES,
+        )
+    except notifications.DeliveryFailed as failure:
+        raise self.retry(exc=failure, countdown=30 * 2**self.request.retries) from failure
