@@ -11,3 +11,11 @@ from django.utils import timezone
 def heartbeat() -> dict:
     """Proof of life for /healthz: its stored result says which worker ran it and when."""
     return {"host": socket.gethostname(), "pid": os.getpid(), "at": timezone.now().isoformat()}
+
+
+@shared_task(name="omni.purge_idempotency_keys")
+def purge_idempotency_keys() -> int:
+    """Forget the answers kept for idempotency keys once IDEMPOTENCY_KEY_TTL_HOURS have passed."""
+    from omni.api.idempotency import purge_expired_idempotency_records
+
+    return purge_expired_idempotency_records()

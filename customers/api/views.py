@@ -12,6 +12,7 @@ from customers import selectors, services
 from customers.api import serializers as s
 from omni.api.auth import IsSignedInCustomer, IsStorefront, StorefrontAuthentication
 from omni.api.errors import ERROR_SCHEMA
+from omni.api.idempotency import idempotent
 
 KEY_ONLY = [{"storefrontKey": []}]
 KEY_AND_MAYBE_TOKEN = [{"storefrontKey": []}, {"storefrontKey": [], "customerToken": []}]
@@ -52,6 +53,7 @@ class SignUpView(StorefrontView):
         request=s.SignUpSerializer,
         responses={201: s.SessionSerializer, 409: ERROR_SCHEMA, **ERRORS},
     )
+    @idempotent
     def post(self, request):
         data = s.SignUpSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -102,6 +104,7 @@ class MyProfileView(CustomerView):
         request=s.ProfileSerializer,
         responses={200: s.ProfileSerializer, 409: ERROR_SCHEMA, **ERRORS},
     )
+    @idempotent
     def patch(self, request):
         data = s.ProfileSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
@@ -128,6 +131,7 @@ class MyConsentsView(CustomerView):
         request=s.ConsentChangesSerializer,
         responses={200: s.ConsentStateSerializer(many=True), **ERRORS},
     )
+    @idempotent
     def patch(self, request):
         data = s.ConsentChangesSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -172,6 +176,7 @@ class MyErasureView(CustomerView):
         request=None,
         responses={200: s.ErasureSerializer, **ERRORS},
     )
+    @idempotent
     def post(self, request):
         record = services.erase_customer(
             customer=request.user.customer, requested_via=f"api:{request.user.channel}"
@@ -193,6 +198,7 @@ class EventIngestionView(StorefrontView):
         request=s.EventBatchDocumentation,
         responses={200: s.IngestionReportSerializer, **ERRORS},
     )
+    @idempotent
     def post(self, request):
         data = s.EventBatchSerializer(data=request.data)
         data.is_valid(raise_exception=True)

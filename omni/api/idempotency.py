@@ -1,0 +1,292 @@
+"""``Idempotency-Key`` for state-changing API calls: a retry gets the first answer again and
+changes nothing twice.
+
+Put ``@idempotent`` on a view's handler method, right above ``def`` (it also documents the
+header in the OpenAPI schema)::
+
+    class SignUpView(StorefrontView):
+        @extend_schema(summary="Open a customer account", ...)
+        @idempotent
+        def post(self, request): ...
+
+What a client sees, for one caller (storefront key + signed-in customer, or staff user), one
+method and one path:
+
+- No header: the call runs exactly as without this decorator.
+- First call with a key: it runs, and its answer (status, JSON body, the headers the view set)
+  is kept for ``IDEMPOTENCY_KEY_TTL_HOURS``. 2xx and 4xx answers are kept, except 401/403
+  (credentials), 409 and 429 (the state or the rate may have changed: a retry runs again).
+  A 5xx keeps nothing, so a retry after a crash runs again.
+- The same key and body again: the kept answer, with ``Idempotent-Replayed: true``; nothing
+  runs. The same key with another body or query string: 422 ``idempotency_key_reused``.
+- The same key while the first attempt still runs: the retry waits for it (up to
+  ``IN_PROGRESS_WAIT``) and then replays its answer, or runs if the first kept nothing.
+  Still running after the wait: 409 ``idempotency_key_in_progress``; retry a little later.
+
+How: the record is inserted first, then the call runs, then its answer is saved, all in one
+transaction. The unique constraint on (caller, key, method, path) makes PostgreSQL hold a
+concurrent insert of the same key until the first transaction ends, so other requests never
+see a half-done record, and a crash rolls the record back with the call's own changes.
+Calls with no identified caller (an anonymous ``AllowAny`` view) run without the mechanism:
+there is no one to scope the key to.
+"""
+
+import functools
+import hashlib
+import json
+import re
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, OperationalError, connection, transaction
+from django.http.request import RawPostDataException
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from omni.api.auth import StorefrontClient
+from omni.errors import DomainError
+from omni.models import IdempotencyRecord
+
+KEY_HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+VALID_KEY = re.compile(r"[\x20-\x7e]{1,100}")
+# How long a retry waits for a first attempt that is still running before it gets a 409.
+IN_PROGRESS_WAIT = timedelta(seconds=10)
+# Answers that depend on the moment (credentials, current state, rate) are not kept.
+UNKEPT_STATUSES = frozenset({401, 403, 409, 429})
+# Set again on every answer (by the renderer or DRF), or personal to one response.
+UNKEPT_HEADERS = frozenset({"content-type", "content-length", "vary", "allow", "set-cookie"})
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE when lock_timeout runs out
+PURGE_BATCH_SIZE = 10_000
+
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    name=KEY_HEADER,
+    location=OpenApiParameter.HEADER,
+    type=str,
+    required=False,
+    description=(
+        "Any 1 to 100 printable ASCII characters, new for each operation (a UUID is fine). "
+        "A retry with the same key and body returns the first answer with "
+        "`Idempotent-Replayed: true` and changes nothing again. The same key with another "
+        "body: 422 `idempotency_key_reused`. While the first attempt still runs: 409 "
+        "`idempotency_key_in_progress`. Keys are kept for 24 hours; 5xx, 409 and 429 answers "
+        "are not kept, so retrying those runs the call again."
+    ),
+)
+
+
+class IdempotencyKeyReused(DomainError):
+    """The key already belongs to a call with another body: its answer is not this one's."""
+
+    code = "idempotency_key_reused"
+    http_status = 422
+
+
+class IdempotencyKeyInProgress(DomainError):
+    """The first call with this key has not finished; retrying later gets its answer."""
+
+    code = "idempotency_key_in_progress"
+    http_status = 409
+
+
+@dataclass(frozen=True)
+class _Call:
+    caller: str
+    key: str
+    method: str
+    path: str
+    request_hash: str
+
+    @property
+    def identity(self) -> dict:
+        return {"caller": self.caller, "key": self.key, "method": self.method, "path": self.path}
+
+
+def idempotent(handler):
+    """Make a DRF handler method (``post``, ``patch``, ``create`` ...) honour ``Idempotency-Key``.
+
+    On a ViewSet ``@action``, put ``@idempotent`` above ``@action`` (which replaces what is
+    below it) or add ``IDEMPOTENCY_HEADER`` to the action's ``extend_schema`` parameters.
+    """
+
+    @functools.wraps(handler)
+    def run_once(view, request, *args, **kwargs):
+        key = _key_of(request)
+        caller = _caller_of(request.user)
+        if key is None or caller is None:
+            return handler(view, request, *args, **kwargs)
+        call = _Call(caller, key, request.method, request.path, _request_hash(request))
+        with transaction.atomic():
+            record = _claim(call)
+            if record.status_code is not None:
+                return _replay(record)
+            response = _answer(handler, view, request, *args, **kwargs)
+            if _keeps(response.status_code):
+                _keep(record, response)
+            else:
+                record.delete()
+        return response
+
+    if hasattr(run_once, "kwargs"):  # functools.wraps shared the dict; extend_schema writes it
+        run_once.kwargs = dict(run_once.kwargs)
+    return extend_schema(parameters=[IDEMPOTENCY_HEADER])(run_once)
+
+
+def purge_expired_idempotency_records(*, now: datetime | None = None) -> int:
+    """Delete the records older than ``IDEMPOTENCY_KEY_TTL_HOURS``, in batches so that a big
+    backlog never makes one long transaction. Returns how many were deleted."""
+    cutoff = (now or timezone.now()) - _time_to_live()
+    expired = IdempotencyRecord.objects.filter(created_at__lt=cutoff)
+    deleted = 0
+    while batch := list(expired.values_list("pk", flat=True)[:PURGE_BATCH_SIZE]):
+        deleted += IdempotencyRecord.objects.filter(pk__in=batch).delete()[0]
+    return deleted
+
+
+# --- The request ----------------------------------------------------------------------------
+
+
+def _key_of(request) -> str | None:
+    raw = request.headers.get(KEY_HEADER)
+    if raw is None:
+        return None
+    key = raw.strip()
+    if not VALID_KEY.fullmatch(key):
+        raise ValidationError(
+            {KEY_HEADER: ["Send 1 to 100 printable ASCII characters, e.g. a UUID."]}
+        )
+    return key
+
+
+def _caller_of(user) -> str | None:
+    if isinstance(user, StorefrontClient):
+        customer = user.customer.pk if user.customer is not None else "-"
+        return f"storefront:{user.key.pk}:customer:{customer}"
+    if user is not None and user.is_authenticated and user.pk is not None:
+        return f"user:{user.pk}"
+    return None
+
+
+def _request_hash(request) -> str:
+    """The query string and the body; a JSON body in canonical form, so that a client that
+    serialises the same object with its keys in another order is still retrying."""
+    try:
+        body = request.body
+    except RawPostDataException:  # a multipart body already parsed (e.g. by a CSRF check)
+        body = json.dumps(request.data, sort_keys=True, default=str).encode()
+    with suppress(ValueError):  # not JSON: the bytes as sent
+        body = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+    digest = hashlib.sha256(request.META.get("QUERY_STRING", "").encode())
+    digest.update(b"\n" + body)
+    return digest.hexdigest()
+
+
+# --- The record -----------------------------------------------------------------------------
+
+
+def _claim(call: _Call) -> IdempotencyRecord:
+    """This call's new record, or the committed record of an earlier call with the key.
+
+    Runs inside the caller's transaction. The insert waits while another transaction holds
+    an uncommitted record with the same key; when that one commits, the insert fails and the
+    committed record is read; when it rolls back (a crash) or deletes its record (an answer
+    not kept), the insert succeeds and this call runs.
+    """
+    for _ in range(3):  # an expired record, or a record deleted meanwhile: insert again
+        try:
+            with _waiting_at_most(IN_PROGRESS_WAIT), transaction.atomic():
+                return IdempotencyRecord.objects.create(
+                    **call.identity, request_hash=call.request_hash
+                )
+        except IntegrityError:
+            pass
+        except OperationalError as error:
+            if getattr(error.__cause__, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+                raise
+            break
+        existing = IdempotencyRecord.objects.filter(**call.identity).first()
+        if existing is None:
+            continue
+        if existing.created_at < timezone.now() - _time_to_live():
+            existing.delete()  # not purged yet; the key is free again
+            continue
+        if existing.request_hash != call.request_hash:
+            raise IdempotencyKeyReused(
+                f"This {KEY_HEADER} was already used for a different request; "
+                "send a new key for a new request.",
+                details={"key": call.key},
+            )
+        return existing
+    raise IdempotencyKeyInProgress(
+        f"A request with this {KEY_HEADER} is still being processed; retry in a moment.",
+        details={"key": call.key},
+    )
+
+
+@contextmanager
+def _waiting_at_most(wait: timedelta):
+    """Bound how long PostgreSQL waits for another transaction's lock (here: its uncommitted
+    record with the same key), for this block only. SQLite (the demo) has one writer at a
+    time and its own busy timeout."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('lock_timeout')")
+        (previous,) = cursor.fetchone()
+        cursor.execute(
+            "SELECT set_config('lock_timeout', %s, true)", [f"{int(wait.total_seconds() * 1000)}"]
+        )
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [previous])
+
+
+def _time_to_live() -> timedelta:
+    return timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
+
+
+# --- The answer -----------------------------------------------------------------------------
+
+
+def _answer(handler, view, request, *args, **kwargs) -> Response:
+    """The handler's response, with errors turned into responses as ``APIView.dispatch`` does,
+    so that a 4xx can be kept. Its writes roll back if it raises; what DRF's exception handler
+    does not answer (a bug, a 5xx) is raised again and rolls back the record too."""
+    try:
+        with transaction.atomic():
+            response = handler(view, request, *args, **kwargs)
+    except Exception as error:  # handed to DRF, which re-raises what it cannot answer
+        response = view.handle_exception(error)
+    if not isinstance(response, Response):
+        raise TypeError(f"@idempotent handlers must return a DRF Response, not {response!r}")
+    return response
+
+
+def _keeps(status_code: int) -> bool:
+    if 200 <= status_code < 300:
+        return True
+    return 400 <= status_code < 500 and status_code not in UNKEPT_STATUSES
+
+
+def _keep(record: IdempotencyRecord, response: Response) -> None:
+    record.status_code = response.status_code
+    record.response_body = response.data
+    record.response_headers = {
+        name: value for name, value in response.items() if name.lower() not in UNKEPT_HEADERS
+    }
+    record.save(update_fields=["status_code", "response_body", "response_headers"])
+
+
+def _replay(record: IdempotencyRecord) -> Response:
+    return Response(
+        record.response_body,
+        status=record.status_code,
+        headers={**record.response_headers, REPLAYED_HEADER: "true"},
+    )
