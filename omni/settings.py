@@ -226,6 +226,11 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ChannelEnum": "omni.channels.Channel",
         "ContactChannelEnum": "customers.models.ContactChannel",
+        "OrderStatusEnum": "orders.models.Order.Status",
+        "CartStatusEnum": "orders.models.Cart.Status",
+        "ShipmentStatusEnum": "orders.models.Shipment.Status",
+        "FulfilmentEnum": "orders.models.Order.Fulfilment",
+        "CheckoutFulfilmentEnum": "orders.api.serializers.CHECKOUT_FULFILMENTS",
     },
 }
 

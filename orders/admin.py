@@ -1,19 +1,418 @@
-from django.contrib import admin
+"""Orders, carts and returns in the Django admin: followed here, moved on only through
+``orders.services`` (the actions), never edited by hand.
 
-from orders.models import Order, OrderLine
+Checkout, the returns service and shoppers' devices create these rows; money, status, lines and
+the timeline are what those services wrote, so every field is read-only and nothing is added or
+deleted here.
+"""
+
+from collections.abc import Callable
+
+from django.contrib import admin, messages
+from django.db.models import Count
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.http import urlencode
+
+from customers import selectors as customer_selectors
+from inventory.models import Location
+from omni.errors import DomainError
+from orders import services
+from orders.models import (
+    Cart,
+    CartLine,
+    Order,
+    OrderEvent,
+    OrderLine,
+    Payment,
+    Return,
+    ReturnLine,
+    Shipment,
+)
+
+# --- Shared pieces ---------------------------------------------------------------------------
 
 
-class OrderLineInline(admin.TabularInline):
-    model = OrderLine
+class ReadOnlyAdminMixin:
+    """Visible to whoever may view the model, changed by nobody: services write these rows."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyTabularInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
-    autocomplete_fields = ["sku"]
+    can_delete = False
+    show_change_link = False
+
+
+class StoreFilter(admin.SimpleListFilter):
+    """Stores only (a warehouse never takes a pick-up or rings up a sale), in one query."""
+
+    title = "store"
+    parameter_name = "store"
+    field = "store"
+
+    def lookups(self, request, model_admin):
+        stores = Location.objects.filter(kind=Location.Kind.STORE).order_by("name")
+        return [(store.code, f"{store.name} ({store.code})") for store in stores]
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        return queryset.filter(**{f"{self.field}__code": self.value()})
+
+
+class PickupStoreFilter(StoreFilter):
+    title = "pick-up store"
+    parameter_name = "pickup_store"
+    field = "pickup_store"
+
+
+class ReturnStoreFilter(StoreFilter):
+    title = "store that took it back"
+    field = "location"
+
+
+def _search_link(model: str, term: str, text: str) -> str:
+    """A link to an inventory list searched for a reference (reservations, the stock ledger)."""
+    url = reverse(f"admin:inventory_{model}_changelist") + "?" + urlencode({"q": term})
+    return format_html('<a href="{}">{}</a>', url, text)
+
+
+# --- Orders ----------------------------------------------------------------------------------
+
+
+class OrderLineInline(ReadOnlyTabularInline):
+    model = OrderLine
+    fields = ["sku", "quantity", "unit_price", "line_total", "discount", "returned_quantity"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("sku")
+
+
+class OrderEventInline(ReadOnlyTabularInline):
+    """The timeline: every change of status, with when and who."""
+
+    model = OrderEvent
+    verbose_name = "timeline event"
+    verbose_name_plural = "timeline"
+    fields = ["created_at", "move", "by", "note"]
+    readonly_fields = fields
+
+    @admin.display(description="Status")
+    def move(self, event: OrderEvent) -> str:
+        to = Order.Status(event.to_status).label
+        return f"{Order.Status(event.from_status).label} → {to}" if event.from_status else to
+
+    @admin.display(description="By")
+    def by(self, event: OrderEvent) -> str:
+        return event.actor_label
+
+
+class ShipmentInline(ReadOnlyTabularInline):
+    model = Shipment
+    fields = [
+        "location",
+        "status",
+        "lines",
+        "carrier",
+        "tracking_number",
+        "shipped_at",
+        "delivered_at",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("location")
+
+
+class PaymentInline(ReadOnlyTabularInline):
+    model = Payment
+    fields = ["provider", "reference", "amount", "refunded", "status", "created_at"]
+    readonly_fields = fields
+
+
+class ReturnInline(ReadOnlyTabularInline):
+    model = Return
+    fields = ["return_link", "created_at", "location", "refund_amount", "points_reversed", "actor"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("location", "actor")
+
+    @admin.display(description="Return")
+    def return_link(self, ret: Return) -> str:
+        url = reverse("admin:orders_return_change", args=[ret.pk])
+        return format_html('<a href="{}">{}</a>', url, str(ret.public_id)[:8])
+
+
+def _order_label(order: Order) -> str:
+    return f"Order {order.number}"
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
-    list_display = ["number", "customer", "channel", "fulfilment", "status", "total", "placed_at"]
-    list_filter = ["channel", "fulfilment", "status"]
-    list_select_related = ["customer"]
-    search_fields = ["number", "customer__email", "customer__phone"]
-    autocomplete_fields = ["customer"]
-    inlines = [OrderLineInline]
+class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Orders from every channel. Status moves through the actions, which call the services."""
+
+    list_display = [
+        "number",
+        "placed_at",
+        "customer",
+        "channel",
+        "fulfilment",
+        "status",
+        "store",
+        "total",
+        "currency",
+    ]
+    list_filter = ["channel", "fulfilment", "status", StoreFilter, "placed_at"]
+    list_select_related = ["customer", "store"]
+    date_hierarchy = "placed_at"
+    search_fields = ["=number", "customer__email", "customer__phone"]
+    search_help_text = "Order number, or the customer's e-mail or phone (any format) or card."
+    show_full_result_count = False
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    ("number", "status"),
+                    ("channel", "fulfilment"),
+                    ("customer", "store", "clerk"),
+                    ("placed_at", "updated_at"),
+                    "stock",
+                ]
+            },
+        ),
+        (
+            "Money",
+            {
+                "fields": [
+                    ("subtotal", "points_redeemed", "points_discount", "total", "currency"),
+                ]
+            },
+        ),
+        (
+            "Pick-up",
+            {"fields": [("pickup_code_sent", "pickup_expires_at", "pickup_reminder_sent_at")]},
+        ),
+        ("Delivery", {"fields": ["ship_to"]}),
+    ]
+    readonly_fields = [
+        "number",
+        "status",
+        "channel",
+        "fulfilment",
+        "customer",
+        "store",
+        "clerk",
+        "placed_at",
+        "updated_at",
+        "stock",
+        "subtotal",
+        "points_redeemed",
+        "points_discount",
+        "total",
+        "currency",
+        "pickup_code_sent",
+        "pickup_expires_at",
+        "pickup_reminder_sent_at",
+        "ship_to",
+    ]
+    inlines = [OrderLineInline, OrderEventInline, ShipmentInline, PaymentInline, ReturnInline]
+    actions = ["mark_ready_for_pickup", "cancel"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("customer", "store", "clerk")
+
+    def get_fieldsets(self, request, obj=None):
+        # Only the part that applies: pick-up details for pick-ups, the address for deliveries.
+        skip = {
+            "Pick-up": obj is not None and obj.fulfilment != Order.Fulfilment.PICKUP,
+            "Delivery": obj is not None and obj.fulfilment != Order.Fulfilment.DELIVERY,
+        }
+        return [(name, opts) for name, opts in self.fieldsets if not skip.get(name)]
+
+    def get_inlines(self, request, obj):
+        if obj is not None and obj.fulfilment != Order.Fulfilment.DELIVERY:
+            return [inline for inline in self.inlines if inline is not ShipmentInline]
+        return self.inlines
+
+    def get_search_results(self, request, queryset, search_term):
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if term:
+            # "06 12 34 56 78", a loyalty card or an e-mail in capitals find the customer's orders.
+            customers = customer_selectors.customers_matching_any_identity(term).values("pk")
+            results = results | queryset.filter(customer__in=customers)
+        return results, may_have_duplicates
+
+    def has_fulfil_permission(self, request) -> bool:
+        return request.user.has_perm("orders.change_order")
+
+    @admin.display(description="Pick-up code")
+    def pickup_code_sent(self, order: Order) -> str:
+        # The code proves at the counter that the customer is the one collecting: not shown.
+        return "Sent to the customer" if order.pickup_code else "—"
+
+    @admin.display(description="Stock")
+    def stock(self, order: Order) -> str:
+        reference = order.reservation_reference
+        return format_html(
+            "{} · {}",
+            _search_link("reservation", reference, "Reservations"),
+            _search_link("stockmovement", reference, "Stock ledger"),
+        )
+
+    @admin.action(description="Mark ready for pick-up (picked)", permissions=["fulfil"])
+    def mark_ready_for_pickup(self, request, queryset):
+        self._move(
+            request, queryset, "marked ready", services.mark_ready_for_pickup, actor=request.user
+        )
+
+    @admin.action(description="Cancel selected orders", permissions=["fulfil"])
+    def cancel(self, request, queryset):
+        self._move(request, queryset, "cancelled", services.cancel_order, actor=request.user)
+
+    def _move(self, request, queryset, done: str, service: Callable[..., Order], **kwargs):
+        """Each order moves on its own: one refused does not hold back the others."""
+        moved = 0
+        for order in queryset.order_by("pk"):
+            try:
+                service(order=order, **kwargs)
+            except DomainError as refusal:
+                self.message_user(
+                    request, f"{_order_label(order)}: {refusal.message}", messages.ERROR
+                )
+            else:
+                moved += 1
+        if moved:
+            noun = "order" if moved == 1 else "orders"
+            self.message_user(request, f"{moved} {noun} {done}.", messages.SUCCESS)
+
+
+# --- Carts -----------------------------------------------------------------------------------
+
+
+class CartLineInline(ReadOnlyTabularInline):
+    """Each line remembers where it came from: channel, device and, in store, the clerk."""
+
+    model = CartLine
+    fields = [
+        "sku",
+        "quantity",
+        "unit_price",
+        "channel",
+        "device_id",
+        "added_by",
+        "added_at",
+        "updated_at",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("sku", "added_by")
+
+
+@admin.register(Cart)
+class CartAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Live and past carts; shoppers and clerks change them through the cart services."""
+
+    list_display = [
+        "__str__",
+        "customer",
+        "is_guest",
+        "status",
+        "pickup_store",
+        "line_count",
+        "updated_at",
+    ]
+    list_filter = ["status", PickupStoreFilter, "updated_at"]
+    list_select_related = ["customer", "pickup_store"]
+    search_fields = ["=public_id", "customer__email", "customer__phone", "lines__device_id"]
+    search_help_text = "Customer e-mail or phone, cart id, or a device id of one of its lines."
+    show_full_result_count = False
+    fields = readonly_fields = [
+        "public_id",
+        "status",
+        "customer",
+        "pickup_store",
+        "holds",
+        "currency",
+        "created_at",
+        "updated_at",
+    ]
+    inlines = [CartLineInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(line_total=Count("lines"))
+
+    @admin.display(description="Guest", boolean=True)
+    def is_guest(self, cart: Cart) -> bool:
+        return cart.customer_id is None
+
+    @admin.display(description="Lines", ordering="line_total")
+    def line_count(self, cart: Cart) -> int:
+        return cart.line_total
+
+    @admin.display(description="Holds on pick-up stock")
+    def holds(self, cart: Cart) -> str:
+        return _search_link("reservation", cart.hold_reference, "Reservations of this cart")
+
+
+# --- Returns ---------------------------------------------------------------------------------
+
+
+class ReturnLineInline(ReadOnlyTabularInline):
+    model = ReturnLine
+    fields = ["sku", "quantity", "restocked", "refund_amount"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("order_line__sku")
+
+    @admin.display(description="SKU")
+    def sku(self, line: ReturnLine) -> str:
+        return line.order_line.sku.code
+
+
+@admin.register(Return)
+class ReturnAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Returns are taken through the returns service (refund, restock, points reversed)."""
+
+    list_display = [
+        "__str__",
+        "created_at",
+        "order",
+        "location",
+        "refund_amount",
+        "points_reversed",
+        "actor",
+    ]
+    list_filter = [ReturnStoreFilter, "created_at"]
+    list_select_related = ["order", "location", "actor"]
+    search_fields = ["=order__number", "order__customer__email", "=public_id"]
+    show_full_result_count = False
+    fields = readonly_fields = [
+        "public_id",
+        "order",
+        "location",
+        "refund_amount",
+        "points_reversed",
+        "actor",
+        "created_at",
+        "restocked_stock",
+    ]
+    inlines = [ReturnLineInline]
+
+    @admin.display(description="Stock")
+    def restocked_stock(self, ret: Return) -> str:
+        return _search_link("stockmovement", f"return:{ret.public_id}", "Restocked in the ledger")

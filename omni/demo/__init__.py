@@ -14,6 +14,7 @@ from campaigns.models import Campaign, Segment
 from omni.demo.catalogue import load_catalogue, load_locations, load_stock
 from omni.demo.customers import load_customers
 from omni.demo.loyalty import load_loyalty
+from omni.demo.orders import load_orders
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ def load_demo() -> list[DemoAccount]:
     load_stock()
     load_customers()
     load_loyalty()
+    load_orders()
     load_campaigns()
     load_staff()
     return ACCOUNTS

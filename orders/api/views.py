@@ -1,5 +1,7 @@
 """Storefront endpoints for the cart, checkout and my orders. Thin: each calls one service
-or selector; rules live in ``orders.services``.
+or selector; rules live in ``orders.services``. Cart and order changes honour an optional
+``Idempotency-Key`` (``@idempotent``); checkout requires one and keeps it with the order, so
+a declined payment can be retried with the same key once the shopper fixes it.
 
 A signed-in customer's cart is found by their token; a guest's by the ``X-Cart-Token``
 header, whose value the first call that creates a guest cart returns as ``guest_token``."""
@@ -14,6 +16,7 @@ from rest_framework.views import APIView
 
 from omni.api.auth import IsSignedInCustomer, IsStorefront
 from omni.api.errors import ERROR_SCHEMA
+from omni.api.idempotency import idempotent
 from omni.errors import InvalidRequest, NotFound
 from omni.qr import qr_png
 from orders import selectors, services
@@ -93,6 +96,7 @@ class CartLinesView(APIView):
         request=AddLineSerializer,
         responses={200: CartSerializer, 201: CartSerializer, **ERRORS},
     )
+    @idempotent
     def post(self, request):
         body = AddLineSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -119,6 +123,7 @@ class CartLineView(APIView):
         request=SetQuantitySerializer,
         responses={200: CartSerializer, **ERRORS},
     )
+    @idempotent
     def put(self, request, sku: str):
         body = SetQuantitySerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -139,6 +144,7 @@ class CartLineView(APIView):
         parameters=[CART_TOKEN],
         responses={200: CartSerializer, **ERRORS},
     )
+    @idempotent
     def delete(self, request, sku: str):
         cart = services.remove_line(cart=request_cart(request, create=False), sku_code=sku)
         return cart_response(cart)
@@ -155,6 +161,7 @@ class PickupStoreView(APIView):
         request=PickupStoreSerializer,
         responses={200: CartSerializer, **ERRORS},
     )
+    @idempotent
     def put(self, request):
         body = PickupStoreSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -174,6 +181,7 @@ class MergeCartView(APIView):
         request=MergeSerializer,
         responses={200: CartSerializer, **ERRORS},
     )
+    @idempotent
     def post(self, request):
         body = MergeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -262,6 +270,7 @@ class CancelMyOrderView(APIView):
         request=None,
         responses={200: OrderSerializer, **ERRORS},
     )
+    @idempotent
     def post(self, request, number: str):
         order = services.cancel_order(
             order=my_order(request, number), by_customer=request.user.customer

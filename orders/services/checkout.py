@@ -14,9 +14,11 @@ from inventory.models import Location, Reservation
 from inventory.services import StockLine
 from loyalty import services as loyalty
 from omni.errors import InvalidRequest, PriceChanged
+from orders import notifications
 from orders.models import Cart, Order, OrderEvent, OrderLine, Payment, Shipment
 from orders.payments import payment_provider
 from orders.services.carts import pickup_store
+from orders.services.fulfilment import earn_points
 from orders.services.lifecycle import transition
 
 CENT = Decimal("0.01")
@@ -156,6 +158,10 @@ def _place_order(
     _take_payment(order, options["payment_token"])
     cart.status = Cart.Status.CHECKED_OUT
     cart.save(update_fields=["status", "updated_at"])
+    if order.fulfilment == Order.Fulfilment.IN_STORE:
+        earn_points(order)  # the goods left with the customer: like a collected pick-up
+    else:
+        notifications.order_placed(order)  # the till prints a receipt instead
     return CheckoutResult(order, created=True)
 
 

@@ -11,6 +11,7 @@ from inventory import services as inventory
 from loyalty import services as loyalty
 from loyalty.services import QuoteLine
 from omni.errors import InvalidRequest, WrongPickupCode
+from orders import notifications
 from orders.models import Order, Payment, Shipment
 from orders.payments import payment_provider
 from orders.services.lifecycle import ensure_allowed, transition
@@ -38,6 +39,7 @@ def mark_ready_for_pickup(*, order: Order, actor=None) -> Order:
     order.pickup_code = new_pickup_code()
     order.pickup_expires_at = timezone.now() + timedelta(days=order.store.pickup_hold_days)
     order.save(update_fields=["pickup_code", "pickup_expires_at", "updated_at"])
+    notifications.ready_for_pickup(order)
     return order
 
 
@@ -140,6 +142,7 @@ def ship(*, shipment: Shipment, carrier: str, tracking_number: str, actor=None) 
     if not order.shipments.filter(status=Shipment.Status.ALLOCATED).exists():
         transition(order, S.SHIPPED, actor=actor, note=f"{carrier} {tracking_number}")
         _capture(order)
+        notifications.shipped(order, carrier, tracking_number)
     return shipment
 
 
@@ -180,6 +183,7 @@ def send_pickup_reminders(*, now: datetime | None = None) -> list[Order]:
                 continue  # reminded meanwhile by another run
             order.pickup_reminder_sent_at = now
             order.save(update_fields=["pickup_reminder_sent_at", "updated_at"])
+            notifications.pickup_reminder(order)
             reminded.append(order)
     return reminded
 
@@ -197,5 +201,6 @@ def expire_uncollected_pickups(*, now: datetime | None = None) -> list[Order]:
                 continue
             transition(order, S.EXPIRED, label="system", note="Not collected in time")
             _undo_checkout(order)
+            notifications.pickup_expired(order)
             expired.append(order)
     return expired

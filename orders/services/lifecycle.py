@@ -30,7 +30,7 @@ def ensure_allowed(order: Order, to: str) -> None:
     """Refuse, with a clear error, a move the order's fulfilment does not allow from here."""
     if to not in TRANSITIONS[order.fulfilment].get(order.status, set()):
         raise InvalidTransition(
-            f"A {order.get_status_display().lower()} order cannot become "
+            f"Order {order.number} is {order.get_status_display().lower()}: it cannot become "
             f"{Order.Status(to).label.lower()}.",
             details={"from": order.status, "to": to, "order": order.number},
         )

@@ -180,3 +180,20 @@ def test_an_empty_cart_cannot_be_checked_out(shop, camille):
             idempotency_key="k",
             pickup_store_code="PAR-RIV",
         )
+
+
+def test_a_known_customer_earns_points_on_an_in_store_sale(shop, camille):
+    clerk = User.objects.create_user("clerk", is_staff=True)
+    cart = services.cart_of(customer=camille)
+    services.set_line(cart=cart, sku_code="WOOL-BEANIE", quantity=2, channel="store", clerk=clerk)
+
+    services.checkout(
+        cart=cart,
+        fulfilment="in_store",
+        channel="store",
+        idempotency_key="till-2",
+        clerk=clerk,
+        till_store=shop.bastille,
+    )
+
+    assert Account.objects.get(customer=camille).pending == 38
