@@ -26,19 +26,8 @@ from customers.models import (
     Touchpoint,
 )
 from customers.normalise import normalise_email, normalise_phone
+from omni.admin_support import ReadOnlyAdminMixin, ReadOnlyTabularInline
 from omni.errors import DomainError
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class IdentityInline(admin.TabularInline):
@@ -52,7 +41,7 @@ class IdentityInline(admin.TabularInline):
         return False
 
 
-class ConsentHistoryInline(ReadOnlyInline):
+class ConsentHistoryInline(ReadOnlyTabularInline):
     model = Consent
     verbose_name_plural = "consent history (latest first; the latest row per channel is current)"
     fields = [
@@ -69,7 +58,7 @@ class ConsentHistoryInline(ReadOnlyInline):
     ordering = ["-recorded_at", "-id"]
 
 
-class ServiceHistoryInline(ReadOnlyInline):
+class ServiceHistoryInline(ReadOnlyTabularInline):
     model = ServiceNote
     verbose_name_plural = "service history"
     fields = ["created_at", "via", "topic", "text", "author"]
@@ -90,7 +79,7 @@ class NewServiceNoteInline(admin.StackedInline):
         return True
 
 
-class MergeInline(ReadOnlyInline):
+class MergeInline(ReadOnlyTabularInline):
     model = CustomerMerge
     verbose_name_plural = "profiles merged into this one"
     fields = ["merged_at", "merged_public_id", "cause", "actor", "moved"]
@@ -327,19 +316,8 @@ class CustomerAdmin(admin.ModelAdmin):
         )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Consent)
-class ConsentAdmin(ReadOnlyAdmin):
+class ConsentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["customer", "channel", "purpose", "granted", "source_channel", "recorded_at"]
     list_filter = ["channel", "purpose", "granted", "source_channel"]
     list_select_related = ["customer"]
@@ -348,7 +326,7 @@ class ConsentAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Touchpoint)
-class TouchpointAdmin(ReadOnlyAdmin):
+class TouchpointAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["occurred_at", "kind", "channel", "customer", "sku_code", "store_code"]
     list_filter = ["kind", "channel"]
     list_select_related = ["customer"]
@@ -358,14 +336,14 @@ class TouchpointAdmin(ReadOnlyAdmin):
 
 
 @admin.register(CustomerMerge)
-class CustomerMergeAdmin(ReadOnlyAdmin):
+class CustomerMergeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["merged_at", "survivor", "merged_public_id", "cause", "actor"]
     list_select_related = ["survivor", "actor"]
     search_fields = ["=merged_public_id", "=survivor__public_id"]
 
 
 @admin.register(ErasureRecord)
-class ErasureRecordAdmin(ReadOnlyAdmin):
+class ErasureRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["erased_at", "customer_public_id", "requested_via", "actor"]
     search_fields = ["=customer_public_id"]
 
@@ -402,7 +380,7 @@ class StorefrontKeyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(ReadOnlyAdmin):
+class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The outbox: what was sent to whom, and what was held back and why (read-only)."""
 
     list_display = [

@@ -7,7 +7,6 @@ the ledger directly is read-only here, and the actions call the services.
 """
 
 from collections import defaultdict
-from collections.abc import Callable
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -36,28 +35,10 @@ from inventory.models import (
     Transfer,
     TransferLine,
 )
+from omni.admin_support import ReadOnlyAdminMixin, ReadOnlyTabularInline, run_for_each
 from omni.errors import DomainError
 
 # --- Shared pieces ---------------------------------------------------------------------------
-
-
-class ReadOnlyAdminMixin:
-    """Visible to whoever may view the model, changed by nobody: these rows are written by
-    inventory services only (the ledger is append-only in the database as well)."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyTabularInline(ReadOnlyAdminMixin, admin.TabularInline):
-    extra = 0
-    can_delete = False
 
 
 def category_tree() -> list[tuple[Category, int]]:
@@ -444,21 +425,18 @@ class TransferAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def cancel(self, request, queryset):
         self._move(request, queryset, "cancelled", services.cancel_transfer)
 
-    def _move(self, request, queryset, done: str, service: Callable[..., Transfer], **kwargs):
-        """Each transfer moves on its own: one refused does not hold back the others."""
-        moved = 0
-        for transfer in queryset.select_related("source", "destination").order_by("pk"):
-            try:
-                service(transfer=transfer, **kwargs)
-            except DomainError as refusal:
-                self.message_user(
-                    request, f"{_transfer_label(transfer)}: {refusal.message}", messages.ERROR
-                )
-            else:
-                moved += 1
-        if moved:
-            noun = "transfer" if moved == 1 else "transfers"
-            self.message_user(request, f"{moved} {noun} {done}.", messages.SUCCESS)
+    def _move(self, request, queryset, done: str, service, **kwargs):
+        run_for_each(
+            self,
+            request,
+            queryset.select_related("source", "destination").order_by("pk"),
+            service,
+            argument="transfer",
+            label=_transfer_label,
+            done=done,
+            noun="transfer",
+            **kwargs,
+        )
 
 
 # --- Cycle counts ----------------------------------------------------------------------------

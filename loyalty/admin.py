@@ -7,6 +7,7 @@ from django.utils.html import format_html
 from loyalty import services
 from loyalty.forms import AdjustmentForm
 from loyalty.models import Account, Card, EarnRule, PointsEntry, Programme, Tier
+from omni.admin_support import ReadOnlyAdminMixin
 from omni.errors import DomainError
 
 
@@ -46,19 +47,6 @@ class CardInline(admin.TabularInline):
     can_delete = False
 
     def has_add_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyLedgerMixin:
-    """Ledgers change only through services: nobody adds, edits or deletes rows here."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
         return False
 
 
@@ -138,7 +126,7 @@ class AccountAdmin(admin.ModelAdmin):
 
 
 @admin.register(PointsEntry)
-class PointsEntryAdmin(ReadOnlyLedgerMixin, admin.ModelAdmin):
+class PointsEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "account", "kind", "available", "pending", "source", "reference"]
     list_filter = ["kind", "source", "channel", "created_at"]
     list_select_related = ["account__customer"]
@@ -147,7 +135,7 @@ class PointsEntryAdmin(ReadOnlyLedgerMixin, admin.ModelAdmin):
 
 
 @admin.register(Card)
-class CardAdmin(ReadOnlyLedgerMixin, admin.ModelAdmin):
+class CardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["number", "account", "status", "issued_at", "blocked_at"]
     list_filter = ["status"]
     list_select_related = ["account__customer"]

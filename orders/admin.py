@@ -6,9 +6,7 @@ the timeline are what those services wrote, so every field is read-only and noth
 deleted here.
 """
 
-from collections.abc import Callable
-
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html
@@ -16,7 +14,7 @@ from django.utils.http import urlencode
 
 from customers import selectors as customer_selectors
 from inventory.models import Location
-from omni.errors import DomainError
+from omni.admin_support import ReadOnlyAdminMixin, ReadOnlyTabularInline, run_for_each
 from orders import services
 from orders.models import (
     Cart,
@@ -31,25 +29,6 @@ from orders.models import (
 )
 
 # --- Shared pieces ---------------------------------------------------------------------------
-
-
-class ReadOnlyAdminMixin:
-    """Visible to whoever may view the model, changed by nobody: services write these rows."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyTabularInline(ReadOnlyAdminMixin, admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
 
 
 class StoreFilter(admin.SimpleListFilter):
@@ -282,21 +261,18 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def cancel(self, request, queryset):
         self._move(request, queryset, "cancelled", services.cancel_order, actor=request.user)
 
-    def _move(self, request, queryset, done: str, service: Callable[..., Order], **kwargs):
-        """Each order moves on its own: one refused does not hold back the others."""
-        moved = 0
-        for order in queryset.order_by("pk"):
-            try:
-                service(order=order, **kwargs)
-            except DomainError as refusal:
-                self.message_user(
-                    request, f"{_order_label(order)}: {refusal.message}", messages.ERROR
-                )
-            else:
-                moved += 1
-        if moved:
-            noun = "order" if moved == 1 else "orders"
-            self.message_user(request, f"{moved} {noun} {done}.", messages.SUCCESS)
+    def _move(self, request, queryset, done: str, service, **kwargs):
+        run_for_each(
+            self,
+            request,
+            queryset.order_by("pk"),
+            service,
+            argument="order",
+            label=_order_label,
+            done=done,
+            noun="order",
+            **kwargs,
+        )
 
 
 # --- Carts -----------------------------------------------------------------------------------

@@ -1,0 +1,57 @@
+"""Admin pieces every app shares: read-only views of rows that only services write, and
+actions that run a service on each selected row."""
+
+from collections.abc import Callable
+
+from django.contrib import admin, messages
+
+from omni.errors import DomainError
+
+
+class ReadOnlyAdminMixin:
+    """Visible to whoever may view the model, changed by nobody: services write these rows
+    (ledgers are append-only in the database as well)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyTabularInline(ReadOnlyAdminMixin, admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+
+def run_for_each(
+    modeladmin: admin.ModelAdmin,
+    request,
+    objects,
+    service: Callable,
+    *,
+    argument: str,
+    label: Callable[[object], str],
+    done: str,
+    noun: str,
+    **kwargs,
+) -> int:
+    """Call ``service(<argument>=obj, **kwargs)`` for each object on its own, so one refusal
+    does not hold back the others; refusals are shown as errors naming the object, never a 500.
+    Returns how many went through."""
+    moved = 0
+    for obj in objects:
+        try:
+            service(**{argument: obj}, **kwargs)
+        except DomainError as refusal:
+            modeladmin.message_user(request, f"{label(obj)}: {refusal.message}", messages.ERROR)
+        else:
+            moved += 1
+    if moved:
+        plural = noun if moved == 1 else f"{noun}s"
+        modeladmin.message_user(request, f"{moved} {plural} {done}.", messages.SUCCESS)
+    return moved
