@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(abspath $(VENV))/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test install lint format lock demo clean
+.PHONY: run test install browser lint format lock demo clean
 
 # Creates the environment, migrates, loads the demo data, then runs web + worker + beat.
 run: install
@@ -13,7 +13,7 @@ run: install
 	PATH="$(BIN):$$PATH" $(BIN)/honcho --procfile Procfile.dev start
 
 # Ruff, then the whole suite on a throwaway PostgreSQL server (or on $$DATABASE_URL if set).
-test: install
+test: install browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
@@ -24,6 +24,10 @@ $(INSTALLED): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --constraint requirements.lock --editable ".[dev]"
 	touch $(INSTALLED)
+
+# The clerk dashboard is tested in a real headless Chromium: installs Debian's if it is missing.
+browser:
+	bash scripts/ensure-chromium.sh
 
 lint:
 	$(BIN)/ruff check .
@@ -39,3 +43,7 @@ lock:
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
+
+# Figures at scale on a throwaway PostgreSQL (see inventory/management/commands/benchmark_inventory.py).
+benchmark: install
+	$(BIN)/python -m omni.testing.throwaway sh -c '$(BIN)/python manage.py migrate -v0 && $(BIN)/python manage.py benchmark_inventory $(ARGS)'

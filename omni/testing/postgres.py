@@ -1,19 +1,17 @@
 """pytest plugin: run the suite on a throwaway PostgreSQL server unless DATABASE_URL is set.
 
 Registered as a pytest11 entry point in pyproject.toml, so it runs before pytest-django reads
-the settings. pgserver ships PostgreSQL binaries as a wheel, so nothing needs installing on
-the machine; the server lives in a temporary folder, listens on a Unix socket only, and is
-stopped and deleted when pytest ends, whether the tests passed or not.
+the settings. The server (see ``omni.testing.throwaway``) is stopped and deleted when pytest
+ends, whether the tests passed or not.
 """
 
-import logging
 import os
 import shutil
 import tempfile
-import warnings
-from urllib.parse import quote
 
 import pytest
+
+from omni.testing.throwaway import start_postgres
 
 _throwaway = {}
 
@@ -28,17 +26,7 @@ def pytest_load_initial_conftests(early_config, parser, args):
     os.environ.setdefault("CELERY_BROKER_URL", "filesystem://")
     if os.environ.get("DATABASE_URL"):
         return
-    with warnings.catch_warnings():
-        # platformdirs warns that XDG_RUNTIME_DIR is unset on CI machines; /tmp is fine here.
-        warnings.simplefilter("ignore")
-        import pgserver
-    # Its INFO lines would reach the console through Django's root logger at shutdown.
-    logging.getLogger("pgserver").setLevel(logging.WARNING)
-
-    folder = tempfile.mkdtemp(prefix="omni-pg-")
-    server = pgserver.get_server(folder, cleanup_mode="delete")
-    _throwaway["server"] = server
-    os.environ["DATABASE_URL"] = f"postgres://postgres@{quote(folder, safe='')}/postgres"
+    _throwaway["server"], os.environ["DATABASE_URL"] = start_postgres()
 
 
 def pytest_configure(config):
