@@ -32,6 +32,7 @@ Backends: ``settings.NOTIFICATION_BACKENDS`` maps each channel to a class with
 
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from django.conf import settings
@@ -46,6 +47,8 @@ from customers.services import register_erasure_handler
 from omni.errors import InvalidInput
 
 logger = logging.getLogger(__name__)
+# A queued message with no delivery attempt after this long lost its task on the way.
+STRANDED_AFTER = timedelta(minutes=5)
 
 Kind = Notification.Kind
 Status = Notification.Status
@@ -215,6 +218,20 @@ def _enqueue(notification_id: int) -> None:
     from customers.tasks import deliver_notification  # the task module imports this one
 
     deliver_notification.delay(notification_id)
+
+
+def requeue_stranded(*, now: datetime | None = None, limit: int = 1000) -> int:
+    """Send again the tasks of messages that never got a delivery attempt (the broker was down
+    when they were queued); returns how many. Delivery locks the row and skips anything no
+    longer queued, so a message whose first task arrives late is still sent once."""
+    now = now or timezone.now()
+    stranded = Notification.objects.filter(
+        status=Status.QUEUED, attempts=0, created_at__lte=now - STRANDED_AFTER
+    ).values_list("pk", flat=True)[:limit]
+    ids = list(stranded)
+    for notification_id in ids:
+        _enqueue(notification_id)
+    return len(ids)
 
 
 # --- Delivering -----------------------------------------------------------------------------

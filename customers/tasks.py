@@ -18,3 +18,8 @@ def deliver_notification(self, notification_id: int) -> str:
         )
     except notifications.DeliveryFailed as failure:
         raise self.retry(exc=failure, countdown=30 * 2**self.request.retries) from failure
+
+
+@shared_task(name="customers.requeue_stranded_notifications")
+def requeue_stranded_notifications() -> int:
+    return notifications.requeue_stranded()

@@ -6,3 +6,9 @@ class OmniConfig(AppConfig):
 
     name = "omni"
     verbose_name = "Omni"
+
+    def ready(self) -> None:
+        from customers.services import register_erasure_handler
+        from omni.api.idempotency import forget_customer
+
+        register_erasure_handler(forget_customer)

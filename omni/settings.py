@@ -86,6 +86,15 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": database_from_env(VAR_DIR / "omni.sqlite3")}
+# API throttle counters live in the cache: several web processes need a shared one (Redis).
+CACHE_URL = env_str("CACHE_URL")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -170,6 +179,10 @@ CELERY_BEAT_SCHEDULE = {
     "mature-points": {"task": "loyalty.mature_points", "schedule": 3600.0},
     "expire-points": {"task": "loyalty.expire_points", "schedule": crontab(hour=2, minute=0)},
     "evaluate-tiers": {"task": "loyalty.evaluate_tiers", "schedule": crontab(hour=3, minute=0)},
+    "requeue-stranded-notifications": {
+        "task": "customers.requeue_stranded_notifications",
+        "schedule": 600.0,
+    },
     "purge-idempotency-keys": {"task": "omni.purge_idempotency_keys", "schedule": 3600.0},
     "send-expiry-notices": {
         "task": "loyalty.send_expiry_notices",

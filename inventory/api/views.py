@@ -12,6 +12,7 @@ from inventory import selectors, services, sync
 from inventory.api import serializers
 from inventory.api.permissions import STAFF_AUTHENTICATION, HasModelPermission
 from omni.api.errors import ERROR_SCHEMA
+from omni.api.idempotency import idempotent
 
 ERRORS = {
     400: "Invalid input (`validation_error`, field errors in `details`) or a request a "
@@ -147,6 +148,7 @@ class TransferViewSet(viewsets.GenericViewSet):
         responses={201: serializers.TransferSerializer, **errors(400, 401, 403)},
         tags=["inventory"],
     )
+    @idempotent
     def create(self, request):
         payload = serializers.TransferRequestSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -212,6 +214,7 @@ class CycleCountView(StaffView):
         responses={201: serializers.CycleCountSerializer, **errors(400, 401, 403)},
         tags=["inventory"],
     )
+    @idempotent
     def post(self, request):
         payload = serializers.CycleCountRequestSerializer(data=request.data)
         payload.is_valid(raise_exception=True)

@@ -290,3 +290,8 @@ def _replay(record: IdempotencyRecord) -> Response:
         status=record.status_code,
         headers={**record.response_headers, REPLAYED_HEADER: "true"},
     )
+
+
+def forget_customer(*, customer) -> None:
+    """Erasure: drop the kept answers to a customer's own calls (they may hold profile data)."""
+    IdempotencyRecord.objects.filter(caller__endswith=f":customer:{customer.pk}").delete()

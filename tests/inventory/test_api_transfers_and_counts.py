@@ -338,3 +338,20 @@ def test_a_session_write_without_its_csrf_token_is_refused(shelf):
     assert response.status_code == 403
     assert "CSRF" in response.json()["error"]["message"]
     assert not Transfer.objects.exists()
+
+
+def test_a_transfer_request_retried_with_the_same_idempotency_key_is_made_once(manager, shelf):
+    sku, warehouse, store = shelf
+    body = {
+        "source": warehouse.code,
+        "destination": store.code,
+        "lines": [{"sku": sku.code, "quantity": 2}],
+    }
+
+    first = manager.post("/api/v1/transfers/", body, format="json", HTTP_IDEMPOTENCY_KEY="t-1")
+    retry = manager.post("/api/v1/transfers/", body, format="json", HTTP_IDEMPOTENCY_KEY="t-1")
+
+    assert (first.status_code, retry.status_code) == (201, 201)
+    assert retry["Idempotent-Replayed"] == "true"
+    assert retry.json() == first.json()
+    assert Transfer.objects.count() == 1

@@ -400,3 +400,17 @@ def test_the_schema_documents_the_header_on_every_state_changing_customer_call(c
             (p for p in parameters if p["name"] == "Idempotency-Key"), {}
         ).items(), (path, method)
     assert "parameters" not in schema["paths"]["/api/v1/customers/me"]["get"]
+
+
+@pytest.mark.django_db
+def test_erasing_a_customer_drops_the_kept_answers_to_their_calls(web_key):
+    customer = CustomerFactory(first_name="Léa")
+    client = storefront_client(web_key, customer)
+    send(client, "/api/v1/customers/me", {"first_name": "Lou"}, "p-1", method="patch")
+    assert IdempotencyRecord.objects.filter(caller__endswith=f":customer:{customer.pk}").exists()
+
+    services.erase_customer(customer=customer, requested_via="admin")
+
+    assert not IdempotencyRecord.objects.filter(
+        caller__endswith=f":customer:{customer.pk}"
+    ).exists()
