@@ -13,6 +13,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("clerk/", include("omni.clerk.urls")),
     path("api/v1/", include("omni.api.urls")),
 ]
 

@@ -11,10 +11,12 @@ from django.contrib.auth.models import Group, Permission, User
 from django.db import transaction
 
 from campaigns.models import Campaign, Segment
+from inventory.models import Location
 from omni.demo.catalogue import load_catalogue, load_locations, load_stock
 from omni.demo.customers import load_customers
 from omni.demo.loyalty import load_loyalty
 from omni.demo.orders import load_orders
+from omni.models import StoreAssignment
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,7 @@ class DemoAccount:
 ACCOUNTS = [
     DemoAccount("admin", "omni-admin-demo", "superuser", "/admin/"),
     DemoAccount("marketer", "omni-marketer-demo", "marketer", "/admin/"),
-    DemoAccount("clerk", "omni-clerk-demo", "store clerk", "/admin/"),
+    DemoAccount("clerk", "omni-clerk-demo", "store clerk at Paris Rivoli", "/clerk/"),
 ]
 
 # App labels each demo group may work on; everything else they may only read.
@@ -80,3 +82,14 @@ def load_staff() -> None:
         user.save()
         if account.username in groups:
             user.groups.set([Group.objects.get(name=groups[account.username])])
+    assign_demo_clerk()
+
+
+def assign_demo_clerk() -> None:
+    """The demo clerk works at Paris Rivoli, where the demo has orders to pick and hand over
+    (a manager who moves the clerk in the admin keeps that choice on the next load)."""
+    store = Location.objects.filter(code="PAR-RIV").first()
+    if store is not None:
+        StoreAssignment.objects.get_or_create(
+            user=User.objects.get(username="clerk"), defaults={"store": store}
+        )

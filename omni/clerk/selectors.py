@@ -1,0 +1,87 @@
+"""Reads the clerk pages compose from every app's selectors, each in a fixed number of queries."""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from customers.models import Customer
+from customers.selectors import customers_matching_any_identity
+from inventory.models import Location
+from loyalty.models import Card
+from omni.models import StoreAssignment
+from orders.models import Order, Return
+from orders.selectors import order_detail, pickup_queue
+
+# A ready order this close to its deadline (or past it) needs a call to the customer.
+OVERDUE_WITHIN = timedelta(days=1)
+MAX_CUSTOMERS_FOUND = 10
+
+
+def store_of(user) -> Location | None:
+    """The store a clerk works for, or None until a manager assigns one."""
+    assignment = StoreAssignment.objects.select_related("store").filter(user=user).first()
+    return assignment.store if assignment else None
+
+
+@dataclass
+class PickupGroups:
+    to_pick: list[Order] = field(default_factory=list)
+    ready: list[Order] = field(default_factory=list)
+    overdue: list[Order] = field(default_factory=list)
+
+
+def pickup_groups(store: Location, *, now: datetime) -> PickupGroups:
+    """The store's pick-up queue in three groups: placed (to pick), ready on the shelf, and
+    ready but past or within a day of its deadline (overdue), soonest deadline first."""
+    groups = PickupGroups()
+    for order in pickup_queue(store):
+        if order.status == Order.Status.PLACED:
+            groups.to_pick.append(order)
+        elif order.pickup_expires_at and order.pickup_expires_at <= now + OVERDUE_WITHIN:
+            order.deadline_passed = order.pickup_expires_at <= now
+            groups.overdue.append(order)
+        else:
+            groups.ready.append(order)
+    return groups
+
+
+def order_for_clerk(number: str) -> Order | None:
+    """One order of any store or channel, with its lines, timeline and returns."""
+    order = order_detail(number)
+    if order is None:
+        return None
+    labels = dict(Order.Status.choices)
+    for event in order.events.all():
+        event.from_label = labels.get(event.from_status, event.from_status)
+        event.to_label = labels.get(event.to_status, event.to_status)
+    order.taken_returns = list(
+        Return.objects.filter(order=order)
+        .select_related("location")
+        .prefetch_related("lines__order_line__sku")
+    )
+    return order
+
+
+def customers_found(term: str) -> QuerySet[Customer]:
+    """Customers a phone (any format), e-mail or loyalty card number finds, with their loyalty
+    account and their orders from every channel. Cards are looked up on the loyalty cards
+    themselves too: issuing a card does not record it as a customer identity."""
+    card_number = term.replace(" ", "").replace("-", "")
+    by_card = Card.objects.filter(number=card_number, status=Card.Status.ACTIVE)
+    return (
+        Customer.objects.filter(
+            Q(pk__in=customers_matching_any_identity(term).values("pk"))
+            | Q(pk__in=by_card.values("account__customer"))
+        )
+        .filter(erased_at=None)
+        .select_related("loyalty_account__tier")
+        .prefetch_related(
+            Prefetch(
+                "orders",
+                queryset=Order.objects.select_related("store").order_by("-placed_at"),
+                to_attr="all_orders",
+            )
+        )
+        .order_by("last_name", "first_name", "pk")[:MAX_CUSTOMERS_FOUND]
+    )

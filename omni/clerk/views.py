@@ -1,0 +1,174 @@
+"""The clerk dashboard's pages. Thin: each reads through a selector or calls one service, and a
+refused request (a ``DomainError``) becomes a message on the page, never an error page."""
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.views import LoginView, LogoutView, redirect_to_login
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from omni.clerk import selectors
+from omni.clerk.forms import ClerkLoginForm, HandOverForm, ReturnForm
+from omni.errors import DomainError
+from orders import services
+from orders.models import Order
+from orders.selectors import order_detail
+from orders.services.lifecycle import TRANSITIONS
+from orders.services.returns import RETURNABLE
+
+
+class ClerkLoginView(LoginView):
+    template_name = "clerk/login.html"
+    authentication_form = ClerkLoginForm
+    next_page = reverse_lazy("clerk:pickups")
+
+
+class ClerkLogoutView(LogoutView):
+    next_page = reverse_lazy("clerk:login")
+
+
+def clerk_view(view):
+    """Staff only (others go to the clerk log-in), and only once assigned to a store, which
+    the view finds as ``request.clerk_store``."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not (request.user.is_active and request.user.is_staff):
+            return redirect_to_login(request.get_full_path(), reverse("clerk:login"))
+        request.clerk_store = selectors.store_of(request.user)
+        if request.clerk_store is None:
+            return render(request, "clerk/unassigned.html", status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@require_GET
+@clerk_view
+def home(request):
+    return redirect("clerk:pickups")
+
+
+@require_GET
+@clerk_view
+def pickups(request):
+    groups = selectors.pickup_groups(request.clerk_store, now=timezone.now())
+    return render(request, "clerk/pickups.html", {"groups": groups})
+
+
+@require_GET
+@clerk_view
+def customers(request):
+    term = request.GET.get("q", "").strip()
+    found = list(selectors.customers_found(term)) if term else []
+    order = order_detail(term.upper()) if term else None
+    return render(
+        request, "clerk/customers.html", {"q": term, "customers": found, "order_found": order}
+    )
+
+
+@require_GET
+@clerk_view
+def order_page(request, number):
+    return _order_page(request, _order(number))
+
+
+@require_POST
+@clerk_view
+def mark_ready(request, number):
+    order = _order(number)
+    if not _is_own_pickup(request, order):
+        return _refuse_other_store(request, order)
+    try:
+        services.mark_ready_for_pickup(order=order, actor=request.user)
+    except DomainError as refused:
+        return _order_page(request, order, error=refused.message, status=refused.http_status)
+    messages.success(request, f"{order.number} is ready for pick-up: the customer has the code.")
+    return redirect("clerk:order", number=order.number)
+
+
+@require_POST
+@clerk_view
+def hand_over(request, number):
+    order = _order(number)
+    if not _is_own_pickup(request, order):
+        return _refuse_other_store(request, order)
+    form = HandOverForm(request.POST)
+    if not form.is_valid():
+        return _order_page(request, order, handover_form=form, status=400)
+    try:
+        services.collect_pickup(order=order, code=form.cleaned_data["code"], actor=request.user)
+    except DomainError as refused:
+        return _order_page(request, order, error=refused.message, status=refused.http_status)
+    messages.success(request, f"{order.number} handed over: collected.")
+    return redirect("clerk:order", number=order.number)
+
+
+@require_POST
+@clerk_view
+def take_return(request, number):
+    """Returns are taken in any store, for an order of any store or channel."""
+    order = _order(number)
+    form = ReturnForm(request.POST, order=order)
+    if not form.is_valid():
+        return _order_page(request, order, return_form=form, status=400)
+    try:
+        ret = services.return_items(
+            order=order,
+            items=form.items(),
+            idempotency_key=form.idempotency_key(order),
+            location=request.clerk_store,
+            actor=request.user,
+        )
+    except DomainError as refused:
+        return _order_page(
+            request, order, return_form=form, error=refused.message, status=refused.http_status
+        )
+    messages.success(
+        request,
+        f"Return taken at {request.clerk_store.name}: refund {ret.refund_amount} "
+        f"{order.currency}, {ret.points_reversed} points reversed.",
+    )
+    return redirect("clerk:order", number=order.number)
+
+
+def _order(number: str) -> Order:
+    order = selectors.order_for_clerk(number)
+    if order is None:
+        raise Http404(f"No order {number}.")
+    return order
+
+
+def _is_own_pickup(request, order: Order) -> bool:
+    return order.fulfilment == Order.Fulfilment.PICKUP and order.store_id == request.clerk_store.pk
+
+
+def _refuse_other_store(request, order: Order):
+    if order.fulfilment != Order.Fulfilment.PICKUP:
+        error = f"{order.number} is not a pick-up order."
+    else:
+        error = (
+            f"{order.number} is collected at {order.store.name}: only its own staff can pick "
+            "it and hand it over."
+        )
+    return _order_page(request, order, error=error, status=403)
+
+
+def _order_page(request, order, *, handover_form=None, return_form=None, error="", status=200):
+    next_steps = TRANSITIONS[order.fulfilment].get(order.status, set())
+    own_pickup = _is_own_pickup(request, order)
+    returnable = order.status in RETURNABLE
+    context = {
+        "order": order,
+        "error": error,
+        "own_pickup": own_pickup,
+        "can_mark_ready": own_pickup and Order.Status.READY_FOR_PICKUP in next_steps,
+        "can_hand_over": own_pickup and Order.Status.COLLECTED in next_steps,
+        "handover_form": handover_form or HandOverForm(),
+        "return_form": (return_form or ReturnForm(order=order)) if returnable else None,
+    }
+    return render(request, "clerk/order.html", context, status=status)

@@ -1,0 +1,88 @@
+"""The clerk dashboard in a real browser: Debian's headless Chromium (`make test` installs it,
+see scripts/ensure-chromium.sh) driven by Playwright against pytest-django's live server."""
+
+import pytest
+from django.db import connections
+from playwright.sync_api import expect, sync_playwright
+
+from tests.loyalty.factories import customer, programme
+from tests.omni.test_clerk import (
+    CLERK_PASSWORD,
+    clerk_at,
+    jacket_in,
+    pickup_order,
+    store,
+    wrong_code_for,
+)
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    # Playwright's sync API runs an event loop in this thread; the test still reads and writes
+    # the database between steps, which Django would otherwise refuse next to a running loop.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+        # Inside Playwright's loop Django keeps a connection of its own (connections are
+        # per context, not per thread): close it, or the test database cannot be dropped.
+        connections.close_all()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    page = browser.new_page(base_url=live_server.url)
+    page.set_default_timeout(10_000)
+    return page
+
+
+def test_a_clerk_logs_in_picks_an_order_and_hands_it_over_after_a_wrong_code(page):
+    rivoli = store("PAR-RIV", "Paris Rivoli")
+    programme()
+    jacket_in(rivoli)
+    clerk_at(rivoli)
+    order = pickup_order(customer(first_name="Camille", last_name="Martin"), "PAR-RIV")
+
+    page.goto("/clerk/")
+    expect(page).to_have_url("/clerk/login/?next=/clerk/")
+    page.get_by_label("Username").fill("clerk")
+    page.get_by_label("Password").fill(CLERK_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+    to_pick = page.locator("#to-pick")
+    expect(to_pick).to_contain_text(order.number)
+    expect(to_pick).to_contain_text("Camille Martin")
+    to_pick.get_by_role("link", name=order.number).click()
+    page.get_by_role("button", name="Mark picked (ready for pick-up)").click()
+    status = page.locator("#order-status")
+    expect(status).to_have_text("Ready for pick-up")
+
+    order.refresh_from_db()
+    page.get_by_label("Pick-up code").fill(wrong_code_for(order))
+    page.get_by_role("button", name="Hand over").click()
+    expect(page.get_by_role("alert")).to_have_text("That pick-up code does not match this order.")
+    expect(status).to_have_text("Ready for pick-up")
+
+    page.get_by_label("Pick-up code").fill(order.pickup_code)
+    page.get_by_role("button", name="Hand over").click()
+    expect(status).to_have_text("Collected")
+    expect(page.get_by_role("status")).to_contain_text("handed over")
+    order.refresh_from_db()
+    assert order.status == "collected"
+
+    page.get_by_role("link", name="Pick-ups").click()
+    expect(page.locator("#to-pick")).to_contain_text("Nothing to pick.")
+    expect(page.locator("#ready")).not_to_contain_text(order.number)
