@@ -238,6 +238,24 @@ def _attach_identities(
     return customer
 
 
+def link_identity(*, customer: Customer, kind: str, value: str) -> Identity:
+    """Record a new way to recognise a customer another app issued (a loyalty card number).
+    An identity that already belongs to someone else is refused: joining two people is a
+    merge, decided by staff or by resolution, never a side effect."""
+    value = normalise_identity(kind, value)
+    identity, _ = Identity.objects.get_or_create(
+        kind=kind, value=value, defaults={"customer": customer}
+    )
+    if identity.customer_id != customer.pk:
+        raise Conflict(f"This {kind} already identifies another customer.")
+    return identity
+
+
+def unlink_identity(*, kind: str, value: str) -> None:
+    """Forget an identity that no longer points at anyone (a blocked card)."""
+    Identity.objects.filter(kind=kind, value=normalise_identity(kind, value)).delete()
+
+
 # --- Merge ----------------------------------------------------------------------------------
 
 

@@ -2,7 +2,8 @@
 
 from django.db.models import F
 
-from customers.services import register_merge_handler
+from customers.models import Identity
+from customers.services import register_merge_handler, unlink_identity
 from loyalty.models import Account, Card, PointsEntry, PointsLot
 
 
@@ -24,7 +25,10 @@ def merge_loyalty_accounts(*, survivor, merged) -> None:
     keeping, closing = accounts.get(survivor.pk), accounts.get(merged.pk)
     if keeping is None or closing is None:
         return
-    Card.objects.filter(account=closing, status=Card.Status.ACTIVE).update(
+    closing_cards = Card.objects.filter(account=closing, status=Card.Status.ACTIVE)
+    for number in closing_cards.values_list("number", flat=True):
+        unlink_identity(kind=Identity.Kind.LOYALTY_CARD, value=number)
+    closing_cards.update(
         status=Card.Status.BLOCKED, blocked_reason=f"Merged into {survivor.public_id}"
     )
     Card.objects.filter(account=closing).update(account=keeping)

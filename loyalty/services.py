@@ -17,8 +17,9 @@ from django.db.models import Case, F, IntegerField, Max, Q, Sum, Value, When
 from django.db.models.functions import TruncDate
 from django.utils import dateformat, timezone
 
-from customers.models import Notification
+from customers.models import Identity, Notification
 from customers.notifications import notify
+from customers.services import link_identity, unlink_identity
 from inventory.models import Category, Sku
 from loyalty.models import Account, Card, EarnRule, PointsEntry, PointsLot, Programme, Tier
 from omni.errors import (
@@ -73,14 +74,18 @@ def new_card_number() -> str:
 
 
 def issue_card(account: Account) -> Card:
-    """A new active card with a fresh number (a collision, one in 10^11, just draws again)."""
+    """A new active card with a fresh number (a collision, one in 10^11, just draws again),
+    recorded as the customer's identity so a scan at any till finds them."""
     while True:
         try:
             with transaction.atomic():
-                return Card.objects.create(account=account, number=new_card_number())
+                card = Card.objects.create(account=account, number=new_card_number())
+                break
         except IntegrityError:
             if Card.objects.filter(account=account, status=Card.Status.ACTIVE).exists():
                 raise
+    link_identity(customer=account.customer, kind=Identity.Kind.LOYALTY_CARD, value=card.number)
+    return card
 
 
 @transaction.atomic
@@ -125,9 +130,10 @@ def replace_card(*, account: Account, reason: str, actor=None) -> Card:
     """Block the active card (lost, stolen, damaged) and issue a new number; points stay."""
     if not reason.strip():
         raise InvalidRequest("Say why the card is replaced.")
-    Card.objects.filter(account=account, status=Card.Status.ACTIVE).update(
-        status=Card.Status.BLOCKED, blocked_at=timezone.now(), blocked_reason=reason
-    )
+    active = Card.objects.filter(account=account, status=Card.Status.ACTIVE)
+    for number in active.values_list("number", flat=True):
+        unlink_identity(kind=Identity.Kind.LOYALTY_CARD, value=number)
+    active.update(status=Card.Status.BLOCKED, blocked_at=timezone.now(), blocked_reason=reason)
     return issue_card(account)
 
 

@@ -34,7 +34,7 @@ def orders_of(customer) -> QuerySet[Order]:
     return (
         Order.objects.filter(customer=customer)
         .select_related("store")
-        .prefetch_related("lines__sku")
+        .prefetch_related("lines__sku__product")
         .order_by("-placed_at")
     )
 
@@ -46,7 +46,7 @@ def order_detail(number: str, *, customer=None) -> Order | None:
         orders = orders.filter(customer=customer)
     return (
         orders.select_related("store", "customer")
-        .prefetch_related("lines__sku", "events", "shipments__location")
+        .prefetch_related("lines__sku__product", "events", "shipments__location")
         .first()
     )
 
@@ -60,6 +60,6 @@ def pickup_queue(store) -> QuerySet[Order]:
             status__in=[Order.Status.PLACED, Order.Status.READY_FOR_PICKUP],
         )
         .select_related("customer")
-        .prefetch_related("lines__sku")
+        .prefetch_related("lines__sku__product")
         .order_by("status", "pickup_expires_at", "placed_at")
     )

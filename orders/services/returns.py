@@ -39,6 +39,9 @@ def return_items(
     if replay:
         return replay
     order = Order.objects.select_for_update().get(pk=order.pk)
+    replay = Return.objects.filter(idempotency_key=idempotency_key).first()
+    if replay:  # the same return submitted twice at once: the first one won the lock
+        return replay
     if order.status not in RETURNABLE:
         raise InvalidRequest(
             f"A {order.get_status_display().lower()} order cannot be returned.",

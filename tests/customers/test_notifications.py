@@ -327,9 +327,7 @@ def test_a_real_worker_delivers_the_message_after_commit(
 
 
 @pytest.mark.django_db
-def test_a_message_whose_task_never_reached_the_broker_is_queued_again(monkeypatch, time_machine):
-    from customers import notifications
-
+def test_a_message_whose_task_never_reached_the_broker_is_queued_again(monkeypatch):
     customer = CustomerFactory()
     stranded = send(customer, key="order-ready:stranded")
     recent = send(customer, key="order-ready:recent")

@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 from django.db.models import Sum
 
+from customers.models import Identity
 from inventory.models import Category
 from loyalty import services
 from loyalty.models import Account, Card, EarnRule, PointsEntry, PointsLot
@@ -339,3 +340,16 @@ def test_nothing_is_downgraded_before_the_anniversary(time_machine):
     services.evaluate_all_tiers()
 
     assert account_of(member).tier.name == "Silver"
+
+
+def test_a_card_number_finds_its_customer_until_the_card_is_blocked():
+    programme()
+    member = customer()
+    account = services.enrol(customer=member)
+    old = account.cards.get()
+
+    new = services.replace_card(account=account, reason="Lost")
+
+    cards = Identity.objects.filter(kind=Identity.Kind.LOYALTY_CARD)
+    assert list(cards.values_list("value", "customer")) == [(new.number, member.pk)]
+    assert not cards.filter(value=old.number).exists()
