@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(abspath $(VENV))/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test install browser lint format lock demo clean
+.PHONY: run test install browser lint format lock benchmark clean
 
 # Creates the environment, migrates, loads the demo data, then runs web + worker + beat.
 run: install
