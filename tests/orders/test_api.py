@@ -155,3 +155,18 @@ def test_a_guest_checkout_retried_with_the_same_key_returns_the_same_order(shop)
     assert (first.status_code, again.status_code) == (201, 200)
     assert first.json()["number"] == again.json()["number"]
     assert Order.objects.get().customer is None
+
+
+def test_another_shoppers_cart_cannot_be_reached_or_changed(shop, camille):
+    guest = app_client("web")
+    token = add(guest, "WOOL-BEANIE", 2).json()["guest_token"]
+    stranger = app_client("web", customer())
+
+    # A signed-in customer always gets their own cart, whatever cart token they send.
+    seen = stranger.get("/api/v1/cart", HTTP_X_CART_TOKEN=token).json()
+    changed = stranger.delete("/api/v1/cart/lines/WOOL-BEANIE", HTTP_X_CART_TOKEN=token)
+
+    assert seen["lines"] == []
+    assert changed.status_code == 404
+    mine = guest.get("/api/v1/cart", HTTP_X_CART_TOKEN=token).json()
+    assert [(line["sku"], line["quantity"]) for line in mine["lines"]] == [("WOOL-BEANIE", 2)]
