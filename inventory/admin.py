@@ -271,8 +271,23 @@ class StockLevelAdmin(admin.ModelAdmin):
 # --- The ledger and reservations -------------------------------------------------------------
 
 
+class LevelColumnsMixin:
+    """SKU and location columns for rows that belong to a stock level (ledger, reservations)."""
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("level__sku", "level__location")
+
+    @admin.display(description="SKU", ordering="level__sku__code")
+    def sku(self, row) -> str:
+        return row.level.sku.code
+
+    @admin.display(description="Location", ordering="level__location__name")
+    def location(self, row) -> Location:
+        return row.level.location
+
+
 @admin.register(StockMovement)
-class StockMovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class StockMovementAdmin(LevelColumnsMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "created_at",
         "sku",
@@ -301,20 +316,9 @@ class StockMovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "idempotency_key",
     ]
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("level__sku", "level__location")
-
-    @admin.display(description="SKU", ordering="level__sku__code")
-    def sku(self, movement: StockMovement) -> str:
-        return movement.level.sku.code
-
-    @admin.display(description="Location", ordering="level__location__name")
-    def location(self, movement: StockMovement) -> Location:
-        return movement.level.location
-
 
 @admin.register(Reservation)
-class ReservationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ReservationAdmin(LevelColumnsMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "reference",
         "sku",
@@ -342,17 +346,6 @@ class ReservationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "created_at",
         "closed_at",
     ]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("level__sku", "level__location")
-
-    @admin.display(description="SKU", ordering="level__sku__code")
-    def sku(self, reservation: Reservation) -> str:
-        return reservation.level.sku.code
-
-    @admin.display(description="Location", ordering="level__location__name")
-    def location(self, reservation: Reservation) -> Location:
-        return reservation.level.location
 
 
 # --- Transfers -------------------------------------------------------------------------------
