@@ -37,6 +37,18 @@ class Address:
 
 
 @dataclass(frozen=True)
+class _Choices:
+    """What the shopper (or the clerk) chose besides the cart, carried through checkout."""
+
+    pickup_store_code: str | None
+    address: Address | None
+    redeem_points: int
+    payment_token: str
+    clerk: object | None
+    till_store: Location | None
+
+
+@dataclass(frozen=True)
 class CheckoutResult:
     order: Order
     created: bool  # False when a retry (same key) or a second device got the first order
@@ -94,23 +106,13 @@ def checkout(
             "Some prices changed since they were added; the cart shows the new ones.",
             details={"lines": changed},
         )
-    return _place_order(
-        cart=cart,
-        key=key,
-        fulfilment=fulfilment,
-        channel=channel,
-        pickup_store_code=pickup_store_code,
-        address=address,
-        redeem_points=redeem_points,
-        payment_token=payment_token,
-        clerk=clerk,
-        till_store=till_store,
-    )
+    choices = _Choices(pickup_store_code, address, redeem_points, payment_token, clerk, till_store)
+    return _place_order(cart=cart, key=key, fulfilment=fulfilment, channel=channel, choices=choices)
 
 
 @transaction.atomic
 def _place_order(
-    *, cart: Cart, key: str, fulfilment: str, channel: str, **options
+    *, cart: Cart, key: str, fulfilment: str, channel: str, choices: _Choices
 ) -> CheckoutResult:
     cart = Cart.objects.select_for_update().get(pk=cart.pk)
     if cart.status == Cart.Status.CHECKED_OUT:
@@ -129,9 +131,9 @@ def _place_order(
         cart=cart,
         channel=channel,
         fulfilment=fulfilment,
-        store=_order_store(cart, fulfilment, options),
-        clerk=options["clerk"],
-        ship_to=_address_json(fulfilment, options["address"]),
+        store=_order_store(cart, fulfilment, choices),
+        clerk=choices.clerk,
+        ship_to=_address_json(fulfilment, choices.address),
         currency=cart.currency,
         subtotal=subtotal,
         total=subtotal,
@@ -150,12 +152,12 @@ def _place_order(
         ]
     )
     OrderEvent.objects.create(
-        order=order, to_status=order.status, actor=options["clerk"], actor_label=_who(order)
+        order=order, to_status=order.status, actor=choices.clerk, actor_label=_who(order)
     )
     inventory.release_reservations(reference=cart.hold_reference, kind=Reservation.Kind.CART_HOLD)
-    _take_stock(order, order_lines, options)
-    _redeem_points(order, order_lines, options["redeem_points"])
-    _take_payment(order, options["payment_token"])
+    _take_stock(order, order_lines, choices)
+    _redeem_points(order, order_lines, choices.redeem_points)
+    _take_payment(order, choices.payment_token)
     cart.status = Cart.Status.CHECKED_OUT
     cart.save(update_fields=["status", "updated_at"])
     if order.fulfilment == Order.Fulfilment.IN_STORE:
@@ -171,16 +173,16 @@ def _who(order: Order) -> str:
     return "customer" if order.customer_id else "guest"
 
 
-def _order_store(cart: Cart, fulfilment: str, options: dict) -> Location | None:
+def _order_store(cart: Cart, fulfilment: str, choices: _Choices) -> Location | None:
     if fulfilment == Order.Fulfilment.PICKUP:
-        code = options["pickup_store_code"] or (cart.pickup_store and cart.pickup_store.code)
+        code = choices.pickup_store_code or (cart.pickup_store and cart.pickup_store.code)
         if not code:
             raise InvalidRequest("Choose the store to collect from.")
         return pickup_store(code)
     if fulfilment == Order.Fulfilment.IN_STORE:
-        if options["clerk"] is None or options["till_store"] is None:
+        if choices.clerk is None or choices.till_store is None:
             raise InvalidRequest("An in-store sale is made by a clerk at a store.")
-        return options["till_store"]
+        return choices.till_store
     return None
 
 
@@ -192,7 +194,7 @@ def _address_json(fulfilment: str, address: Address | None) -> dict:
     return {k: v for k, v in address.__dict__.items() if v is not None}
 
 
-def _take_stock(order: Order, lines: list[OrderLine], options: dict) -> None:
+def _take_stock(order: Order, lines: list[OrderLine], choices: _Choices) -> None:
     if order.fulfilment == Order.Fulfilment.PICKUP:
         inventory.reserve(
             lines=[StockLine(line.sku_id, order.store_id, line.quantity) for line in lines],
@@ -207,7 +209,7 @@ def _take_stock(order: Order, lines: list[OrderLine], options: dict) -> None:
             actor=order.clerk,
         )
     else:
-        _allocate(order, lines, options["address"])
+        _allocate(order, lines, choices.address)
 
 
 def _allocate(order: Order, lines: list[OrderLine], address: Address) -> None:
