@@ -71,3 +71,40 @@ class ReturnForm(forms.Form):
 
     def idempotency_key(self, order: Order) -> str:
         return f"clerk-return:{order.number}:{self.cleaned_data['token']}"
+
+
+class SaleLineForm(forms.Form):
+    """An item for the sale: its SKU code, or its barcode as a scanner types it."""
+
+    sku = forms.CharField(
+        label="SKU code or barcode",
+        max_length=64,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True}),
+    )
+    quantity = forms.IntegerField(
+        label="Quantity", initial=1, widget=forms.NumberInput(attrs={"class": "qty", "min": 1})
+    )
+
+
+class CompleteSaleForm(forms.Form):
+    """Points to redeem (a known customer only) and a one-time token: submitting the same form
+    twice makes one sale."""
+
+    token = forms.UUIDField(widget=forms.HiddenInput)
+    redeem_points = forms.IntegerField(
+        label="Points to redeem",
+        min_value=0,
+        required=False,
+        widget=forms.NumberInput(attrs={"class": "qty", "min": 0}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial["token"] = uuid.uuid4()
+
+    def idempotency_key(self) -> str:
+        return f"clerk-sale:{self.cleaned_data['token']}"
+
+    def points(self) -> int:
+        return self.cleaned_data["redeem_points"] or 0

@@ -2,16 +2,19 @@
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, Sum, prefetch_related_objects
 
 from customers.models import Customer
 from customers.selectors import customers_matching_any_identity
-from inventory.models import Location
-from loyalty.models import Card
+from inventory.models import Location, Sku, StockLevel
+from loyalty.models import Card, PointsEntry
+from loyalty.selectors import Summary, account_of, account_summary
 from omni.models import StoreAssignment
-from orders.models import Order, Return
-from orders.selectors import order_detail, pickup_queue
+from orders.models import Cart, Order, Return
+from orders.selectors import cart_detail, order_detail, orders_of, pickup_queue
+from orders.services import cart_of
 
 # A ready order this close to its deadline (or past it) needs a call to the customer.
 OVERDUE_WITHIN = timedelta(days=1)
@@ -85,3 +88,69 @@ def customers_found(term: str) -> QuerySet[Customer]:
         )
         .order_by("last_name", "first_name", "pk")[:MAX_CUSTOMERS_FOUND]
     )
+
+
+def customer_for_clerk(public_id) -> Customer | None:
+    return Customer.objects.filter(public_id=public_id, erased_at=None).first()
+
+
+def live_cart(cart: Cart | None, *, store: Location | None = None) -> Cart | None:
+    """A cart with its lines (``cart.line_list``), where each line came from (channel, device,
+    the clerk who added it) and the total; with ``store``, each line's units on hand there."""
+    if cart is None:
+        return None
+    cart = cart_detail(cart)
+    cart.line_list = list(cart.lines.all())
+    prefetch_related_objects(cart.line_list, "added_by")
+    cart.total = sum((line.line_total for line in cart.line_list), Decimal(0))
+    if store is not None:
+        on_hand = dict(
+            StockLevel.objects.filter(
+                location=store, sku__in=[line.sku_id for line in cart.line_list]
+            ).values_list("sku_id", "on_hand")
+        )
+        for line in cart.line_list:
+            line.on_hand_here = on_hand.get(line.sku_id, 0)
+    return cart
+
+
+@dataclass
+class CustomerPicture:
+    customer: Customer
+    loyalty: Summary | None
+    cart: Cart | None
+    orders: list[Order]
+
+
+def customer_picture(customer: Customer, *, now: datetime) -> CustomerPicture:
+    """Everything a clerk sees of one customer: loyalty, the live cart (lines from every
+    channel) and orders from every channel, in a fixed number of queries."""
+    account = account_of(customer)
+    return CustomerPicture(
+        customer=customer,
+        loyalty=account_summary(account, now=now) if account else None,
+        cart=live_cart(cart_of(customer=customer, create=False)),
+        orders=list(orders_of(customer)),
+    )
+
+
+def sku_code_scanned(term: str) -> str:
+    """The SKU code that a typed code (any case) or a scanned barcode stands for. What matches
+    nothing comes back as typed, so the cart service refuses it by name."""
+    term = term.strip()
+    code = (
+        Sku.objects.filter(Q(code=term) | Q(code=term.upper()) | Q(barcode=term))
+        .values_list("code", flat=True)
+        .first()
+    )
+    return code or term
+
+
+def points_earned_by(order: Order) -> int:
+    """Points (still pending) the customer earned with this order."""
+    if order.customer_id is None:
+        return 0
+    earned = PointsEntry.objects.filter(
+        reference=order.number, kind=PointsEntry.Kind.EARN, account__customer=order.customer_id
+    ).aggregate(total=Sum("pending"))["total"]
+    return earned or 0

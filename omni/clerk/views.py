@@ -1,6 +1,7 @@
 """The clerk dashboard's pages. Thin: each reads through a selector or calls one service, and a
 refused request (a ``DomainError``) becomes a message on the page, never an error page."""
 
+import uuid
 from functools import wraps
 
 from django.contrib import messages
@@ -11,11 +12,20 @@ from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from customers.models import Customer
+from loyalty.selectors import account_of
+from omni.channels import Channel
 from omni.clerk import selectors
-from omni.clerk.forms import ClerkLoginForm, HandOverForm, ReturnForm
-from omni.errors import DomainError
+from omni.clerk.forms import (
+    ClerkLoginForm,
+    CompleteSaleForm,
+    HandOverForm,
+    ReturnForm,
+    SaleLineForm,
+)
+from omni.errors import DomainError, NotFound
 from orders import services
-from orders.models import Order
+from orders.models import Cart, Order
 from orders.selectors import order_detail
 from orders.services.lifecycle import TRANSITIONS
 from orders.services.returns import RETURNABLE
@@ -69,6 +79,16 @@ def customers(request):
     return render(
         request, "clerk/customers.html", {"q": term, "customers": found, "order_found": order}
     )
+
+
+@require_GET
+@clerk_view
+def customer_page(request, public_id):
+    customer = selectors.customer_for_clerk(public_id)
+    if customer is None:
+        raise Http404("No such customer.")
+    picture = selectors.customer_picture(customer, now=timezone.now())
+    return render(request, "clerk/customer.html", {"picture": picture, "customer": customer})
 
 
 @require_GET
@@ -134,6 +154,152 @@ def take_return(request, number):
         f"{order.currency}, {ret.points_reversed} points reversed.",
     )
     return redirect("clerk:order", number=order.number)
+
+
+# --- In-store sale ----------------------------------------------------------------------------
+# A sale is rung up on the till's own cart (a guest cart whose token the clerk's session keeps
+# until the sale completes), never on the customer's online cart: what they keep for later on
+# the web stays there. A known customer is named at checkout, so the order and its points
+# are theirs.
+
+TILL_CART = "clerk_till_cart"
+
+
+@require_GET
+@clerk_view
+def sell(request):
+    return _sale_page(request, _sale_customer(request))
+
+
+@require_POST
+@clerk_view
+def sell_add(request):
+    customer = _sale_customer(request)
+    form = SaleLineForm(request.POST)
+    if not form.is_valid():
+        return _sale_page(request, customer, line_form=form, status=400)
+    try:
+        services.set_line(
+            cart=_till_cart(request),
+            sku_code=selectors.sku_code_scanned(form.cleaned_data["sku"]),
+            quantity=form.cleaned_data["quantity"],
+            channel=Channel.STORE,
+            clerk=request.user,
+            add=True,
+        )
+    except DomainError as refused:
+        return _sale_page(
+            request, customer, line_form=form, error=refused.message, status=refused.http_status
+        )
+    return redirect(_sale_url(customer))
+
+
+@require_POST
+@clerk_view
+def sell_remove(request):
+    customer = _sale_customer(request)
+    try:
+        services.remove_line(cart=_till_cart(request), sku_code=request.POST.get("sku", ""))
+    except DomainError as refused:
+        return _sale_page(request, customer, error=refused.message, status=refused.http_status)
+    return redirect(_sale_url(customer))
+
+
+@require_POST
+@clerk_view
+def sell_complete(request):
+    customer = _sale_customer(request)
+    form = CompleteSaleForm(request.POST)
+    if not form.is_valid():
+        return _sale_page(request, customer, sale_form=form, status=400)
+    try:
+        result = services.checkout(
+            cart=_till_cart_to_check_out(request),
+            customer=customer,
+            fulfilment=Order.Fulfilment.IN_STORE,
+            channel=Channel.STORE,
+            idempotency_key=form.idempotency_key(),
+            redeem_points=form.points(),
+            clerk=request.user,
+            till_store=request.clerk_store,
+        )
+    except DomainError as refused:
+        return _sale_page(
+            request, customer, sale_form=form, error=refused.message, status=refused.http_status
+        )
+    order = result.order
+    messages.success(request, f"Sale {order.number} complete: {order.total} {order.currency}.")
+    return redirect("clerk:sale-done", number=order.number)
+
+
+@require_GET
+@clerk_view
+def sale_done(request, number):
+    order = order_detail(number)
+    if order is None or order.fulfilment != Order.Fulfilment.IN_STORE:
+        raise Http404(f"No in-store sale {number}.")
+    context = {"order": order, "points_earned": selectors.points_earned_by(order)}
+    return render(request, "clerk/sale_done.html", context)
+
+
+def _sale_customer(request) -> Customer | None:
+    """The customer of the sale (``customer`` in the form or the query string), or None for a
+    walk-in."""
+    public_id = request.POST.get("customer") or request.GET.get("customer")
+    if not public_id:
+        return None
+    try:
+        customer = selectors.customer_for_clerk(uuid.UUID(public_id))
+    except ValueError:
+        customer = None
+    if customer is None:
+        raise Http404("No such customer.")
+    return customer
+
+
+def _sale_url(customer: Customer | None) -> str:
+    url = reverse("clerk:sell")
+    return f"{url}?customer={customer.public_id}" if customer else url
+
+
+def _kept_till_cart(request, *, active: bool) -> Cart | None:
+    token = request.session.get(TILL_CART)
+    if not token:
+        return None
+    try:
+        cart = services.cart_of(guest_token=token)
+    except NotFound:
+        return None
+    if active and cart.status != Cart.Status.ACTIVE:
+        return None
+    return cart
+
+
+def _till_cart(request) -> Cart:
+    cart = _kept_till_cart(request, active=True)
+    if cart is None:  # the first item of a new sale
+        cart = services.cart_of()
+        request.session[TILL_CART] = cart.guest_token
+    return cart
+
+
+def _till_cart_to_check_out(request) -> Cart:
+    """The sale's cart, even once checked out: a second submit of the same form must reach
+    checkout to get the first order back."""
+    return _kept_till_cart(request, active=False) or _till_cart(request)
+
+
+def _sale_page(request, customer, *, line_form=None, sale_form=None, error="", status=200):
+    cart = _kept_till_cart(request, active=True)
+    context = {
+        "customer": customer,
+        "account": account_of(customer) if customer else None,
+        "cart": selectors.live_cart(cart, store=request.clerk_store),
+        "line_form": line_form or SaleLineForm(),
+        "sale_form": sale_form or CompleteSaleForm(),
+        "error": error,
+    }
+    return render(request, "clerk/sell.html", context, status=status)
 
 
 def _order(number: str) -> Order:

@@ -46,6 +46,7 @@ class _Choices:
     payment_token: str
     clerk: object | None
     till_store: Location | None
+    customer: object | None
 
 
 @dataclass(frozen=True)
@@ -88,9 +89,15 @@ def checkout(
     payment_token: str = "",
     clerk=None,
     till_store: Location | None = None,
+    customer=None,
 ) -> CheckoutResult:
     """Turn the cart into an order. A retry with the same key, or a second device checking out
-    the same cart at the same moment, gets the first order and reserves nothing twice."""
+    the same cart at the same moment, gets the first order and reserves nothing twice.
+
+    ``customer`` is for a clerk's sale rung up on the till's own cart: the order (and its
+    points) is the customer's, while their online cart stays as it is."""
+    if customer is not None and (fulfilment != Order.Fulfilment.IN_STORE or clerk is None):
+        raise InvalidRequest("Only a clerk's in-store sale names its customer apart from the cart.")
     if not idempotency_key:
         raise InvalidRequest("Send an Idempotency-Key so a retried checkout is safe.")
     # Scoped to the shopper, not the cart: a retry after success finds the customer's new,
@@ -106,7 +113,9 @@ def checkout(
             "Some prices changed since they were added; the cart shows the new ones.",
             details={"lines": changed},
         )
-    choices = _Choices(pickup_store_code, address, redeem_points, payment_token, clerk, till_store)
+    choices = _Choices(
+        pickup_store_code, address, redeem_points, payment_token, clerk, till_store, customer
+    )
     return _place_order(cart=cart, key=key, fulfilment=fulfilment, channel=channel, choices=choices)
 
 
@@ -127,7 +136,7 @@ def _place_order(
     subtotal = sum((line.line_total for line in lines), Decimal(0))
     order = Order.objects.create(
         number=new_order_number(),
-        customer=cart.customer,
+        customer=choices.customer or cart.customer,
         cart=cart,
         channel=channel,
         fulfilment=fulfilment,

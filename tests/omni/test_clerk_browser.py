@@ -5,6 +5,9 @@ import pytest
 from django.db import connections
 from playwright.sync_api import expect, sync_playwright
 
+from customers import services as customer_services
+from inventory.models import StockLevel
+from orders.models import Order
 from tests.loyalty.factories import customer, programme
 from tests.omni.test_clerk import (
     CLERK_PASSWORD,
@@ -86,3 +89,34 @@ def test_a_clerk_logs_in_picks_an_order_and_hands_it_over_after_a_wrong_code(pag
     page.get_by_role("link", name="Pick-ups").click()
     expect(page.locator("#to-pick")).to_contain_text("Nothing to pick.")
     expect(page.locator("#ready")).not_to_contain_text(order.number)
+
+
+def test_a_clerk_finds_a_customer_by_phone_and_sells_them_an_item_in_store(page):
+    rivoli = store("PAR-RIV", "Paris Rivoli")
+    programme()
+    jacket_in(rivoli)
+    clerk = clerk_at(rivoli)
+    camille = customer(first_name="Camille", last_name="Martin")
+    customer_services.update_profile(customer=camille, changes={"phone": "06 12 34 56 78"})
+    page.goto("/clerk/login/")
+    page.get_by_label("Username").fill("clerk")
+    page.get_by_label("Password").fill(CLERK_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+    page.get_by_role("searchbox", name="Find a customer or an order").fill("0612345678")
+    page.get_by_role("button", name="Find", exact=True).click()
+    page.get_by_role("link", name="Camille Martin").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Camille Martin")
+    page.get_by_role("link", name="Sell in store to Camille").click()
+    page.get_by_label("SKU code or barcode").fill("RAIN-JACKET-M")
+    page.get_by_role("button", name="Add").click()
+    expect(page.locator("#cart-total")).to_have_text("89.00 EUR")
+    page.get_by_role("button", name="Complete the sale").click()
+
+    expect(page.locator("#order-status")).to_have_text("Completed")
+    order = Order.objects.get()
+    expect(page.get_by_role("status")).to_contain_text(f"Sale {order.number} complete")
+    page.get_by_role("link", name=order.number).first.click()
+    expect(page).to_have_url(f"/clerk/orders/{order.number}/")
+    assert (order.customer, order.clerk, order.fulfilment) == (camille, clerk, "in_store")
+    assert StockLevel.objects.get(location=rivoli).on_hand == 19

@@ -197,3 +197,20 @@ def test_a_known_customer_earns_points_on_an_in_store_sale(shop, camille):
     )
 
     assert Account.objects.get(customer=camille).pending == 38
+
+
+def test_only_a_clerks_till_sale_may_name_a_customer_apart_from_the_cart(shop, camille):
+    cart = services.cart_of()
+    services.set_line(cart=cart, sku_code="WOOL-BEANIE", quantity=1, channel="web")
+
+    with pytest.raises(InvalidRequest, match="in-store sale"):
+        services.checkout(
+            cart=cart,
+            fulfilment="pickup",
+            channel="web",
+            idempotency_key="k",
+            pickup_store_code="PAR-RIV",
+            customer=camille,
+        )
+
+    assert not Order.objects.exists()
