@@ -9,7 +9,7 @@ from django.db.models import Prefetch, Q, QuerySet, Sum, prefetch_related_object
 from customers.models import Customer
 from customers.selectors import customers_matching_any_identity
 from inventory.models import Location, Sku, StockLevel
-from loyalty.models import Card, PointsEntry
+from loyalty.models import PointsEntry
 from loyalty.selectors import Summary, account_of, account_summary
 from omni.models import StoreAssignment
 from orders.models import Cart, Order, Return
@@ -67,16 +67,10 @@ def order_for_clerk(number: str) -> Order | None:
 
 
 def customers_found(term: str) -> QuerySet[Customer]:
-    """Customers a phone (any format), e-mail or loyalty card number finds, with their loyalty
-    account and their orders from every channel. Cards are looked up on the loyalty cards
-    themselves too: issuing a card does not record it as a customer identity."""
-    card_number = term.replace(" ", "").replace("-", "")
-    by_card = Card.objects.filter(number=card_number, status=Card.Status.ACTIVE)
+    """Customers a phone (any format), e-mail or loyalty card number finds (cards are identities
+    of their customer while active), with their loyalty account and orders from every channel."""
     return (
-        Customer.objects.filter(
-            Q(pk__in=customers_matching_any_identity(term).values("pk"))
-            | Q(pk__in=by_card.values("account__customer"))
-        )
+        Customer.objects.filter(pk__in=customers_matching_any_identity(term).values("pk"))
         .filter(erased_at=None)
         .select_related("loyalty_account__tier")
         .prefetch_related(
