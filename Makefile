@@ -7,6 +7,8 @@ INSTALLED := $(VENV)/.installed
 .PHONY: run test install browser lint format lock benchmark clean
 
 # Creates the environment, migrates, loads the demo data, then runs web + worker + beat.
+# DEBUG=1 gives the demo's defaults (fixed key, demo payments, SQLite); never in production.
+run: export DEBUG = 1
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
@@ -45,5 +47,6 @@ clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
 
 # Figures at scale on a throwaway PostgreSQL (see inventory/management/commands/benchmark_inventory.py).
+benchmark: export DEBUG = 1
 benchmark: install
 	$(BIN)/python -m omni.testing.throwaway sh -c '$(BIN)/python manage.py migrate -v0 && $(BIN)/python manage.py benchmark_inventory $(ARGS)'

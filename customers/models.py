@@ -316,6 +316,53 @@ class StorefrontKey(models.Model):
         return f"{self.name} ({self.get_channel_display()}, {self.prefix}…)"
 
 
+class SignUpRequest(models.Model):
+    """A sign-up waiting for proof that the e-mail address is the caller's.
+
+    Sign-up never signs in: it records this request and e-mails a single-use, expiring link
+    (``verify``), or, when the address already has an account, tells its owner so
+    (``account_exists``, no link). Only following the link with the password chosen at
+    sign-up opens the account, joining a store or guest profile the address already has.
+    Rows are deleted once expired (a daily task), so the names and hash do not linger.
+    """
+
+    class Kind(models.TextChoices):
+        VERIFY = "verify", "Verification link sent"
+        ACCOUNT_EXISTS = "account_exists", "Owner told an account exists"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    email = models.EmailField(db_index=True, help_text="Normalised, lower-case.")
+    password = models.CharField(max_length=128, blank=True, help_text="Hash, set at sign-up.")
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    phone = models.CharField(max_length=32, blank=True)
+    anonymous_id = models.CharField(max_length=128, blank=True)
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    email_sent_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    failed_attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="Wrong passwords sent with the link; too many and it is dead."
+    )
+    customer = models.ForeignKey(
+        Customer,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="sign_up_requests",
+        help_text="The account the confirmed link opened.",
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["expires_at"], name="sign_up_expiry_idx")]
+
+    def __str__(self) -> str:
+        return f"Sign-up {self.public_id} ({self.get_kind_display()})"
+
+
 class CustomerToken(models.Model):
     """A signed-in customer's bearer token, from sign-in until sign-out. Only the hash is kept."""
 

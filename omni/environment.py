@@ -4,6 +4,7 @@ Everything configurable is read here or in ``omni/settings.py``; nothing else re
 """
 
 import os
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -56,6 +57,22 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+RATE = re.compile(r"\d+/(s|sec|second|m|min|minute|h|hour|d|day)")
+
+
+def rate_limits_from_env(name: str) -> dict[str, str]:
+    """``scope.kind=rate`` pairs separated by commas, e.g. ``sign_in.email=5/hour``."""
+    limits = {}
+    for item in env_list(name, []):
+        target, _, rate = item.partition("=")
+        if target.count(".") != 1 or not RATE.fullmatch(rate.strip()):
+            raise ConfigurationError(
+                name, f"expected scope.kind=number/period (e.g. sign_in.email=5/hour); got {item!r}"
+            )
+        limits[target.strip()] = rate.strip()
+    return limits
 
 
 def database_from_env(default_sqlite_path: Path) -> dict:

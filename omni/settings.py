@@ -1,8 +1,9 @@
 """Django settings for Omni, read from the environment (see README, "Configuration").
 
-With nothing set, Omni runs as a local demo: SQLite under ``var/``, Celery on kombu's
-filesystem transport and DEBUG on. Production sets DATABASE_URL, CELERY_BROKER_URL,
-SECRET_KEY, ALLOWED_HOSTS and DEBUG=0.
+The defaults are production-safe: DEBUG is off, and then a strong SECRET_KEY, a shared
+cache (CACHE_URL) and a real PAYMENT_PROVIDER are required. ``make run`` sets DEBUG=1 for the
+local demo: SQLite under ``var/``, Celery on kombu's filesystem transport, a fixed demo key,
+the demo payment provider and a per-process cache.
 """
 
 from pathlib import Path
@@ -17,19 +18,30 @@ from omni.environment import (
     env_int,
     env_list,
     env_str,
+    rate_limits_from_env,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("OMNI_VAR_DIR", str(BASE_DIR / "var"))).resolve()
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
-DEBUG = env_bool("DEBUG", True)
+DEBUG = env_bool("DEBUG", False)
 
+DEMO_SECRET_KEY = "insecure-local-demo-key-never-used-with-debug-off"
+MIN_SECRET_KEY_LENGTH = 50
 SECRET_KEY = env_str("SECRET_KEY")
 if SECRET_KEY is None:
     if not DEBUG:
         raise ConfigurationError("SECRET_KEY", "must be set when DEBUG is off")
-    SECRET_KEY = "insecure-local-demo-key-never-used-with-debug-off"
+    SECRET_KEY = DEMO_SECRET_KEY
+elif not DEBUG:
+    # Signed links (sign-up verification), sessions and CSRF are only as strong as this key.
+    if SECRET_KEY == DEMO_SECRET_KEY or SECRET_KEY.startswith("django-insecure"):
+        raise ConfigurationError("SECRET_KEY", "is a known demo key; generate a random one")
+    if len(SECRET_KEY) < MIN_SECRET_KEY_LENGTH or len(set(SECRET_KEY)) < 5:
+        raise ConfigurationError(
+            "SECRET_KEY", f"is too weak: use at least {MIN_SECRET_KEY_LENGTH} random characters"
+        )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -86,8 +98,14 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": database_from_env(VAR_DIR / "omni.sqlite3")}
-# API throttle counters live in the cache: several web processes need a shared one (Redis).
+# API rate limits and lockouts count in the cache: every web process must share it (Redis).
 CACHE_URL = env_str("CACHE_URL")
+if CACHE_URL is None and not DEBUG:
+    raise ConfigurationError(
+        "CACHE_URL",
+        "must name a shared cache (redis://...) when DEBUG is off: rate limits "
+        "counted per process are multiplied by the number of processes",
+    )
 CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
@@ -112,9 +130,27 @@ USE_TZ = True
 DEFAULT_CURRENCY = env_str("DEFAULT_CURRENCY", "EUR")
 # Orders: how long a pick-up cart holds stock, and who takes payments (see orders/payments.py).
 CART_HOLD_MINUTES = env_int("CART_HOLD_MINUTES", 20)
-PAYMENT_PROVIDER = env_str("PAYMENT_PROVIDER", "orders.payments.DemoProvider")
+DEMO_PAYMENT_PROVIDER = "orders.payments.DemoProvider"
+PAYMENT_PROVIDER = env_str("PAYMENT_PROVIDER", DEMO_PAYMENT_PROVIDER if DEBUG else None)
+if not DEBUG and PAYMENT_PROVIDER in (None, DEMO_PAYMENT_PROVIDER):
+    # The demo provider accepts every payment: in production every checkout would be "paid".
+    raise ConfigurationError(
+        "PAYMENT_PROVIDER", "must name your payment provider's class when DEBUG is off"
+    )
 # Storefronts show 1..LOW_STOCK_BAND available units as "low" rather than "available".
 LOW_STOCK_BAND = env_int("LOW_STOCK_BAND", 3)
+# Sign-up e-mails a link to the storefront's page that confirms it ({token} is replaced); the
+# page sends the token and the password to POST /api/v1/customers/sign-up/confirm.
+SIGN_UP_LINK_HOURS = env_int("SIGN_UP_LINK_HOURS", 24)
+SIGN_UP_CONFIRM_URL = env_str(
+    "SIGN_UP_CONFIRM_URL", "http://localhost:3000/account/confirm?token={token}" if DEBUG else None
+)
+if SIGN_UP_CONFIRM_URL is None or "{token}" not in SIGN_UP_CONFIRM_URL:
+    raise ConfigurationError(
+        "SIGN_UP_CONFIRM_URL",
+        "must be the storefront's confirmation page with {token} in it, e.g. "
+        "https://shop.example.com/account/confirm?token={token}",
+    )
 # Region assumed for phone numbers written without a country code (ISO 3166-1 alpha-2).
 DEFAULT_PHONE_REGION = env_str("DEFAULT_PHONE_REGION", "FR")
 
@@ -184,6 +220,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 600.0,
     },
     "purge-idempotency-keys": {"task": "omni.purge_idempotency_keys", "schedule": 3600.0},
+    "purge-expired-sign-up-requests": {
+        "task": "customers.purge_expired_sign_up_requests",
+        "schedule": crontab(hour=4, minute=0),
+    },
     "send-expiry-notices": {
         "task": "loyalty.send_expiry_notices",
         "schedule": crontab(hour=9, minute=0),
@@ -219,8 +259,42 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "omni.api.errors.api_exception_handler",
-    # Applied only on public reads (stores, availability), per client IP.
-    "DEFAULT_THROTTLE_RATES": {"anon": "600/minute"},
+    "DEFAULT_PARSER_CLASSES": [
+        "omni.api.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+}
+# How many proxies of ours stand in front of the app and append to X-Forwarded-For. 0: the
+# header is ignored (anyone can write it) and the socket's address is the client's.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+# Rate limits per "<scope>.<kind>" (omni/api/throttling.py): kinds are address, key (the whole
+# storefront app), customer, guest (calls without a customer, per address) and email. Change
+# some with API_RATE_LIMITS="sign_in.email=5/hour,checkout.customer=5/min".
+API_RATE_LIMITS = {
+    "sign_in.address": "20/min",
+    "sign_in.email": "10/hour",
+    "sign_in.key": "3000/min",
+    "sign_up.address": "20/hour",
+    "sign_up.email": "5/hour",
+    "sign_up.key": "1000/min",
+    "sign_up_confirm.address": "20/hour",
+    "cart.address": "120/min",
+    "cart.guest": "60/min",
+    "cart.customer": "120/min",
+    "cart.key": "20000/min",
+    "checkout.address": "20/min",
+    "checkout.customer": "10/min",
+    "checkout.key": "3000/min",
+    "quote.address": "120/min",
+    "quote.customer": "60/min",
+    "quote.key": "20000/min",
+    "events.address": "120/min",
+    "events.customer": "120/min",
+    "events.key": "10000/min",
+    "public_read.address": "600/min",
+    "public_read.key": "60000/min",
+    **rate_limits_from_env("API_RATE_LIMITS"),
 }
 # How long the answer to a call sent with an Idempotency-Key is replayed to retries.
 IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24)

@@ -7,6 +7,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -21,6 +22,14 @@ def test_database_url() -> str:
     host = quote(db["HOST"] or "", safe="")
     port = f":{db['PORT']}" if db.get("PORT") else ""
     return f"postgres://{credentials}@{host}{port}/{db['NAME']}"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # Rate-limit counters live in the cache, which outlives a test's database transaction.
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

@@ -44,6 +44,18 @@ class SignUpSerializer(serializers.Serializer):
     )
 
 
+class SignUpAcceptedSerializer(serializers.Serializer):
+    status = serializers.CharField(help_text="Always `check_your_email`.")
+    message = serializers.CharField()
+
+
+class SignUpConfirmSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=512, help_text="The token of the e-mailed link.")
+    password = serializers.CharField(
+        write_only=True, max_length=128, help_text="The password chosen at sign-up."
+    )
+
+
 class SignInSerializer(serializers.Serializer):
     email = serializers.CharField(max_length=254)
     password = serializers.CharField(write_only=True, max_length=128)

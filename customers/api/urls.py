@@ -6,6 +6,11 @@ from customers.api import views
 
 urlpatterns = [
     path("customers/sign-up", views.SignUpView.as_view(), name="customer-sign-up"),
+    path(
+        "customers/sign-up/confirm",
+        views.SignUpConfirmView.as_view(),
+        name="customer-sign-up-confirm",
+    ),
     path("customers/sign-in", views.SignInView.as_view(), name="customer-sign-in"),
     path("customers/me", views.MyProfileView.as_view(), name="customer-me"),
     path("customers/me/sign-out", views.SignOutView.as_view(), name="customer-sign-out"),

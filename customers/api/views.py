@@ -5,7 +5,6 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, OpenApiTypes, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
-from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from customers import selectors, services
@@ -13,6 +12,12 @@ from customers.api import serializers as s
 from omni.api.auth import IsSignedInCustomer, IsStorefront, StorefrontAuthentication
 from omni.api.errors import ERROR_SCHEMA
 from omni.api.idempotency import idempotent
+from omni.api.throttling import (
+    STOREFRONT_WRITE_THROTTLES,
+    AddressThrottle,
+    EmailThrottle,
+    StorefrontKeyThrottle,
+)
 
 KEY_ONLY = [{"storefrontKey": []}]
 KEY_AND_MAYBE_TOKEN = [{"storefrontKey": []}, {"storefrontKey": [], "customerToken": []}]
@@ -21,15 +26,17 @@ ERRORS = {
     401: OpenApiResponse(ERROR_SCHEMA, description="Missing or wrong API key or token."),
     403: OpenApiResponse(ERROR_SCHEMA, description="No API key, or no signed-in customer."),
 }
-
-
-class SignInThrottle(SimpleRateThrottle):
-    """Slows password guessing: a few attempts per minute from one address."""
-
-    rate = "10/min"
-
-    def get_cache_key(self, request, view):
-        return f"throttle_customer_sign_in_{self.get_ident(request)}"
+THROTTLED = {
+    429: OpenApiResponse(
+        ERROR_SCHEMA, description="Too many calls (`throttled`); retry after `Retry-After` s."
+    )
+}
+ACCOUNT_THROTTLES = [AddressThrottle, EmailThrottle, StorefrontKeyThrottle]
+SIGN_UP_ACCEPTED = {
+    "status": "check_your_email",
+    "message": "If this address can open an account, a link to confirm it is on its way. "
+    "Follow it and enter the password you chose.",
+}
 
 
 class StorefrontView(APIView):
@@ -46,18 +53,60 @@ def _session(signed_in: services.SignedIn) -> dict:
 
 
 class SignUpView(StorefrontView):
+    throttle_scope = "sign_up"
+    throttle_classes = ACCOUNT_THROTTLES
+
     @extend_schema(
         tags=["customers"],
-        summary="Open a customer account and sign in",
+        summary="Ask to open an account: a link to confirm the e-mail address is sent",
+        description=(
+            "Never signs in, and answers the same whether or not the address is known: the "
+            "address gets a link to `sign-up/confirm` (or, if it has an account, a notice "
+            "to its owner). A store or guest profile with this e-mail becomes the account "
+            "only when the link is followed. 400 for input wrong whatever the address "
+            "(a weak password, a bad phone)."
+        ),
         auth=KEY_ONLY,
         request=s.SignUpSerializer,
-        responses={201: s.SessionSerializer, 409: ERROR_SCHEMA, **ERRORS},
+        responses={202: s.SignUpAcceptedSerializer, **ERRORS, **THROTTLED},
     )
     @idempotent
     def post(self, request):
         data = s.SignUpSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        signed_in = services.sign_up(channel=request.user.channel, **data.validated_data)
+        services.request_sign_up(channel=request.user.channel, **data.validated_data)
+        return Response(SIGN_UP_ACCEPTED, status=status.HTTP_202_ACCEPTED)
+
+
+class SignUpConfirmView(StorefrontView):
+    # Not @idempotent: the answer carries a bearer token, which is never stored.
+    throttle_scope = "sign_up_confirm"
+    throttle_classes = [AddressThrottle]
+
+    @extend_schema(
+        tags=["customers"],
+        summary="Confirm a sign-up with the e-mailed link's token and the password; sign in",
+        description=(
+            "201 with a token for a new customer, 200 when the address's store or guest "
+            "profile became the account. A link works once and expires "
+            "(`SIGN_UP_LINK_HOURS`); 400 `invalid_request` for a used, expired or unknown "
+            "one, 401 `invalid_credentials` for a password other than the one chosen at "
+            "sign-up (a few and the link dies), 409 when the address has an account already."
+        ),
+        auth=KEY_ONLY,
+        request=s.SignUpConfirmSerializer,
+        responses={
+            201: s.SessionSerializer,
+            200: s.SessionSerializer,
+            409: ERROR_SCHEMA,
+            **ERRORS,
+            **THROTTLED,
+        },
+    )
+    def post(self, request):
+        data = s.SignUpConfirmSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        signed_in = services.confirm_sign_up(**data.validated_data)
         return Response(
             _session(signed_in),
             status=status.HTTP_201_CREATED if signed_in.created else status.HTTP_200_OK,
@@ -65,14 +114,16 @@ class SignUpView(StorefrontView):
 
 
 class SignInView(StorefrontView):
-    throttle_classes = [SignInThrottle]
+    throttle_scope = "sign_in"
+    throttle_classes = ACCOUNT_THROTTLES
 
     @extend_schema(
         tags=["customers"],
         summary="Sign a customer in; returns a bearer token",
+        description="Limited per address, per e-mail and per storefront app (429).",
         auth=KEY_ONLY,
         request=s.SignInSerializer,
-        responses={200: s.SessionSerializer, **ERRORS},
+        responses={200: s.SessionSerializer, **ERRORS, **THROTTLED},
     )
     def post(self, request):
         data = s.SignInSerializer(data=request.data)
@@ -185,6 +236,9 @@ class MyErasureView(CustomerView):
 
 
 class EventIngestionView(StorefrontView):
+    throttle_scope = "events"
+    throttle_classes = STOREFRONT_WRITE_THROTTLES
+
     @extend_schema(
         tags=["events"],
         summary="Send up to 500 touchpoint events",
@@ -196,7 +250,7 @@ class EventIngestionView(StorefrontView):
             "token) are theirs; otherwise each needs an `anonymous_id`."
         ),
         request=s.EventBatchDocumentation,
-        responses={200: s.IngestionReportSerializer, **ERRORS},
+        responses={200: s.IngestionReportSerializer, **ERRORS, **THROTTLED},
     )
     @idempotent
     def post(self, request):

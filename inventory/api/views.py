@@ -5,7 +5,6 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from inventory import selectors, services, sync
@@ -13,6 +12,7 @@ from inventory.api import serializers
 from inventory.api.permissions import STAFF_AUTHENTICATION, HasModelPermission
 from omni.api.errors import ERROR_SCHEMA
 from omni.api.idempotency import idempotent
+from omni.api.throttling import AddressThrottle, StorefrontKeyThrottle
 
 ERRORS = {
     400: "Invalid input (`validation_error`, field errors in `details`) or a request a "
@@ -34,10 +34,11 @@ def errors(*statuses: int) -> dict:
 
 
 class PublicReadView(APIView):
-    """Open to anyone, throttled per client address."""
+    """Open to anyone, throttled per client address (and per storefront key, when sent)."""
 
     permission_classes = [AllowAny]
-    throttle_classes = [AnonRateThrottle]
+    throttle_scope = "public_read"
+    throttle_classes = [AddressThrottle, StorefrontKeyThrottle]
 
 
 class StoresNearView(PublicReadView):

@@ -17,6 +17,7 @@ from loyalty.api.serializers import (
 from loyalty.models import PointsEntry
 from omni.api.auth import IsSignedInCustomer, IsStorefront
 from omni.api.errors import ERROR_SCHEMA
+from omni.api.throttling import STOREFRONT_WRITE_THROTTLES
 from omni.qr import qr_png
 
 ERRORS = {400: ERROR_SCHEMA, 401: ERROR_SCHEMA, 403: ERROR_SCHEMA}
@@ -75,13 +76,15 @@ class MyCardQRView(APIView):
 
 class QuoteView(APIView):
     permission_classes = [IsStorefront]
+    throttle_scope = "quote"
+    throttle_classes = STOREFRONT_WRITE_THROTTLES
 
     @extend_schema(
         tags=["loyalty"],
         summary="Points a cart would earn, explained line by line",
         description="Signed-in customers get their tier's multiplier; the channel is the app's.",
         request=QuoteRequestSerializer,
-        responses={200: QuoteSerializer, **ERRORS},
+        responses={200: QuoteSerializer, 429: ERROR_SCHEMA, **ERRORS},
     )
     def post(self, request):
         body = QuoteRequestSerializer(data=request.data)

@@ -48,6 +48,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from omni.api.auth import StorefrontClient
+from omni.api.parsers import loads_bounded
 from omni.errors import DomainError
 from omni.models import IdempotencyRecord
 
@@ -178,8 +179,8 @@ def _request_hash(request) -> str:
         body = request.body
     except RawPostDataException:  # a multipart body already parsed (e.g. by a CSRF check)
         body = json.dumps(request.data, sort_keys=True, default=str).encode()
-    with suppress(ValueError):  # not JSON: the bytes as sent
-        body = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+    with suppress(ValueError, UnicodeDecodeError):  # not JSON: the bytes as sent
+        body = json.dumps(loads_bounded(body), sort_keys=True, separators=(",", ":")).encode()
     digest = hashlib.sha256(request.META.get("QUERY_STRING", "").encode())
     digest.update(b"\n" + body)
     return digest.hexdigest()

@@ -24,6 +24,9 @@ def pytest_load_initial_conftests(early_config, parser, args):
     _throwaway["scratch"] = scratch
     os.environ["OMNI_VAR_DIR"] = scratch
     os.environ.setdefault("CELERY_BROKER_URL", "filesystem://")
+    # The suite runs with the demo's defaults (its key, payment provider and local cache);
+    # tests of production settings start processes with an environment of their own.
+    os.environ.setdefault("DEBUG", "1")
     if os.environ.get("DATABASE_URL"):
         return
     _throwaway["server"], os.environ["DATABASE_URL"] = start_postgres()

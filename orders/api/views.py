@@ -17,6 +17,12 @@ from rest_framework.views import APIView
 from omni.api.auth import IsSignedInCustomer, IsStorefront
 from omni.api.errors import ERROR_SCHEMA
 from omni.api.idempotency import idempotent
+from omni.api.throttling import (
+    AddressThrottle,
+    CustomerThrottle,
+    GuestThrottle,
+    StorefrontKeyThrottle,
+)
 from omni.errors import InvalidRequest, NotFound
 from omni.qr import qr_png
 from orders import selectors, services
@@ -53,6 +59,9 @@ ERRORS = {
     404: ERROR_SCHEMA,
     409: ERROR_SCHEMA,
 }
+LIMITED = {**ERRORS, 429: ERROR_SCHEMA}  # calls with rate limits (omni/api/throttling.py)
+# Guests get their own, lower, limit per address: a new guest cart costs nothing.
+CART_THROTTLES = [AddressThrottle, GuestThrottle, CustomerThrottle, StorefrontKeyThrottle]
 
 
 def request_cart(request, *, create: bool = True):
@@ -86,6 +95,8 @@ class CartView(APIView):
 
 class CartLinesView(APIView):
     permission_classes = [IsStorefront]
+    throttle_scope = "cart"
+    throttle_classes = CART_THROTTLES
 
     @extend_schema(
         tags=["cart"],
@@ -94,7 +105,7 @@ class CartLinesView(APIView):
         "for a short while and the hold is renewed on every change.",
         parameters=[CART_TOKEN],
         request=AddLineSerializer,
-        responses={200: CartSerializer, 201: CartSerializer, **ERRORS},
+        responses={200: CartSerializer, 201: CartSerializer, **LIMITED},
     )
     @idempotent
     def post(self, request):
@@ -115,13 +126,15 @@ class CartLinesView(APIView):
 
 class CartLineView(APIView):
     permission_classes = [IsStorefront]
+    throttle_scope = "cart"
+    throttle_classes = CART_THROTTLES
 
     @extend_schema(
         tags=["cart"],
         summary="Change a line's quantity",
         parameters=[CART_TOKEN],
         request=SetQuantitySerializer,
-        responses={200: CartSerializer, **ERRORS},
+        responses={200: CartSerializer, **LIMITED},
     )
     @idempotent
     def put(self, request, sku: str):
@@ -142,7 +155,7 @@ class CartLineView(APIView):
         tags=["cart"],
         summary="Remove a line",
         parameters=[CART_TOKEN],
-        responses={200: CartSerializer, **ERRORS},
+        responses={200: CartSerializer, **LIMITED},
     )
     @idempotent
     def delete(self, request, sku: str):
@@ -152,6 +165,8 @@ class CartLineView(APIView):
 
 class PickupStoreView(APIView):
     permission_classes = [IsStorefront]
+    throttle_scope = "cart"
+    throttle_classes = CART_THROTTLES
 
     @extend_schema(
         tags=["cart"],
@@ -159,7 +174,7 @@ class PickupStoreView(APIView):
         description="Offered only when that store alone can cover every line: 409 otherwise.",
         parameters=[CART_TOKEN],
         request=PickupStoreSerializer,
-        responses={200: CartSerializer, **ERRORS},
+        responses={200: CartSerializer, **LIMITED},
     )
     @idempotent
     def put(self, request):
@@ -173,13 +188,15 @@ class PickupStoreView(APIView):
 
 class MergeCartView(APIView):
     permission_classes = [IsSignedInCustomer]
+    throttle_scope = "cart"
+    throttle_classes = CART_THROTTLES
 
     @extend_schema(
         tags=["cart"],
         summary="Bring a guest cart into my cart after signing in",
         description="The same SKU in both keeps the larger quantity. Safe to retry.",
         request=MergeSerializer,
-        responses={200: CartSerializer, **ERRORS},
+        responses={200: CartSerializer, **LIMITED},
     )
     @idempotent
     def post(self, request):
@@ -193,6 +210,8 @@ class MergeCartView(APIView):
 
 class CheckoutView(APIView):
     permission_classes = [IsStorefront]
+    throttle_scope = "checkout"
+    throttle_classes = [AddressThrottle, CustomerThrottle, StorefrontKeyThrottle]
 
     @extend_schema(
         tags=["checkout"],
@@ -201,7 +220,7 @@ class CheckoutView(APIView):
         "checking out the same cart, gets the first order (200) instead of a new one (201).",
         parameters=[CART_TOKEN, IDEMPOTENCY_KEY],
         request=CheckoutSerializer,
-        responses={201: OrderSerializer, 200: OrderSerializer, 402: ERROR_SCHEMA, **ERRORS},
+        responses={201: OrderSerializer, 200: OrderSerializer, 402: ERROR_SCHEMA, **LIMITED},
     )
     def post(self, request):
         body = CheckoutSerializer(data=request.data)

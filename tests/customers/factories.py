@@ -1,6 +1,7 @@
 """Factories for customers' tests; other apps' tests may use them too."""
 
 import factory
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import User
 from django.utils import timezone
 
@@ -93,3 +94,8 @@ def storefront_key(channel: str = Channel.WEB) -> str:
 
 def customer_token(customer: Customer, channel: str = Channel.WEB) -> str:
     return issue_customer_token(customer=customer, channel=channel)
+
+
+def account_holder(email: str, password: str, **fields) -> Customer:
+    """A customer who has signed up: an e-mail identity and a password."""
+    return CustomerFactory(email=email, password=make_password(password), **fields)

@@ -4,13 +4,12 @@ import math
 from decimal import Decimal
 
 import pytest
-from django.core.cache import cache
 from rest_framework.test import APIClient
-from rest_framework.throttling import AnonRateThrottle
 
 from inventory import selectors, services
 from inventory.models import Location, Reservation
 from omni.errors import InvalidRequest
+from tests.customers.factories import storefront_key
 from tests.inventory.factories import LocationFactory, SkuFactory, stock, stock_grid
 
 pytestmark = pytest.mark.django_db
@@ -18,11 +17,6 @@ pytestmark = pytest.mark.django_db
 PARIS = (48.8566, 2.3522)
 # Three reads whatever the size: the SKUs, the nearest stores, their stock levels.
 AVAILABILITY_QUERIES = 3
-
-
-@pytest.fixture(autouse=True)
-def fresh_throttle_counts():
-    cache.clear()
 
 
 @pytest.fixture
@@ -236,8 +230,8 @@ def test_availability_costs_the_same_few_queries_for_2_or_50_skus_at_3_or_20_sto
     assert {len(store["lines"]) for store in body} == {sku_count}
 
 
-def test_public_reads_are_throttled_per_client_with_the_error_shape(api, monkeypatch):
-    monkeypatch.setattr(AnonRateThrottle, "THROTTLE_RATES", {"anon": "2/minute"})
+def test_public_reads_are_throttled_per_client_with_the_error_shape(api, settings):
+    settings.API_RATE_LIMITS = {**settings.API_RATE_LIMITS, "public_read.address": "2/minute"}
     store_at(48.86, 2.34)
 
     statuses = [get_stores(api).status_code for _ in range(3)]
@@ -246,3 +240,27 @@ def test_public_reads_are_throttled_per_client_with_the_error_shape(api, monkeyp
     throttled = get_stores(api)
     assert throttled.json()["error"]["code"] == "throttled"
     assert int(throttled["Retry-After"]) > 0
+
+
+def test_sending_the_public_storefront_key_does_not_lift_the_address_limit(settings):
+    settings.API_RATE_LIMITS = {**settings.API_RATE_LIMITS, "public_read.address": "2/minute"}
+    store_at(48.86, 2.34)
+    client = APIClient()
+    client.credentials(HTTP_X_API_KEY=storefront_key())
+
+    statuses = [get_stores(client).status_code for _ in range(3)]
+
+    assert statuses == [200, 200, 429]
+
+
+def test_a_storefront_apps_reads_share_one_budget_whatever_the_address(settings):
+    settings.API_RATE_LIMITS = {**settings.API_RATE_LIMITS, "public_read.key": "2/minute"}
+    store_at(48.86, 2.34)
+    key = storefront_key()
+    clients = [APIClient(REMOTE_ADDR=f"203.0.113.{n}") for n in range(3)]
+    for client in clients:
+        client.credentials(HTTP_X_API_KEY=key)
+
+    statuses = [get_stores(client).status_code for client in clients]
+
+    assert statuses == [200, 200, 429]

@@ -15,6 +15,9 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "shop.example.com,api.example.com",
     "DATABASE_URL": "postgres://omni:s3cret@db.example.com:5433/omni_prod",
     "CELERY_BROKER_URL": "redis://cache.example.com:6379/0",
+    "CACHE_URL": "redis://cache.example.com:6379/1",
+    "PAYMENT_PROVIDER": "acme_payments.omni.Provider",
+    "SIGN_UP_CONFIRM_URL": "https://shop.example.com/account/confirm?token={token}",
     "TIME_ZONE": "Europe/Paris",
 }
 
@@ -52,8 +55,10 @@ def read_settings(env: dict, tmp_path) -> dict:
     return json.loads(done.stdout)
 
 
-def test_with_nothing_set_omni_runs_on_sqlite_under_var_and_the_filesystem_broker(tmp_path):
-    found = read_settings({}, tmp_path)
+def test_with_debug_on_omni_runs_the_demo_on_sqlite_under_var_and_the_filesystem_broker(
+    tmp_path,
+):
+    found = read_settings({"DEBUG": "1"}, tmp_path)
 
     assert found["debug"] is True
     assert found["engine"] == "django.db.backends.sqlite3"
@@ -92,11 +97,27 @@ def test_deploy_checks_pass_with_production_settings(tmp_path):
 @pytest.mark.parametrize(
     ("env", "variable"),
     [
-        ({"DATABASE_URL": "not a url at all"}, "DATABASE_URL"),
-        ({"DATABASE_URL": "mongodb://db.example.com/omni"}, "DATABASE_URL"),
-        ({"DATABASE_URL": "postgres://db.example.com"}, "DATABASE_URL"),
+        ({"DEBUG": "1", "DATABASE_URL": "not a url at all"}, "DATABASE_URL"),
+        ({"DEBUG": "1", "DATABASE_URL": "mongodb://db.example.com/omni"}, "DATABASE_URL"),
+        ({"DEBUG": "1", "DATABASE_URL": "postgres://db.example.com"}, "DATABASE_URL"),
         ({"DEBUG": "0", "ALLOWED_HOSTS": "shop.example.com"}, "SECRET_KEY"),
         ({"DEBUG": "maybe"}, "DEBUG"),
+        ({"DEBUG": "1", "API_RATE_LIMITS": "sign_in.email=lots"}, "API_RATE_LIMITS"),
+        # Production-safe defaults: nothing set is production, which needs real values.
+        ({}, "SECRET_KEY"),
+        ({**PRODUCTION_ENV, "SECRET_KEY": "short-key"}, "SECRET_KEY"),
+        (
+            {**PRODUCTION_ENV, "SECRET_KEY": "insecure-local-demo-key-never-used-with-debug-off"},
+            "SECRET_KEY",
+        ),
+        ({**PRODUCTION_ENV, "SECRET_KEY": "a" * 60}, "SECRET_KEY"),
+        ({**PRODUCTION_ENV, "CACHE_URL": ""}, "CACHE_URL"),
+        ({**PRODUCTION_ENV, "PAYMENT_PROVIDER": ""}, "PAYMENT_PROVIDER"),
+        (
+            {**PRODUCTION_ENV, "PAYMENT_PROVIDER": "orders.payments.DemoProvider"},
+            "PAYMENT_PROVIDER",
+        ),
+        ({**PRODUCTION_ENV, "SIGN_UP_CONFIRM_URL": ""}, "SIGN_UP_CONFIRM_URL"),
     ],
 )
 def test_bad_configuration_stops_start_up_with_one_line_naming_the_variable(

@@ -1,0 +1,25 @@
+"""The address a request really came from, for rate limits and lockouts.
+
+``X-Forwarded-For`` is written by whoever sends the request, so it is trusted only as far as
+the proxies we run: with ``TRUSTED_PROXY_COUNT = n`` the n-th address from the right is the
+one our outermost proxy saw (each proxy appends the address it received the request from).
+With 0, the default, the header is ignored and the socket's address is used.
+"""
+
+from django.conf import settings
+
+
+def client_ip(request) -> str:
+    remote = request.META.get("REMOTE_ADDR", "")
+    count = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
+    if count <= 0:
+        return remote
+    forwarded = [
+        part.strip()
+        for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+        if part.strip()
+    ]
+    if len(forwarded) < count:
+        # Fewer hops than proxies we run: the request did not come through them all.
+        return remote
+    return forwarded[-count]
