@@ -90,6 +90,13 @@ class PaymentDeclined(DomainError):
     http_status = 402
 
 
+class HoldLimitReached(DomainError):
+    """A guest cart would hold more stock than guests may; signing in lifts the limit."""
+
+    code = "hold_limit_reached"
+    http_status = 409
+
+
 class WrongPickupCode(DomainError):
     code = "wrong_pickup_code"
     http_status = 400

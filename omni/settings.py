@@ -130,6 +130,11 @@ USE_TZ = True
 DEFAULT_CURRENCY = env_str("DEFAULT_CURRENCY", "EUR")
 # Orders: how long a pick-up cart holds stock, and who takes payments (see orders/payments.py).
 CART_HOLD_MINUTES = env_int("CART_HOLD_MINUTES", 20)
+# What anonymous (guest) carts may hold for pick-up: units per cart, units per client at one
+# store, and the share (percent) of a SKU's stock at a store all guest carts may hold together.
+GUEST_HOLD_MAX_UNITS = env_int("GUEST_HOLD_MAX_UNITS", 10)
+GUEST_HOLD_MAX_UNITS_PER_CLIENT = env_int("GUEST_HOLD_MAX_UNITS_PER_CLIENT", 20)
+GUEST_HOLD_MAX_SHARE = env_int("GUEST_HOLD_MAX_SHARE", 50)
 DEMO_PAYMENT_PROVIDER = "orders.payments.DemoProvider"
 PAYMENT_PROVIDER = env_str("PAYMENT_PROVIDER", DEMO_PAYMENT_PROVIDER if DEBUG else None)
 if not DEBUG and PAYMENT_PROVIDER in (None, DEMO_PAYMENT_PROVIDER):

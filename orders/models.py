@@ -27,6 +27,13 @@ class Cart(models.Model):
     guest_token = models.CharField(
         max_length=64, null=True, blank=True, unique=True, help_text="Held by a guest's device."
     )
+    client_ref = models.CharField(
+        max_length=64,
+        blank=True,
+        db_index=True,
+        help_text="Keyed hash of the address that opened a guest cart (to cap what one "
+        "client holds); not the address.",
+    )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     pickup_store = models.ForeignKey(
         "inventory.Location", on_delete=models.PROTECT, null=True, blank=True, related_name="+"

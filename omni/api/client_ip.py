@@ -7,6 +7,7 @@ With 0, the default, the header is ignored and the socket's address is used.
 """
 
 from django.conf import settings
+from django.utils.crypto import salted_hmac
 
 
 def client_ip(request) -> str:
@@ -23,3 +24,9 @@ def client_ip(request) -> str:
         # Fewer hops than proxies we run: the request did not come through them all.
         return remote
     return forwarded[-count]
+
+
+def client_fingerprint(request) -> str:
+    """The client's address as a keyed hash: enough to count what one client does (guest
+    carts), without keeping the address itself."""
+    return salted_hmac("omni.client", client_ip(request)).hexdigest()

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from omni.api.auth import IsSignedInCustomer, IsStorefront
+from omni.api.client_ip import client_fingerprint
 from omni.api.errors import ERROR_SCHEMA
 from omni.api.idempotency import idempotent
 from omni.api.throttling import (
@@ -73,7 +74,7 @@ def request_cart(request, *, create: bool = True):
         return services.cart_of(guest_token=token)
     if not create:
         raise NotFound("No cart yet: add a line to start one.")
-    return services.cart_of()
+    return services.cart_of(client_ref=client_fingerprint(request))
 
 
 def cart_response(cart, status_code=status.HTTP_200_OK) -> Response:

@@ -5,12 +5,14 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import CharField, Sum, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from inventory import services as inventory
 from inventory.models import Location, Reservation, Sku
 from inventory.services import StockLine
-from omni.errors import InsufficientStock, InvalidRequest, NotFound
+from omni.errors import HoldLimitReached, InsufficientStock, InvalidRequest, NotFound
 from orders.models import Cart, CartLine
 
 MAX_LINE_QUANTITY = 20  # per SKU: beyond that it is a trade order, not a basket
@@ -20,8 +22,11 @@ def hold_expiry():
     return timezone.now() + timedelta(minutes=settings.CART_HOLD_MINUTES)
 
 
-def cart_of(*, customer=None, guest_token: str | None = None, create: bool = True) -> Cart:
-    """The active cart of a customer (created on first use) or of a guest's token."""
+def cart_of(
+    *, customer=None, guest_token: str | None = None, create: bool = True, client_ref: str = ""
+) -> Cart:
+    """The active cart of a customer (created on first use) or of a guest's token. A new
+    guest cart remembers ``client_ref`` (who opened it), to cap what one client holds."""
     if customer is not None:
         cart = Cart.objects.filter(customer=customer, status=Cart.Status.ACTIVE).first()
         if cart or not create:
@@ -41,7 +46,7 @@ def cart_of(*, customer=None, guest_token: str | None = None, create: bool = Tru
         return cart
     if not create:
         return None
-    return Cart.objects.create(guest_token=secrets.token_urlsafe(24))
+    return Cart.objects.create(guest_token=secrets.token_urlsafe(24), client_ref=client_ref)
 
 
 def _locked(cart: Cart) -> Cart:
@@ -78,6 +83,69 @@ def refresh_holds(cart: Cart) -> None:
             reference=cart.hold_reference,
             expires_at=hold_expiry(),
         )
+        if cart.customer_id is None:
+            check_guest_hold_limits(cart, lines)
+
+
+# --- What anonymous carts may hold ------------------------------------------------------------
+
+
+def check_guest_hold_limits(cart: Cart, lines: list[CartLine]) -> None:
+    """Refuse a guest cart's holds (the caller's transaction rolls them back) past the caps:
+    ``GUEST_HOLD_MAX_UNITS`` in one cart, ``GUEST_HOLD_MAX_UNITS_PER_CLIENT`` at one store
+    for the carts one client opened, and ``GUEST_HOLD_MAX_SHARE`` percent of a SKU's stock at
+    a store for all guest carts together. Without them one anonymous caller could take a
+    store's whole stock of a product off sale with cart holds.
+
+    Runs after ``reserve``, which locked the store's stock levels of these SKUs: concurrent
+    guest holds of the same SKU wait for this transaction, so the sums see each other.
+    """
+    sign_in = "Sign in to hold more for pick-up."
+    units = sum(line.quantity for line in lines)
+    if units > settings.GUEST_HOLD_MAX_UNITS:
+        raise HoldLimitReached(
+            f"A guest cart holds at most {settings.GUEST_HOLD_MAX_UNITS} items for pick-up. "
+            + sign_in,
+            details={"max_units": settings.GUEST_HOLD_MAX_UNITS},
+        )
+    guest_holds = Reservation.objects.filter(
+        kind=Reservation.Kind.CART_HOLD,
+        status=Reservation.Status.ACTIVE,
+        expires_at__gt=timezone.now(),
+        level__location_id=cart.pickup_store_id,
+    )
+    if cart.client_ref:
+        of_client = guest_holds.filter(reference__in=_hold_references(client_ref=cart.client_ref))
+        held = of_client.aggregate(units=Sum("quantity"))["units"] or 0
+        if held > settings.GUEST_HOLD_MAX_UNITS_PER_CLIENT:
+            raise HoldLimitReached(
+                "This device already holds a lot at this store. " + sign_in,
+                details={"max_units": settings.GUEST_HOLD_MAX_UNITS_PER_CLIENT},
+            )
+    by_level = (
+        guest_holds.filter(
+            reference__in=_hold_references(), level__sku_id__in=[line.sku_id for line in lines]
+        )
+        .values("level__sku__code", "level__on_hand")
+        .annotate(units=Sum("quantity"))
+    )
+    for row in by_level:
+        allowed = max(1, row["level__on_hand"] * settings.GUEST_HOLD_MAX_SHARE // 100)
+        if row["units"] > allowed:
+            raise HoldLimitReached(
+                f"Guests already hold as much of {row['level__sku__code']} as they may at "
+                "this store. " + sign_in,
+                details={"sku": row["level__sku__code"]},
+            )
+
+
+def _hold_references(**guest_cart_filters):
+    """The hold references (``cart:<public id>``) of active guest carts, as a subquery."""
+    return (
+        Cart.objects.filter(customer=None, status=Cart.Status.ACTIVE, **guest_cart_filters)
+        .annotate(ref=Concat(Value("cart:"), Cast("public_id", CharField())))
+        .values("ref")
+    )
 
 
 @transaction.atomic

@@ -7,6 +7,7 @@ from inventory.models import Reservation, StockLevel
 from omni.errors import InsufficientStock, InvalidRequest, NotFound
 from orders import services
 from orders.models import Cart
+from tests.customers.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -101,7 +102,7 @@ def test_an_unknown_guest_token_is_refused(shop, camille):
 
 
 def test_another_carts_lapsed_hold_does_not_block_this_cart(shop, camille, time_machine):
-    other = services.cart_of()
+    other = services.cart_of(customer=CustomerFactory())
     services.choose_pickup_store(cart=other, store_code="PAR-RIV")
     services.set_line(cart=other, sku_code="RAIN-JACKET-M", quantity=3, channel="web")
     time_machine.move_to(timezone.now() + timedelta(hours=1))  # its hold lapsed, not cleaned
