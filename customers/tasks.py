@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from customers import notifications
+from customers import notifications, services
 
 MAX_DELIVERY_RETRIES = 5
 
@@ -23,3 +23,8 @@ def deliver_notification(self, notification_id: int) -> str:
 @shared_task(name="customers.requeue_stranded_notifications")
 def requeue_stranded_notifications() -> int:
     return notifications.requeue_stranded()
+
+
+@shared_task(name="customers.purge_expired_customer_tokens")
+def purge_expired_customer_tokens() -> int:
+    return services.purge_expired_customer_tokens()

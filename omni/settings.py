@@ -117,6 +117,11 @@ PAYMENT_PROVIDER = env_str("PAYMENT_PROVIDER", "orders.payments.DemoProvider")
 LOW_STOCK_BAND = env_int("LOW_STOCK_BAND", 3)
 # Region assumed for phone numbers written without a country code (ISO 3166-1 alpha-2).
 DEFAULT_PHONE_REGION = env_str("DEFAULT_PHONE_REGION", "FR")
+# Credentials: a customer token dies unused for IDLE days, and MAX days after sign-in at the
+# latest; an integration token is issued for INTEGRATION_TOKEN_DAYS unless told otherwise.
+CUSTOMER_TOKEN_IDLE_DAYS = env_int("CUSTOMER_TOKEN_IDLE_DAYS", 30)
+CUSTOMER_TOKEN_MAX_DAYS = env_int("CUSTOMER_TOKEN_MAX_DAYS", 90)
+INTEGRATION_TOKEN_DAYS = env_int("INTEGRATION_TOKEN_DAYS", 90)
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
@@ -184,6 +189,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 600.0,
     },
     "purge-idempotency-keys": {"task": "omni.purge_idempotency_keys", "schedule": 3600.0},
+    "purge-expired-customer-tokens": {
+        "task": "customers.purge_expired_customer_tokens",
+        "schedule": crontab(hour=4, minute=30),
+    },
     "send-expiry-notices": {
         "task": "loyalty.send_expiry_notices",
         "schedule": crontab(hour=9, minute=0),
