@@ -4,10 +4,11 @@ consents, touchpoint ingestion, service notes, accounts and keys, export and era
 Merge and erasure hooks
 -----------------------
 An app that owns rows pointing at a customer needs nothing to take part in a merge: after the
-registered handlers ran, every remaining row of any model whose foreign key (or many-to-many)
-points at the merged customer is moved to the survivor, found through
-``Customer._meta.related_objects``. Register a handler only where a plain move cannot work,
-e.g. a one-row-per-customer table (a points balance) whose rows must be added together::
+registered handlers ran, the merged customer's sign-in tokens are revoked and every remaining
+row of any model whose foreign key (or many-to-many) points at the merged customer is moved to
+the survivor, found through ``Customer._meta.related_objects``. Register a handler only where
+a plain move cannot work, e.g. a one-row-per-customer table (a points balance) whose rows must
+be added together::
 
     from customers.services import register_merge_handler
 
