@@ -137,6 +137,18 @@ def test_expired_tokens_are_purged_and_live_ones_kept(account, time_machine, set
     assert CustomerToken.objects.count() == 1
 
 
+def test_beat_runs_the_purge_daily_through_a_thin_task(account, time_machine, settings):
+    from customers.tasks import purge_expired_customer_tokens
+
+    customer_token(account)
+    time_machine.move_to(later(days=91))
+
+    entry = settings.CELERY_BEAT_SCHEDULE["purge-expired-customer-tokens"]
+    assert entry["task"] == purge_expired_customer_tokens.name
+    assert purge_expired_customer_tokens() == 1
+    assert not CustomerToken.objects.exists()
+
+
 # --- Revocation -----------------------------------------------------------------------------
 
 
