@@ -1,5 +1,6 @@
 """Admin for marketers and service staff: find a customer by any identity, see identities,
-consents with their history, touchpoints and service notes; merge, export and erase."""
+consents with their history, touchpoints, service notes and sign-ins; merge, export, erase and
+revoke sign-ins. Token hashes are never shown."""
 
 import json
 
@@ -18,6 +19,7 @@ from customers.models import (
     Consent,
     Customer,
     CustomerMerge,
+    CustomerToken,
     ErasureRecord,
     Identity,
     Notification,
@@ -84,6 +86,14 @@ class MergeInline(ReadOnlyTabularInline):
     verbose_name_plural = "profiles merged into this one"
     fields = ["merged_at", "merged_public_id", "cause", "actor", "moved"]
     readonly_fields = fields
+
+
+class SignInInline(ReadOnlyTabularInline):
+    model = CustomerToken
+    verbose_name_plural = "sign-ins (live tokens; revoke with the list's action)"
+    fields = ["channel", "created_at", "last_used_at", "expires_at"]
+    readonly_fields = fields
+    ordering = ["-last_used_at"]
 
 
 class CustomerAdminForm(forms.ModelForm):
@@ -160,8 +170,9 @@ class CustomerAdmin(admin.ModelAdmin):
         NewServiceNoteInline,
         ServiceHistoryInline,
         MergeInline,
+        SignInInline,
     ]
-    actions = ["merge_selected", "export_selected", "erase_selected"]
+    actions = ["merge_selected", "export_selected", "erase_selected", "revoke_tokens_selected"]
     show_full_result_count = False
 
     @admin.display(boolean=True, description="erased")
@@ -315,6 +326,14 @@ class CustomerAdmin(admin.ModelAdmin):
             },
         )
 
+    @admin.action(
+        description="Sign the selected customers out everywhere (revoke their tokens)",
+        permissions=["change"],
+    )
+    def revoke_tokens_selected(self, request, queryset):
+        revoked = sum(services.revoke_customer_tokens(customer=customer) for customer in queryset)
+        self.message_user(request, f"Revoked {revoked} tokens.")
+
 
 @admin.register(Consent)
 class ConsentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
@@ -377,6 +396,31 @@ class StorefrontKeyAdmin(admin.ModelAdmin):
         for key in queryset:
             services.revoke_storefront_key(key=key)
         self.message_user(request, "Revoked.")
+
+
+@admin.register(CustomerToken)
+class CustomerTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Customers' live sign-ins. Revoking deletes the token: the device must sign in again."""
+
+    list_display = ["customer", "channel", "created_at", "last_used_at", "expires_at"]
+    list_filter = ["channel"]
+    list_select_related = ["customer"]
+    search_fields = ["=customer__public_id", "customer__email"]
+    fields = ["customer", "channel", "created_at", "last_used_at", "expires_at"]
+    readonly_fields = fields
+    actions = ["revoke_selected"]
+    show_full_result_count = False
+
+    def has_revoke_permission(self, request) -> bool:
+        return request.user.has_perm("customers.delete_customertoken")
+
+    @admin.action(description="Revoke the selected tokens", permissions=["revoke"])
+    def revoke_selected(self, request, queryset):
+        revoked = 0
+        for token in queryset:
+            services.sign_out(token=token)
+            revoked += 1
+        self.message_user(request, f"Revoked {revoked} tokens.")
 
 
 @admin.register(Notification)

@@ -1,25 +1,24 @@
 """One profile per person: identities that find it, consents, touchpoints, service notes, and
 the records of merges and erasures. Also the credentials storefronts and customers use."""
 
-import hashlib
 import uuid
 import zoneinfo
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 
 from omni.channels import Channel
+
+# Re-exported: services, selectors and the demo hash keys and tokens with it.
+from omni.credentials import hash_secret as hash_secret
 
 
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
         raise ValidationError(f"{value!r} is not a known time zone (e.g. Europe/Paris).")
-
-
-def hash_secret(raw: str) -> str:
-    """Keys and tokens are random and long, so one unsalted SHA-256 is enough to store them."""
-    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 class Customer(models.Model):
@@ -364,15 +363,36 @@ class SignUpRequest(models.Model):
 
 
 class CustomerToken(models.Model):
-    """A signed-in customer's bearer token, from sign-in until sign-out. Only the hash is kept."""
+    """A signed-in customer's bearer token. Only the hash is kept.
+
+    It works until the customer signs out (here or everywhere), changes their password, is
+    merged into another profile or erased, or staff revoke it; each of these deletes the row,
+    so a revoked token is indistinguishable from one never issued. It also expires: after
+    ``CUSTOMER_TOKEN_IDLE_DAYS`` without use, and ``CUSTOMER_TOKEN_MAX_DAYS`` after sign-in
+    however much it is used. Expired rows are purged daily.
+    """
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="tokens")
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     channel = models.CharField(max_length=16, choices=Channel.choices)
     created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(
+        default=timezone.now, help_text="Recorded at most every few minutes."
+    )
 
     def __str__(self) -> str:
         return f"Token of {self.customer_id} on {self.channel}"
+
+    @property
+    def expires_at(self) -> datetime:
+        """The earlier of the idle limit (moved by each use) and the absolute cap."""
+        return min(
+            self.last_used_at + timedelta(days=settings.CUSTOMER_TOKEN_IDLE_DAYS),
+            self.created_at + timedelta(days=settings.CUSTOMER_TOKEN_MAX_DAYS),
+        )
+
+    def is_expired(self, now: datetime) -> bool:
+        return now >= self.expires_at
 
 
 class Notification(models.Model):

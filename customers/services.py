@@ -4,10 +4,11 @@ consents, touchpoint ingestion, service notes, accounts and keys, export and era
 Merge and erasure hooks
 -----------------------
 An app that owns rows pointing at a customer needs nothing to take part in a merge: after the
-registered handlers ran, every remaining row of any model whose foreign key (or many-to-many)
-points at the merged customer is moved to the survivor, found through
-``Customer._meta.related_objects``. Register a handler only where a plain move cannot work,
-e.g. a one-row-per-customer table (a points balance) whose rows must be added together::
+registered handlers ran, the merged customer's sign-in tokens are revoked and every remaining
+row of any model whose foreign key (or many-to-many) points at the merged customer is moved to
+the survivor, found through ``Customer._meta.related_objects``. Register a handler only where
+a plain move cannot work, e.g. a one-row-per-customer table (a points balance) whose rows must
+be added together::
 
     from customers.services import register_merge_handler
 
@@ -20,7 +21,6 @@ A handler that raises aborts the whole merge. ``register_erasure_handler`` works
 delivery addresses on orders: erasure keeps other apps' rows as they are unless told.
 """
 
-import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -57,6 +57,7 @@ from customers.models import (
 from customers.normalise import normalise_email, normalise_identity, normalise_phone
 from customers.selectors import current_consents
 from omni.channels import Channel
+from omni.credentials import USE_RECORDED_EVERY, new_secret, use_is_due
 from omni.errors import Conflict, InvalidCredentials, InvalidInput, InvalidRequest, NotFound
 
 MergeHandler = Callable[..., None]
@@ -294,6 +295,9 @@ def merge_customers(
     survivor.save()
     for handler in list(_merge_handlers):
         handler(survivor=survivor, merged=merged)
+    # A token is a credential of the profile that signed in, not of the person: moved, it
+    # would open the survivor's account to whoever held the merged profile's token.
+    revoke_customer_tokens(customer=merged)
     moved = _move_related_rows(survivor=survivor, merged=merged)
     record = CustomerMerge.objects.create(
         survivor=survivor,
@@ -641,9 +645,42 @@ class SignedIn:
 
 def issue_customer_token(*, customer: Customer, channel: str) -> str:
     """A new bearer token for the customer; only its hash is stored, so show it now."""
-    raw = "ct_" + secrets.token_urlsafe(32)
+    raw = new_secret("ct_")
     CustomerToken.objects.create(customer=customer, channel=channel, key_hash=hash_secret(raw))
     return raw
+
+
+def record_customer_token_use(*, token: CustomerToken, now: datetime) -> None:
+    """Move the token's idle limit to ``now``. Written at most every few minutes per token,
+    and then by a conditional UPDATE (concurrent requests write once), so reads stay reads.
+    The caller has checked that the token has not expired."""
+    if not use_is_due(token.last_used_at, now):
+        return
+    CustomerToken.objects.filter(pk=token.pk, last_used_at__lte=now - USE_RECORDED_EVERY).update(
+        last_used_at=now
+    )
+    token.last_used_at = now
+
+
+@transaction.atomic
+def revoke_customer_tokens(*, customer: Customer, keep: CustomerToken | None = None) -> int:
+    """Sign the customer out everywhere, except with ``keep`` (the caller's own token) when
+    given. Revoked tokens are deleted. Returns how many were revoked."""
+    tokens = CustomerToken.objects.filter(customer=customer)
+    if keep is not None:
+        tokens = tokens.exclude(pk=keep.pk)
+    return tokens.delete()[0]
+
+
+def purge_expired_customer_tokens(*, now: datetime | None = None) -> int:
+    """Delete the tokens that can no longer be used (idle too long, or past the cap)."""
+    now = now or timezone.now()
+    idle_since = now - timedelta(days=settings.CUSTOMER_TOKEN_IDLE_DAYS)
+    issued_before = now - timedelta(days=settings.CUSTOMER_TOKEN_MAX_DAYS)
+    expired = CustomerToken.objects.filter(
+        Q(last_used_at__lte=idle_since) | Q(created_at__lte=issued_before)
+    )
+    return expired.delete()[0]
 
 
 @transaction.atomic
@@ -653,7 +690,7 @@ def issue_storefront_key(*, name: str, channel: str) -> tuple[StorefrontKey, str
         raise InvalidInput(
             "Unknown channel.", details={"channel": [f"One of {', '.join(Channel.values)}."]}
         )
-    raw = f"sk_{channel}_" + secrets.token_urlsafe(32)
+    raw = new_secret(f"sk_{channel}_")
     key = StorefrontKey.objects.create(
         name=name, channel=channel, prefix=raw[:12], key_hash=hash_secret(raw)
     )
@@ -916,6 +953,35 @@ def sign_in(*, email: str, password: str, channel: str, anonymous_id: str = "") 
 @transaction.atomic
 def sign_out(*, token: CustomerToken) -> None:
     CustomerToken.objects.filter(pk=token.pk).delete()
+
+
+@transaction.atomic
+def change_password(
+    *,
+    customer: Customer,
+    current_password: str,
+    new_password: str,
+    keep: CustomerToken | None = None,
+) -> Customer:
+    """Set a new password, proven by the current one and checked by Django's validators.
+    Every token of the customer is revoked except ``keep`` (the caller's own), so a device
+    that knew only the old password, or held a stolen token, is signed out."""
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    if not customer.has_account or not check_password(current_password, customer.password):
+        raise InvalidInput(
+            "The current password is wrong.",
+            details={"current_password": ["The current password is wrong."]},
+        )
+    try:
+        validate_password(new_password, user=customer)
+    except ValidationError as error:
+        raise InvalidInput(
+            "The new password is too weak.", details={"new_password": error.messages}
+        ) from None
+    customer.password = make_password(new_password)
+    customer.save(update_fields=["password", "updated_at"])
+    revoke_customer_tokens(customer=customer, keep=keep)
+    return customer
 
 
 # --- Privacy --------------------------------------------------------------------------------

@@ -38,3 +38,8 @@ def send_sign_up_email(self, request_id: int) -> bool:
 @shared_task(name="customers.purge_expired_sign_up_requests")
 def purge_expired_sign_up_requests() -> int:
     return services.purge_expired_sign_up_requests()
+
+
+@shared_task(name="customers.purge_expired_customer_tokens")
+def purge_expired_customer_tokens() -> int:
+    return services.purge_expired_customer_tokens()

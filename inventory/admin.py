@@ -1,6 +1,6 @@
 """The inventory back-office in the Django admin: locations, the catalogue with its pictures,
-stock levels, the ledger, reservations, transfers, cycle counts (with a CSV upload) and
-low-stock alerts.
+stock levels, the ledger, reservations, transfers, cycle counts (with a CSV upload),
+low-stock alerts and integration tokens.
 
 Stock changes only through ``inventory.services``: whatever would write on hand, reserved or
 the ledger directly is read-only here, and the actions call the services.
@@ -8,6 +8,8 @@ the ledger directly is read-only here, and the actions call the services.
 
 from collections import defaultdict
 
+from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, QuerySet, Value
@@ -18,12 +20,13 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from inventory import cycle_counts, images, services
+from inventory import cycle_counts, images, integrations, services
 from inventory.forms import CycleCountUploadForm, ProductImageForm
 from inventory.models import (
     Category,
     CycleCount,
     CycleCountLine,
+    IntegrationToken,
     Location,
     LowStockAlert,
     Product,
@@ -583,3 +586,99 @@ class LowStockAlertAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="Open", boolean=True)
     def is_open(self, alert: LowStockAlert) -> bool:
         return alert.resolved_at is None
+
+
+class NewIntegrationTokenForm(forms.ModelForm):
+    days = forms.IntegerField(
+        min_value=1,
+        max_value=integrations.MAX_DAYS,
+        help_text="The token stops working after this many days.",
+    )
+
+    class Meta:
+        model = IntegrationToken
+        fields = ["name", "user", "locations"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["days"].initial = settings.INTEGRATION_TOKEN_DAYS
+
+
+@admin.register(IntegrationToken)
+class IntegrationTokenAdmin(admin.ModelAdmin):
+    """Tokens are made by the service (the value is shown once, in a message) and revoked,
+    never deleted, so the record of who could write stock stays. Hashes are never shown."""
+
+    list_display = [
+        "name",
+        "prefix",
+        "user",
+        "location_codes",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter), "expires_at"]
+    list_select_related = ["user"]
+    search_fields = ["name", "=prefix", "user__username"]
+    autocomplete_fields = ["user", "locations"]
+    actions = ["revoke_selected"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("locations")
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = NewIntegrationTokenForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["name", "user", "days", "locations"]
+        return [
+            "name",
+            "user",
+            "prefix",
+            "locations",
+            "created_at",
+            "expires_at",
+            "last_used_at",
+            "revoked_at",
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return ["user", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoke instead
+
+    @admin.display(description="Locations")
+    def location_codes(self, token: IntegrationToken) -> str:
+        return ", ".join(location.code for location in token.locations.all()) or "all"
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save(update_fields=["name"])
+            return
+        token, raw = integrations.issue_integration_token(
+            user=form.cleaned_data["user"],
+            name=form.cleaned_data["name"],
+            days=form.cleaned_data["days"],
+            locations=form.cleaned_data["locations"],
+        )
+        obj.pk = token.pk
+        obj.refresh_from_db()
+        self.message_user(
+            request,
+            f"The token, shown this once (only its hash is kept): {raw}",
+            messages.WARNING,
+        )
+
+    @admin.action(description="Revoke the selected tokens", permissions=["change"])
+    def revoke_selected(self, request, queryset):
+        for token in queryset:
+            integrations.revoke_integration_token(token=token)
+        self.message_user(request, "Revoked.")

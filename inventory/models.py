@@ -1,8 +1,10 @@
 """Where stock lives and what is sold: locations, the catalogue, stock levels, the append-only
-stock ledger, reservations, transfers, cycle counts and low-stock alerts."""
+stock ledger, reservations, transfers, cycle counts and low-stock alerts; and the tokens
+integrations (POS, WMS) write stock with."""
 
 import uuid
 import zoneinfo
+from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -416,3 +418,48 @@ class LowStockAlert(models.Model):
 
     def __str__(self) -> str:
         return f"Low stock: {self.level}"
+
+
+class IntegrationToken(models.Model):
+    """What a POS, WMS or other system sends as ``Authorization: Token <token>``.
+
+    It acts as its ``user`` (whose Django permissions apply), until ``expires_at`` or until
+    revoked, and, when ``locations`` are given, only at those locations. Only a hash is
+    stored; the token is shown once, when it is created. Revoked and expired tokens are kept
+    as the record of who could write stock.
+    """
+
+    name = models.CharField(max_length=100, help_text='The system it is for, e.g. "WMS Lyon".')
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="integration_tokens",
+        help_text="The token acts as this user, with this user's permissions.",
+    )
+    prefix = models.CharField(max_length=16, help_text="First characters, to recognise it.")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    locations = models.ManyToManyField(
+        Location,
+        blank=True,
+        related_name="integration_tokens",
+        help_text="Where it may write stock. None: every location.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(
+        null=True, blank=True, help_text="Recorded at most every few minutes."
+    )
+
+    class Meta:
+        ordering = ["name", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    def is_expired(self, now: datetime) -> bool:
+        return now >= self.expires_at
+
+    def allowed_location_ids(self) -> set[int] | None:
+        """The locations it may act at; ``None`` for every location."""
+        return set(self.locations.values_list("pk", flat=True)) or None

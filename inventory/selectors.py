@@ -11,12 +11,14 @@ from django.db.models.functions import ASin, Cast, Cos, Least, Power, Radians, S
 from inventory.models import (
     CycleCount,
     CycleCountLine,
+    IntegrationToken,
     Location,
     Sku,
     StockLevel,
     Transfer,
     TransferLine,
 )
+from omni.credentials import hash_secret
 from omni.errors import InvalidRequest
 
 EARTH_RADIUS_KM = 6371.0088  # mean radius (IUGG)
@@ -148,4 +150,13 @@ def cycle_counts_with_lines() -> QuerySet[CycleCount]:
     """Cycle counts with their location and lines (in the order counted) in 2 queries."""
     return CycleCount.objects.select_related("location").prefetch_related(
         Prefetch("lines", queryset=CycleCountLine.objects.select_related("sku").order_by("pk"))
+    )
+
+
+def integration_token_for(raw_token: str) -> IntegrationToken | None:
+    """The token with this value and its user, whatever its state (revoked, expired)."""
+    return (
+        IntegrationToken.objects.select_related("user")
+        .filter(key_hash=hash_secret(raw_token))
+        .first()
     )

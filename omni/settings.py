@@ -54,7 +54,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -158,6 +157,11 @@ if SIGN_UP_CONFIRM_URL is None or "{token}" not in SIGN_UP_CONFIRM_URL:
     )
 # Region assumed for phone numbers written without a country code (ISO 3166-1 alpha-2).
 DEFAULT_PHONE_REGION = env_str("DEFAULT_PHONE_REGION", "FR")
+# Credentials: a customer token dies unused for IDLE days, and MAX days after sign-in at the
+# latest; an integration token is issued for INTEGRATION_TOKEN_DAYS unless told otherwise.
+CUSTOMER_TOKEN_IDLE_DAYS = env_int("CUSTOMER_TOKEN_IDLE_DAYS", 30)
+CUSTOMER_TOKEN_MAX_DAYS = env_int("CUSTOMER_TOKEN_MAX_DAYS", 90)
+INTEGRATION_TOKEN_DAYS = env_int("INTEGRATION_TOKEN_DAYS", 90)
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
@@ -229,6 +233,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "customers.purge_expired_sign_up_requests",
         "schedule": crontab(hour=4, minute=0),
     },
+    "purge-expired-customer-tokens": {
+        "task": "customers.purge_expired_customer_tokens",
+        "schedule": crontab(hour=4, minute=30),
+    },
     "send-expiry-notices": {
         "task": "loyalty.send_expiry_notices",
         "schedule": crontab(hour=9, minute=0),
@@ -284,6 +292,8 @@ API_RATE_LIMITS = {
     "sign_up.email": "5/hour",
     "sign_up.key": "1000/min",
     "sign_up_confirm.address": "20/hour",
+    "password_change.address": "20/hour",
+    "password_change.customer": "10/hour",
     "cart.address": "120/min",
     "cart.guest": "60/min",
     "cart.customer": "120/min",

@@ -62,6 +62,11 @@ class SignInSerializer(serializers.Serializer):
     anonymous_id = serializers.CharField(required=False, allow_blank=True, max_length=128)
 
 
+class PasswordChangeSerializer(serializers.Serializer):
+    current_password = serializers.CharField(write_only=True, max_length=128)
+    new_password = serializers.CharField(write_only=True, max_length=128)
+
+
 class SessionSerializer(serializers.Serializer):
     token = serializers.CharField(help_text="Send as 'Authorization: Bearer <token>'.")
     customer = ProfileSerializer()

@@ -14,6 +14,12 @@ urlpatterns = [
     path("customers/sign-in", views.SignInView.as_view(), name="customer-sign-in"),
     path("customers/me", views.MyProfileView.as_view(), name="customer-me"),
     path("customers/me/sign-out", views.SignOutView.as_view(), name="customer-sign-out"),
+    path(
+        "customers/me/sign-out-everywhere",
+        views.SignOutEverywhereView.as_view(),
+        name="customer-sign-out-everywhere",
+    ),
+    path("customers/me/password", views.MyPasswordView.as_view(), name="customer-password"),
     path("customers/me/consents", views.MyConsentsView.as_view(), name="customer-consents"),
     path("customers/me/export", views.MyDataExportView.as_view(), name="customer-export"),
     path("customers/me/erasure", views.MyErasureView.as_view(), name="customer-erasure"),

@@ -15,6 +15,7 @@ from omni.api.idempotency import idempotent
 from omni.api.throttling import (
     STOREFRONT_WRITE_THROTTLES,
     AddressThrottle,
+    CustomerThrottle,
     EmailThrottle,
     StorefrontKeyThrottle,
 )
@@ -23,7 +24,7 @@ KEY_ONLY = [{"storefrontKey": []}]
 KEY_AND_MAYBE_TOKEN = [{"storefrontKey": []}, {"storefrontKey": [], "customerToken": []}]
 ERRORS = {
     400: OpenApiResponse(ERROR_SCHEMA, description="Invalid input (`validation_error`)."),
-    401: OpenApiResponse(ERROR_SCHEMA, description="Missing or wrong API key or token."),
+    401: OpenApiResponse(ERROR_SCHEMA, description="Missing, wrong or expired API key or token."),
     403: OpenApiResponse(ERROR_SCHEMA, description="No API key, or no signed-in customer."),
 }
 THROTTLED = {
@@ -141,6 +142,52 @@ class SignOutView(CustomerView):
     )
     def post(self, request):
         services.sign_out(token=request.user.token)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SignOutEverywhereView(CustomerView):
+    @extend_schema(
+        tags=["customers"],
+        summary="Sign out on every device: all my tokens stop working",
+        description="This call's token too. Other devices get a 401 and sign in again.",
+        request=None,
+        responses={204: None, **ERRORS},
+    )
+    def post(self, request):
+        services.revoke_customer_tokens(customer=request.user.customer)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MyPasswordView(CustomerView):
+    # Slows guessing the current password with a stolen token, whatever the address.
+    throttle_scope = "password_change"
+    throttle_classes = [AddressThrottle, CustomerThrottle]
+
+    @extend_schema(
+        tags=["customers"],
+        summary="Change my password; other devices are signed out",
+        description=(
+            "The current password must be given; the new one is checked by the same rules "
+            "as at sign-up. Every other token of the customer is revoked; the token of this "
+            "call goes on working. A wrong current password is a 400 `validation_error` "
+            "naming `current_password`. Ten tries an hour per customer. Not replayed by "
+            "`Idempotency-Key`: the body holds passwords, which are never kept."
+        ),
+        request=s.PasswordChangeSerializer,
+        responses={
+            204: None,
+            **ERRORS,
+            429: OpenApiResponse(
+                ERROR_SCHEMA, description="Too many tries; retry after `Retry-After` seconds."
+            ),
+        },
+    )
+    def post(self, request):
+        data = s.PasswordChangeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.change_password(
+            customer=request.user.customer, keep=request.user.token, **data.validated_data
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -9,7 +9,11 @@ from rest_framework.views import APIView
 
 from inventory import selectors, services, sync
 from inventory.api import serializers
-from inventory.api.permissions import STAFF_AUTHENTICATION, HasModelPermission
+from inventory.api.permissions import (
+    STAFF_AUTHENTICATION,
+    HasModelPermission,
+    refuse_outside_token_locations,
+)
 from omni.api.errors import ERROR_SCHEMA
 from omni.api.idempotency import idempotent
 from omni.api.throttling import AddressThrottle, StorefrontKeyThrottle
@@ -17,8 +21,10 @@ from omni.api.throttling import AddressThrottle, StorefrontKeyThrottle
 ERRORS = {
     400: "Invalid input (`validation_error`, field errors in `details`) or a request a "
     "business rule refuses (`invalid_request`). Nothing was changed.",
-    401: "Not signed in: send a session cookie or `Authorization: Token <key>`.",
-    403: "Signed in without the permission this call needs.",
+    401: "Not signed in: send a session cookie or `Authorization: Token <token>`; or the "
+    "token is unknown, revoked (`authentication_failed`) or expired (`not_authenticated`).",
+    403: "Signed in without the permission this call needs, or with an integration token "
+    "limited to other locations (`permission_denied`). Nothing was changed.",
     404: "No transfer with this id.",
     409: "Refused by the current state: `insufficient_stock`, `invalid_transition` or "
     "`conflict` (an idempotency key reused for a different movement). Nothing was changed.",
@@ -108,6 +114,9 @@ class StockSyncView(StaffView):
     def post(self, request):
         batch = serializers.StockSyncSerializer(data=request.data)
         batch.is_valid(raise_exception=True)
+        refuse_outside_token_locations(
+            request, {spec.location_id for spec in batch.validated_data["movements"]}
+        )
         report = sync.sync_movements(
             specs=batch.validated_data["movements"],
             source=batch.validated_data["source"],
@@ -137,6 +146,15 @@ class TransferViewSet(viewsets.GenericViewSet):
     def get_queryset(self):
         return selectors.transfers_with_lines()
 
+    def _transfer_at(self, *ends: str):
+        """The transfer of the URL, if the caller's token may act at one of these ends
+        (ship at the source, receive at the destination; read or cancel at either)."""
+        transfer = self.get_object()
+        refuse_outside_token_locations(
+            self.request, {getattr(transfer, f"{end}_id") for end in ends}, any_of=True
+        )
+        return transfer
+
     def _answer(self, transfer, status_code=status.HTTP_200_OK) -> Response:
         # Read back with places and lines in two queries, whatever the number of lines.
         transfer = self.get_queryset().get(pk=transfer.pk)
@@ -153,6 +171,8 @@ class TransferViewSet(viewsets.GenericViewSet):
     def create(self, request):
         payload = serializers.TransferRequestSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
+        ends = {payload.validated_data["source"].pk, payload.validated_data["destination"].pk}
+        refuse_outside_token_locations(request, ends, any_of=True)
         transfer = services.request_transfer(**payload.validated_data, actor=request.user)
         return self._answer(transfer, status.HTTP_201_CREATED)
 
@@ -163,7 +183,8 @@ class TransferViewSet(viewsets.GenericViewSet):
         tags=["inventory"],
     )
     def retrieve(self, request, public_id=None):
-        return Response(serializers.TransferSerializer(self.get_object()).data)
+        transfer = self._transfer_at("source", "destination")
+        return Response(serializers.TransferSerializer(transfer).data)
 
     @extend_schema(
         operation_id="transfer_ship",
@@ -174,7 +195,7 @@ class TransferViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def ship(self, request, public_id=None):
-        transfer = services.ship_transfer(transfer=self.get_object(), actor=request.user)
+        transfer = services.ship_transfer(transfer=self._transfer_at("source"), actor=request.user)
         return self._answer(transfer)
 
     @extend_schema(
@@ -189,7 +210,9 @@ class TransferViewSet(viewsets.GenericViewSet):
         receipt = serializers.TransferReceiptSerializer(data=request.data)
         receipt.is_valid(raise_exception=True)
         transfer = services.receive_transfer(
-            transfer=self.get_object(), actor=request.user, **receipt.validated_data
+            transfer=self._transfer_at("destination"),
+            actor=request.user,
+            **receipt.validated_data,
         )
         return self._answer(transfer)
 
@@ -202,7 +225,8 @@ class TransferViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request, public_id=None):
-        return self._answer(services.cancel_transfer(transfer=self.get_object()))
+        transfer = self._transfer_at("source", "destination")
+        return self._answer(services.cancel_transfer(transfer=transfer))
 
 
 class CycleCountView(StaffView):
@@ -219,6 +243,7 @@ class CycleCountView(StaffView):
     def post(self, request):
         payload = serializers.CycleCountRequestSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
+        refuse_outside_token_locations(request, {payload.validated_data["location"].pk})
         count = services.record_cycle_count(
             **payload.validated_data, actor=request.user, source="api"
         )

@@ -5,12 +5,15 @@ key, and optionally a signed-in customer by a bearer token. Staff use session lo
     Authorization: Bearer ct_…        the signed-in customer (for "my …" endpoints)
 
 Keys are created with ``manage.py create_storefront_key``; tokens by sign-up and sign-in.
-Only hashes of both are stored (``customers.models``).
+Only hashes of both are stored (``customers.models``). A token unused for
+``CUSTOMER_TOKEN_IDLE_DAYS``, or older than ``CUSTOMER_TOKEN_MAX_DAYS``, has expired: 401
+``not_authenticated``, sign in again.
 """
 
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
@@ -49,6 +52,7 @@ class StorefrontAuthentication(BaseAuthentication):
             return None
         # Imported here: DRF loads this class while importing its views, maybe before apps.
         from customers.selectors import customer_token_for, storefront_key_for
+        from customers.services import record_customer_token_use
 
         key = storefront_key_for(raw_key)
         if key is None:
@@ -61,6 +65,12 @@ class StorefrontAuthentication(BaseAuthentication):
             token = customer_token_for(parts[1].decode("latin-1"))
             if token is None:
                 raise exceptions.AuthenticationFailed("Unknown or signed-out customer token.")
+            now = timezone.now()
+            if token.is_expired(now):
+                raise exceptions.AuthenticationFailed(
+                    "The customer token has expired; sign in again.", code="not_authenticated"
+                )
+            record_customer_token_use(token=token, now=now)
         client = StorefrontClient(key=key, customer=token.customer if token else None, token=token)
         return client, key
 

@@ -1,9 +1,9 @@
 """Bulk stock sync from point-of-sale and warehouse systems: validated whole, recorded whole."""
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from inventory.integrations import issue_integration_token
 from inventory.models import StockLevel, StockMovement
 from inventory.services import MovementSpec
 from inventory.sync import sync_movements
@@ -267,9 +267,11 @@ def test_a_user_without_the_permission_is_refused_with_403():
 
 def test_an_integration_authenticates_with_its_token():
     store, sku = LocationFactory(), SkuFactory()
-    token = Token.objects.create(user=UserFactory(permissions=[SYNC_PERMISSION]))
+    token, raw = issue_integration_token(
+        user=UserFactory(permissions=[SYNC_PERMISSION]), name="WMS"
+    )
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {raw}")
 
     response = sync(client, row(sku, store, "k1", kind="receipt", quantity=4), source="wms")
 

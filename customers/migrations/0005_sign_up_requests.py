@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('customers', '0003_notification'),
+        ('customers', '0004_customer_token_last_used_at'),
     ]
 
     operations = [
