@@ -117,6 +117,8 @@ PAYMENT_PROVIDER = env_str("PAYMENT_PROVIDER", "orders.payments.DemoProvider")
 LOW_STOCK_BAND = env_int("LOW_STOCK_BAND", 3)
 # Region assumed for phone numbers written without a country code (ISO 3166-1 alpha-2).
 DEFAULT_PHONE_REGION = env_str("DEFAULT_PHONE_REGION", "FR")
+# The most customers one admin export may hold (larger selections are refused).
+CUSTOMER_EXPORT_MAX_ROWS = env_int("CUSTOMER_EXPORT_MAX_ROWS", 10_000)
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
