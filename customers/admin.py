@@ -426,7 +426,12 @@ class StorefrontKeyAdmin(admin.ModelAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """The outbox: what was sent to whom, and what was held back and why (read-only)."""
+    """The outbox: what was sent to whom, and what was held back and why (read-only).
+
+    What a message said is never shown, nor searched: bodies carry pick-up codes (a clerk who
+    read one could hand the order to anyone) and personal details, so staff see the topic and
+    which data the message was made of, not the words or the values.
+    """
 
     list_display = [
         "created_at",
@@ -441,6 +446,7 @@ class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     ]
     list_filter = ["status", "channel", "kind", "topic", "suppression_reason"]
     list_select_related = ["customer"]
+    # Never the subject, body or context: searching them would reveal them one guess at a time.
     search_fields = ["customer__email", "=customer__public_id", "=idempotency_key"]
     search_help_text = "Customer e-mail or public id, or the notification's idempotency key."
     fields = [
@@ -450,9 +456,7 @@ class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         ("status", "suppression_reason", "attempts"),
         "last_error",
         "recipient",
-        "subject",
-        "body",
-        "context",
+        "content",
         "idempotency_key",
         ("created_at", "sent_at"),
     ]
@@ -460,3 +464,11 @@ class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         name for item in fields for name in (item if isinstance(item, tuple) else (item,))
     ]
     show_full_result_count = False
+
+    @admin.display(description="content")
+    def content(self, notification: Notification) -> str:
+        made_of = ", ".join(sorted(notification.context)) or "no data"
+        return (
+            "Subject and message not shown: they can hold pick-up codes and personal data. "
+            f"Made of: {made_of} (values hidden)."
+        )
