@@ -199,7 +199,7 @@ class PointsAdjustmentRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["status", "requested_at"]
     list_select_related = ["account__customer", "requested_by", "decided_by"]
     search_fields = ["account__customer__email", "reason", "requested_by__username"]
-    fields = list_display + ["entry"]
+    fields = [*list_display, "entry"]
     readonly_fields = fields
     actions = ["approve_selected", "reject_selected"]
 

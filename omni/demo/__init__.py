@@ -102,10 +102,11 @@ def _permissions(names: list[str]) -> Q:
 def load_staff() -> None:
     for group_name in GROUP_EDITS:
         group, _ = Group.objects.get_or_create(name=group_name)
+        reads = Q(content_type__app_label__in=GROUP_READS[group_name], codename__startswith="view_")
         group.permissions.set(
             Permission.objects.filter(
                 Q(content_type__app_label__in=GROUP_EDITS[group_name])
-                | Q(content_type__app_label__in=GROUP_READS[group_name], codename__startswith="view_")
+                | reads
                 | _permissions(GROUP_EXTRA[group_name])
             ).exclude(_permissions(GROUP_WITHHELD[group_name]))
         )
