@@ -3,6 +3,7 @@ consents with their history, touchpoints, service notes and sign-ins; merge, exp
 revoke sign-ins. Token hashes are never shown."""
 
 import json
+import uuid
 
 from django import forms
 from django.contrib import admin, messages
@@ -18,6 +19,7 @@ from customers import selectors, services
 from customers.models import (
     Consent,
     Customer,
+    CustomerExport,
     CustomerMerge,
     CustomerToken,
     ErasureRecord,
@@ -286,10 +288,18 @@ class CustomerAdmin(admin.ModelAdmin):
             },
         )
 
-    @admin.action(description="Export the selected customers' data (JSON)", permissions=["view"])
+    def has_export_permission(self, request) -> bool:
+        return request.user.has_perm("customers.export_customers")
+
+    @admin.action(description="Export the selected customers' data (JSON)", permissions=["export"])
     def export_selected(self, request, queryset):
-        now = timezone.now()
-        documents = [selectors.customer_export(customer, now=now) for customer in queryset]
+        try:
+            _, documents = services.export_customers(
+                customers=queryset, actor=request.user, query=_how_chosen(request)
+            )
+        except DomainError as refusal:
+            self.message_user(request, refusal.message, messages.ERROR)
+            return None
         body = json.dumps(
             documents[0] if len(documents) == 1 else documents, cls=DjangoJSONEncoder, indent=2
         )
@@ -335,6 +345,18 @@ class CustomerAdmin(admin.ModelAdmin):
         self.message_user(request, f"Revoked {revoked} tokens.")
 
 
+def _how_chosen(request) -> str:
+    """The changelist's search and filters, and whether every match or only the ticked rows
+    were exported: enough to tell afterwards what someone meant to take."""
+    filters = request.GET.urlencode()
+    scope = (
+        "every customer matching"
+        if request.POST.get("select_across") == "1"
+        else "ticked rows, listed with"
+    )
+    return f"{scope} ?{filters}" if filters else f"{scope} no search or filter"
+
+
 @admin.register(Consent)
 class ConsentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["customer", "channel", "purpose", "granted", "source_channel", "recorded_at"]
@@ -359,6 +381,29 @@ class CustomerMergeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["merged_at", "survivor", "merged_public_id", "cause", "actor"]
     list_select_related = ["survivor", "actor"]
     search_fields = ["=merged_public_id", "=survivor__public_id"]
+
+
+@admin.register(CustomerExport)
+class CustomerExportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Who exported which customers' data, and how they chose them (written by the export)."""
+
+    list_display = ["exported_at", "actor", "row_count", "query"]
+    list_filter = ["exported_at"]
+    list_select_related = ["actor"]
+    search_fields = ["actor__username", "query"]
+    fields = ["exported_at", "actor", "row_count", "query", "customer_public_ids"]
+    readonly_fields = fields
+    date_hierarchy = "exported_at"
+    search_help_text = "A staff member's user name, a search or filter, or a customer's public id."
+
+    def get_search_results(self, request, queryset, search_term):
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        try:
+            public_id = uuid.UUID(search_term.strip())
+        except ValueError:
+            return results, may_have_duplicates
+        exports_of = queryset.filter(customer_public_ids__contains=[str(public_id)])
+        return results | exports_of, may_have_duplicates
 
 
 @admin.register(ErasureRecord)
@@ -425,7 +470,12 @@ class CustomerTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """The outbox: what was sent to whom, and what was held back and why (read-only)."""
+    """The outbox: what was sent to whom, and what was held back and why (read-only).
+
+    What a message said is never shown, nor searched: bodies carry pick-up codes (a clerk who
+    read one could hand the order to anyone) and personal details, so staff see the topic and
+    which data the message was made of, not the words or the values.
+    """
 
     list_display = [
         "created_at",
@@ -440,6 +490,7 @@ class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     ]
     list_filter = ["status", "channel", "kind", "topic", "suppression_reason"]
     list_select_related = ["customer"]
+    # Never the subject, body or context: searching them would reveal them one guess at a time.
     search_fields = ["customer__email", "=customer__public_id", "=idempotency_key"]
     search_help_text = "Customer e-mail or public id, or the notification's idempotency key."
     fields = [
@@ -449,9 +500,7 @@ class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         ("status", "suppression_reason", "attempts"),
         "last_error",
         "recipient",
-        "subject",
-        "body",
-        "context",
+        "content",
         "idempotency_key",
         ("created_at", "sent_at"),
     ]
@@ -459,3 +508,11 @@ class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         name for item in fields for name in (item if isinstance(item, tuple) else (item,))
     ]
     show_full_result_count = False
+
+    @admin.display(description="content")
+    def content(self, notification: Notification) -> str:
+        made_of = ", ".join(sorted(notification.context)) or "no data"
+        return (
+            "Subject and message not shown: they can hold pick-up codes and personal data. "
+            f"Made of: {made_of} (values hidden)."
+        )

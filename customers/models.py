@@ -46,6 +46,10 @@ class Customer(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        permissions = [
+            # Viewing one profile is not taking the whole list home: exporting is its own right.
+            ("export_customers", "Can export customers' data from the back-office"),
+        ]
 
     def __str__(self) -> str:
         if self.erased_at:
@@ -243,6 +247,35 @@ class ServiceNote(models.Model):
 
     def __str__(self) -> str:
         return self.topic
+
+
+class CustomerExport(models.Model):
+    """Who downloaded which customers' data from the back-office, when, and how they chose
+    them: the audit trail of staff exports (written by ``services.export_customers`` only)."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        # The record outlives nothing it names: deactivate staff accounts rather than delete.
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    exported_at = models.DateTimeField()
+    row_count = models.PositiveIntegerField(help_text="How many customers the file held.")
+    query = models.CharField(
+        max_length=1000,
+        blank=True,
+        help_text="How the customers were chosen: the admin's search and filters, and whether "
+        "every matching customer or only the ticked rows.",
+    )
+    customer_public_ids = models.JSONField(
+        default=list, help_text="Public ids of the exported customers."
+    )
+
+    class Meta:
+        ordering = ["-exported_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.row_count} customers exported by {self.actor} at {self.exported_at}"
 
 
 class CustomerMerge(models.Model):

@@ -34,7 +34,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from customers.events import MAX_BATCH_SIZE, parse_event
@@ -43,6 +43,7 @@ from customers.models import (
     ConsentPurpose,
     ContactChannel,
     Customer,
+    CustomerExport,
     CustomerMerge,
     CustomerToken,
     ErasureRecord,
@@ -55,7 +56,7 @@ from customers.models import (
     validate_time_zone,
 )
 from customers.normalise import normalise_email, normalise_identity, normalise_phone
-from customers.selectors import current_consents
+from customers.selectors import current_consents, customer_export
 from omni.channels import Channel
 from omni.credentials import USE_RECORDED_EVERY, new_secret, use_is_due
 from omni.errors import Conflict, InvalidCredentials, InvalidInput, InvalidRequest, NotFound
@@ -631,6 +632,40 @@ def add_service_note(
     return ServiceNote.objects.create(
         customer=customer, author=author, via=via, topic=topic.strip()[:120], text=text.strip()
     )
+
+
+# --- Staff exports --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def export_customers(
+    *, customers: QuerySet[Customer], actor, query: str = "", now: datetime | None = None
+) -> tuple[CustomerExport, list[dict[str, Any]]]:
+    """Everything held about the chosen customers, for a member of staff to download, and the
+    record of who took it (``CustomerExport``: when, how many, which, chosen how).
+
+    More than ``CUSTOMER_EXPORT_MAX_ROWS`` customers is refused before anything is read or
+    recorded, so one click cannot take the whole customer base home.
+    """
+    limit = settings.CUSTOMER_EXPORT_MAX_ROWS
+    selected = customers.count()
+    if selected > limit:
+        raise InvalidRequest(
+            f"{selected} customers are selected; an export may hold at most {limit}. "
+            "Narrow the selection with a search or a filter.",
+            details={"selected": selected, "limit": limit},
+        )
+    now = now or timezone.now()
+    chosen = list(customers.order_by("pk"))
+    documents = [customer_export(customer, now=now) for customer in chosen]
+    record = CustomerExport.objects.create(
+        actor=actor,
+        exported_at=now,
+        row_count=len(chosen),
+        query=query[: CustomerExport._meta.get_field("query").max_length],
+        customer_public_ids=[str(customer.public_id) for customer in chosen],
+    )
+    return record, documents
 
 
 # --- Accounts, tokens and storefront keys ---------------------------------------------------

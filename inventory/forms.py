@@ -18,7 +18,7 @@ class ProductImageField(forms.FileField):
     def to_python(self, data):
         upload = super().to_python(data)
         if upload is not None:
-            images.check_product_image(upload)
+            images.name_for_storage(upload, images.check_product_image(upload))
         return upload
 
 

@@ -1,7 +1,10 @@
 """Product pictures: refusing uploads that are not sound, reasonably sized JPEG, PNG or WebP
-images, and making the thumbnail that every channel shows, with nothing half-saved."""
+images, storing them under a random name with the extension of the format found inside (never
+the uploader's name or extension), and making the thumbnail that every channel shows, with
+nothing half-saved."""
 
 import io
+import uuid
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,14 +20,25 @@ from PIL import Image, ImageOps
 
 from inventory.models import ProductImage
 
-ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP")
+# Pillow's format name -> the stored file's extension and the type it is served with. Only
+# these are accepted, and media are served only with these extensions (``omni.media``).
+ACCEPTED_FORMATS = {
+    "JPEG": (".jpg", "image/jpeg"),
+    "PNG": (".png", "image/png"),
+    "WEBP": (".webp", "image/webp"),
+}
+MEDIA_TYPES = {
+    **dict(ACCEPTED_FORMATS.values()),
+    ".jpeg": "image/jpeg",  # names kept from uploads made before names were random
+}
 THUMBNAIL_BOX = (400, 400)
 THUMBNAIL_FORMAT = "WEBP"
 THUMBNAIL_QUALITY = 85
 
 
-def check_product_image(upload: File) -> None:
-    """Refuse anything but a JPEG, PNG or WebP picture within the byte and pixel limits.
+def check_product_image(upload: File) -> str:
+    """Refuse anything but a JPEG, PNG or WebP picture within the byte and pixel limits, and
+    return its format (Pillow's name, e.g. "PNG").
 
     Only the header is parsed and the file's structure verified here, so a decompression bomb
     is refused before a single pixel is decoded. Raises ``ValidationError`` with a message
@@ -46,6 +60,17 @@ def check_product_image(upload: File) -> None:
             )
         _check_pixels(*image.size)
         image.verify()
+        return image.format
+
+
+def name_for_storage(upload: File, image_format: str) -> None:
+    """Give a checked upload a random name with its format's extension before it is stored.
+
+    The uploader's name and extension say nothing trustworthy (a PNG followed by an HTML page
+    passes as a PNG, and ``x.html`` would be served as a page); the stored name reveals
+    nothing about the uploader's files and cannot collide."""
+    extension, _ = ACCEPTED_FORMATS[image_format]
+    upload.name = f"{uuid.uuid4().hex}{extension}"
 
 
 def make_thumbnail(upload: File) -> ContentFile:
@@ -65,8 +90,9 @@ def make_thumbnail(upload: File) -> ContentFile:
 
 
 def prepare_product_image(product_image: ProductImage, upload: File) -> None:
-    """Check an upload and set it, with its new thumbnail, on an unsaved ProductImage."""
-    check_product_image(upload)
+    """Check an upload, name it for storage and set it, with its new thumbnail (same random
+    stem), on an unsaved ProductImage."""
+    name_for_storage(upload, check_product_image(upload))
     product_image.thumbnail = make_thumbnail(upload)
     product_image.image = upload
 

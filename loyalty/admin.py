@@ -6,8 +6,16 @@ from django.utils.html import format_html
 
 from loyalty import services
 from loyalty.forms import AdjustmentForm
-from loyalty.models import Account, Card, EarnRule, PointsEntry, Programme, Tier
-from omni.admin_support import ReadOnlyAdminMixin
+from loyalty.models import (
+    Account,
+    Card,
+    EarnRule,
+    PointsAdjustmentRequest,
+    PointsEntry,
+    Programme,
+    Tier,
+)
+from omni.admin_support import ReadOnlyAdminMixin, run_for_each
 from omni.errors import DomainError
 
 
@@ -35,7 +43,13 @@ class EarnRuleInline(admin.StackedInline):
 
 @admin.register(Programme)
 class ProgrammeAdmin(admin.ModelAdmin):
-    list_display = ["name", "points_per_currency_unit", "pending_days", "expiry_days"]
+    list_display = [
+        "name",
+        "points_per_currency_unit",
+        "pending_days",
+        "expiry_days",
+        "adjustment_approval_threshold",
+    ]
     inlines = [TierInline, EarnRuleInline]
 
 
@@ -100,25 +114,38 @@ class AccountAdmin(admin.ModelAdmin):
         if not request.user.has_perm("loyalty.add_pointsentry"):
             messages.error(request, "You may not adjust points.")
             return redirect("admin:loyalty_account_change", account_id)
-        account = get_object_or_404(Account.objects.select_related("customer"), pk=account_id)
+        account = get_object_or_404(
+            Account.objects.select_related("customer", "programme"), pk=account_id
+        )
         form = AdjustmentForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
+            points = form.cleaned_data["points"]
             try:
-                services.adjust_points(
+                outcome = services.request_points_adjustment(
                     account=account,
-                    points=form.cleaned_data["points"],
+                    points=points,
                     reason=form.cleaned_data["reason"],
-                    actor=request.user,
+                    requested_by=request.user,
                 )
             except DomainError as error:
                 form.add_error(None, error.message)
             else:
-                messages.success(request, f"{form.cleaned_data['points']:+d} points recorded.")
+                if isinstance(outcome, PointsAdjustmentRequest):
+                    messages.warning(
+                        request,
+                        f"{points:+d} points is more than "
+                        f"{account.programme.adjustment_approval_threshold} points: the "
+                        "adjustment waits for another person's approval (Loyalty → Points "
+                        "adjustment requests) and the balance is unchanged until then.",
+                    )
+                else:
+                    messages.success(request, f"{points:+d} points recorded.")
                 return redirect("admin:loyalty_account_change", account.pk)
         context = {
             **self.admin_site.each_context(request),
             "title": f"Adjust points of {account.customer}",
             "account": account,
+            "approval_threshold": account.programme.adjustment_approval_threshold,
             "form": form,
             "opts": self.model._meta,
         }
@@ -152,3 +179,57 @@ class CardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 account=card.account, reason=f"Reported lost to {request.user}", actor=request.user
             )
             messages.success(request, f"Card {card.number} blocked; new card {new.number}.")
+
+
+@admin.register(PointsAdjustmentRequest)
+class PointsAdjustmentRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Large manual adjustments waiting for a second person (asked for on an account's
+    "Adjust points…" page); approving posts them to the ledger once."""
+
+    list_display = [
+        "requested_at",
+        "account",
+        "points",
+        "reason",
+        "requested_by",
+        "status",
+        "decided_by",
+        "decided_at",
+    ]
+    list_filter = ["status", "requested_at"]
+    list_select_related = ["account__customer", "requested_by", "decided_by"]
+    search_fields = ["account__customer__email", "reason", "requested_by__username"]
+    fields = [*list_display, "entry"]
+    readonly_fields = fields
+    actions = ["approve_selected", "reject_selected"]
+
+    def has_approve_permission(self, request) -> bool:
+        return request.user.has_perm(services.APPROVE_ADJUSTMENTS)
+
+    @admin.action(description="Approve and post the selected adjustments", permissions=["approve"])
+    def approve_selected(self, request, queryset):
+        run_for_each(
+            self,
+            request,
+            queryset.filter(status=PointsAdjustmentRequest.Status.PENDING),
+            services.approve_points_adjustment,
+            argument="adjustment",
+            approver=request.user,
+            label=str,
+            done="approved and posted",
+            noun="adjustment",
+        )
+
+    @admin.action(description="Reject the selected adjustments", permissions=["approve"])
+    def reject_selected(self, request, queryset):
+        run_for_each(
+            self,
+            request,
+            queryset.filter(status=PointsAdjustmentRequest.Status.PENDING),
+            services.reject_points_adjustment,
+            argument="adjustment",
+            approver=request.user,
+            label=str,
+            done="rejected",
+            noun="adjustment",
+        )

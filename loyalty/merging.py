@@ -4,7 +4,7 @@ from django.db.models import F
 
 from customers.models import Identity
 from customers.services import register_merge_handler, unlink_identity
-from loyalty.models import Account, Card, PointsEntry, PointsLot
+from loyalty.models import Account, Card, PointsAdjustmentRequest, PointsEntry, PointsLot
 
 
 @register_merge_handler
@@ -34,6 +34,8 @@ def merge_loyalty_accounts(*, survivor, merged) -> None:
     Card.objects.filter(account=closing).update(account=keeping)
     PointsEntry.objects.filter(account=closing).update(account=keeping)
     PointsLot.objects.filter(account=closing).update(account=keeping)
+    # A large adjustment still waiting (or decided) follows the points it is about.
+    PointsAdjustmentRequest.objects.filter(account=closing).update(account=keeping)
     better_tier = max((keeping.tier, closing.tier), key=lambda tier: tier.rank)
     Account.objects.filter(pk=keeping.pk).update(
         available=F("available") + closing.available,

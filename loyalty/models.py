@@ -49,6 +49,11 @@ class Programme(models.Model):
     )
     minimum_redemption = models.PositiveIntegerField(default=100)
     tier_basis = models.CharField(max_length=8, choices=TierBasis.choices, default=TierBasis.SPEND)
+    adjustment_approval_threshold = models.PositiveIntegerField(
+        default=1000,
+        help_text="A manual adjustment of more points than this (added or taken away) waits "
+        "for a second person's approval.",
+    )
 
     def __str__(self) -> str:
         return self.name
@@ -279,3 +284,62 @@ class PointsLot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.remaining}/{self.points} until {self.expires_at:%Y-%m-%d}"
+
+
+class PointsAdjustmentRequest(models.Model):
+    """A manual adjustment too large for one person: it waits, pending, until someone else
+    with ``loyalty.approve_points_adjustment`` approves it (then it is posted to the ledger,
+    once) or rejects it. Written by the loyalty services only."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for approval"
+        APPROVED = "approved", "Approved and posted"
+        REJECTED = "rejected", "Rejected"
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
+    points = models.IntegerField(help_text="Positive to add, negative to take away.")
+    reason = models.CharField(max_length=255)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    entry = models.OneToOneField(
+        PointsEntry,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="adjustment_request",
+        help_text="The ledger entry written when it was approved.",
+    )
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        permissions = [
+            ("approve_points_adjustment", "Can approve or reject large points adjustments"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~Q(points=0), name="adjustment_request_moves_points"),
+            # Four eyes, in the database too: whoever asked never decides.
+            models.CheckConstraint(
+                condition=~Q(decided_by=models.F("requested_by")),
+                name="adjustment_request_decided_by_another",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending", decided_at=None, entry=None)
+                | Q(status="approved", decided_at__isnull=False, entry__isnull=False)
+                | Q(status="rejected", decided_at__isnull=False, entry=None),
+                name="adjustment_request_decision_consistent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.points:+d} points for {self.account} ({self.get_status_display()})"

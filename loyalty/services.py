@@ -21,13 +21,24 @@ from customers.models import Identity, Notification
 from customers.notifications import notify
 from customers.services import link_identity, unlink_identity
 from inventory.models import Category, Sku
-from loyalty.models import Account, Card, EarnRule, PointsEntry, PointsLot, Programme, Tier
+from loyalty.models import (
+    Account,
+    Card,
+    EarnRule,
+    PointsAdjustmentRequest,
+    PointsEntry,
+    PointsLot,
+    Programme,
+    Tier,
+)
 from omni.errors import (
     CardBlocked,
     InsufficientPoints,
     InvalidRequest,
+    InvalidTransition,
     NotConfigured,
     NotFound,
+    PermissionRefused,
 )
 
 Kind = PointsEntry.Kind
@@ -583,6 +594,104 @@ def adjust_points(
     entry.save()
     _add_to_account(account, available=points)
     return entry
+
+
+# --- Large adjustments: four eyes ---------------------------------------------------------
+
+APPROVE_ADJUSTMENTS = "loyalty.approve_points_adjustment"
+
+
+def _check_adjustment(*, account: Account, points: int, reason: str) -> None:
+    if not reason.strip():
+        raise InvalidRequest("A manual adjustment needs a reason.")
+    if points == 0:
+        raise InvalidRequest("An adjustment moves at least one point.")
+    if -points > account.available:
+        raise InsufficientPoints(
+            f"Only {account.available} points are available to take away.",
+            details={"available": account.available},
+        )
+
+
+def needs_approval(account: Account, points: int) -> bool:
+    """More points than the programme lets one person move, either way."""
+    return abs(points) > account.programme.adjustment_approval_threshold
+
+
+@transaction.atomic
+def request_points_adjustment(
+    *, account: Account, points: int, reason: str, requested_by
+) -> PointsEntry | PointsAdjustmentRequest:
+    """A manual adjustment asked for by a member of staff: posted at once (the ledger entry is
+    returned) when within the programme's ``adjustment_approval_threshold``, otherwise kept as
+    a pending ``PointsAdjustmentRequest`` that changes no balance until another person
+    approves it."""
+    account = Account.objects.select_for_update().select_related("programme").get(pk=account.pk)
+    _check_adjustment(account=account, points=points, reason=reason)
+    if not needs_approval(account, points):
+        return adjust_points(account=account, points=points, reason=reason, actor=requested_by)
+    return PointsAdjustmentRequest.objects.create(
+        account=account, points=points, reason=reason.strip(), requested_by=requested_by
+    )
+
+
+def _locked_request(adjustment: PointsAdjustmentRequest) -> PointsAdjustmentRequest:
+    return PointsAdjustmentRequest.objects.select_for_update().get(pk=adjustment.pk)
+
+
+def _check_decider(adjustment: PointsAdjustmentRequest, user) -> None:
+    if not user.has_perm(APPROVE_ADJUSTMENTS):
+        raise PermissionRefused("You may not approve or reject points adjustments.")
+    if user.pk == adjustment.requested_by_id:
+        raise InvalidRequest(
+            "You asked for this adjustment: another person must approve or reject it."
+        )
+
+
+@transaction.atomic
+def approve_points_adjustment(*, adjustment: PointsAdjustmentRequest, approver) -> PointsEntry:
+    """Post a pending adjustment through the ledger, once: the request row is locked, and the
+    entry carries the request's idempotency key, so approving again (or two approvers at the
+    same moment) returns the one entry. Refused to its requester and to anyone without
+    ``loyalty.approve_points_adjustment``; a taking-away that the balance no longer covers
+    is refused and stays pending."""
+    adjustment = _locked_request(adjustment)
+    _check_decider(adjustment, approver)
+    if adjustment.status == PointsAdjustmentRequest.Status.APPROVED:
+        return adjustment.entry
+    if adjustment.status != PointsAdjustmentRequest.Status.PENDING:
+        raise InvalidTransition("This adjustment was rejected; ask for a new one.")
+    entry = adjust_points(
+        account=adjustment.account,
+        points=adjustment.points,
+        reason=adjustment.reason,
+        actor=adjustment.requested_by,
+        idempotency_key=f"points-adjustment-request:{adjustment.pk}",
+    )
+    adjustment.status = PointsAdjustmentRequest.Status.APPROVED
+    adjustment.decided_by = approver
+    adjustment.decided_at = timezone.now()
+    adjustment.entry = entry
+    adjustment.save(update_fields=["status", "decided_by", "decided_at", "entry"])
+    return entry
+
+
+@transaction.atomic
+def reject_points_adjustment(
+    *, adjustment: PointsAdjustmentRequest, approver
+) -> PointsAdjustmentRequest:
+    """Close a pending adjustment without moving a point (same deciders as approval)."""
+    adjustment = _locked_request(adjustment)
+    _check_decider(adjustment, approver)
+    if adjustment.status != PointsAdjustmentRequest.Status.PENDING:
+        raise InvalidTransition(
+            f"This adjustment is already {adjustment.get_status_display().lower()}."
+        )
+    adjustment.status = PointsAdjustmentRequest.Status.REJECTED
+    adjustment.decided_by = approver
+    adjustment.decided_at = timezone.now()
+    adjustment.save(update_fields=["status", "decided_by", "decided_at"])
+    return adjustment
 
 
 # --- Scheduled: maturing and expiring --------------------------------------------------------

@@ -59,6 +59,13 @@ class InvalidCredentials(DomainError):
     http_status = 401
 
 
+class PermissionRefused(DomainError):
+    """The person asking lacks the right a rule requires (e.g. approving large adjustments)."""
+
+    code = "permission_denied"
+    http_status = 403
+
+
 class InsufficientPoints(DomainError):
     code = "insufficient_points"
     http_status = 409

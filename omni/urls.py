@@ -1,9 +1,9 @@
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
 from omni import views
+from omni.media import serve_media
 
 admin.site.site_header = "Omni back-office"
 admin.site.site_title = "Omni"
@@ -15,8 +15,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("clerk/", include("omni.clerk.urls")),
     path("api/v1/", include("omni.api.urls")),
+    # Uploaded product pictures, with their format's type and nosniff, with DEBUG on or off
+    # (a web server in front may serve MEDIA_ROOT itself, with the same headers).
+    path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", serve_media, name="media"),
 ]
-
-if settings.DEBUG:
-    # Uploaded product images in the demo; production serves MEDIA_ROOT from the web server.
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

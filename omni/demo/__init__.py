@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import Group, Permission, User
 from django.db import transaction
+from django.db.models import Q
 
 from campaigns.models import Campaign, Segment
 from inventory.models import Location
@@ -29,16 +30,41 @@ class DemoAccount:
 
 ACCOUNTS = [
     DemoAccount("admin", "omni-admin-demo", "superuser", "/admin/"),
+    DemoAccount(
+        "manager",
+        "omni-manager-demo",
+        "marketing manager (loyalty rules, approvals, exports)",
+        "/admin/",
+    ),
     DemoAccount("marketer", "omni-marketer-demo", "marketer", "/admin/"),
     DemoAccount("clerk", "omni-clerk-demo", "store clerk at Paris Rivoli", "/clerk/"),
 ]
 
 # App labels each demo group may work on; everything else they may only read.
-GROUP_EDITS = {"Marketers": ["campaigns", "loyalty"], "Clerks": []}
+GROUP_EDITS = {
+    "Managers": ["campaigns", "loyalty"],
+    "Marketers": ["campaigns", "loyalty"],
+    "Clerks": [],
+}
 GROUP_READS = {
+    "Managers": ["customers", "inventory", "orders"],
     "Marketers": ["customers", "inventory", "orders"],
     "Clerks": ["customers", "inventory", "orders", "loyalty"],
 }
+# What a manager decides and a marketer only reads (the marketer keeps the view permission):
+# the programme's rules and what a point is worth, approving another person's large points
+# adjustment, and taking customers' data out of the back-office.
+PROGRAMME_RULES = [
+    f"loyalty.{action}_{model}"
+    for model in ("programme", "tier", "earnrule")
+    for action in ("add", "change", "delete")
+]
+GROUP_WITHHELD = {
+    "Managers": [],
+    "Marketers": [*PROGRAMME_RULES, "loyalty.approve_points_adjustment"],
+    "Clerks": [],
+}
+GROUP_EXTRA = {"Managers": ["customers.export_customers"], "Marketers": [], "Clerks": []}
 
 
 @transaction.atomic
@@ -64,16 +90,27 @@ def load_campaigns() -> None:
     )
 
 
+def _permissions(names: list[str]) -> Q:
+    """Permissions named "app_label.codename", as one filter (nothing when the list is empty)."""
+    named = Q(pk__in=[])
+    for name in names:
+        app_label, codename = name.split(".")
+        named |= Q(content_type__app_label=app_label, codename=codename)
+    return named
+
+
 def load_staff() -> None:
     for group_name in GROUP_EDITS:
         group, _ = Group.objects.get_or_create(name=group_name)
+        reads = Q(content_type__app_label__in=GROUP_READS[group_name], codename__startswith="view_")
         group.permissions.set(
-            Permission.objects.filter(content_type__app_label__in=GROUP_EDITS[group_name])
-            | Permission.objects.filter(
-                content_type__app_label__in=GROUP_READS[group_name], codename__startswith="view_"
-            )
+            Permission.objects.filter(
+                Q(content_type__app_label__in=GROUP_EDITS[group_name])
+                | reads
+                | _permissions(GROUP_EXTRA[group_name])
+            ).exclude(_permissions(GROUP_WITHHELD[group_name]))
         )
-    groups = {"marketer": "Marketers", "clerk": "Clerks"}
+    groups = {"manager": "Managers", "marketer": "Marketers", "clerk": "Clerks"}
     for account in ACCOUNTS:
         user, _ = User.objects.get_or_create(username=account.username)
         user.is_staff = True
