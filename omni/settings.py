@@ -5,6 +5,7 @@ filesystem transport and DEBUG on. Production sets DATABASE_URL, CELERY_BROKER_U
 SECRET_KEY, ALLOWED_HOSTS and DEBUG=0.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 from celery.schedules import crontab
@@ -152,6 +153,33 @@ if not DEBUG:
     if env_bool("SECURE_PROXY_SSL_HEADER", False):
         # Only behind a proxy that sets X-Forwarded-Proto itself and strips the client's.
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Staff surfaces: log-in lockout (django-axes), pick-up codes, health --------------------
+# Wrong passwords at /clerk/login/ and /admin/login/ are counted in the database (so every web
+# process sees them) per username AND client address together: after the limit that pair is
+# refused, the right password too, for the cool-off or until a manager deletes the attempt in
+# the admin (Axes → Access attempts). Keyed on both so that nobody can lock a clerk out of the
+# till from elsewhere. Axes takes the address from omni.api.client_ip (TRUSTED_PROXY_COUNT).
+STAFF_LOGIN_FAILURE_LIMIT = env_int("STAFF_LOGIN_FAILURE_LIMIT", 5)
+STAFF_LOGIN_COOLOFF_MINUTES = env_int("STAFF_LOGIN_COOLOFF_MINUTES", 15)
+if STAFF_LOGIN_FAILURE_LIMIT < 1:
+    raise ConfigurationError("STAFF_LOGIN_FAILURE_LIMIT", "must be 1 or more")
+if STAFF_LOGIN_COOLOFF_MINUTES < 1:
+    raise ConfigurationError("STAFF_LOGIN_COOLOFF_MINUTES", "must be 1 or more")
+INSTALLED_APPS += ["axes"]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # last: turns a lockout into its page
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out pair before checking
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = STAFF_LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=STAFF_LOGIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "omni.api.client_ip.client_ip"
+AXES_LOCKOUT_CALLABLE = "omni.views.staff_locked_out"  # a page, status 429
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken"]
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
