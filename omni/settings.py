@@ -180,6 +180,10 @@ AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "omni.api.client_ip.client_ip"
 AXES_LOCKOUT_CALLABLE = "omni.views.staff_locked_out"  # a page, status 429
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken"]
+# Wrong pick-up codes an order takes before its hand-over is locked until a manager unlocks it.
+PICKUP_CODE_MAX_ATTEMPTS = env_int("PICKUP_CODE_MAX_ATTEMPTS", 5)
+if PICKUP_CODE_MAX_ATTEMPTS < 1:
+    raise ConfigurationError("PICKUP_CODE_MAX_ATTEMPTS", "must be 1 or more")
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
