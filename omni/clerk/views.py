@@ -220,6 +220,7 @@ def sell_complete(request):
             channel=Channel.STORE,
             idempotency_key=form.idempotency_key(),
             redeem_points=form.points(),
+            card_number=form.card_number(),
             clerk=request.user,
             till_store=request.clerk_store,
         )
