@@ -184,6 +184,8 @@ AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken"]
 PICKUP_CODE_MAX_ATTEMPTS = env_int("PICKUP_CODE_MAX_ATTEMPTS", 5)
 if PICKUP_CODE_MAX_ATTEMPTS < 1:
     raise ConfigurationError("PICKUP_CODE_MAX_ATTEMPTS", "must be 1 or more")
+# /healthz asks the broker at most once per this many seconds (shared through the cache).
+HEALTH_BROKER_CHECK_SECONDS = env_int("HEALTH_BROKER_CHECK_SECONDS", 15)
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")

@@ -18,7 +18,8 @@ def home(request):
 @never_cache
 @require_GET
 def healthz(request):
-    healthy, report = health_report()
+    """Up or down for anyone (load balancers, uptime probes); the details for staff only."""
+    healthy, report = health_report(details=request.user.is_active and request.user.is_staff)
     return JsonResponse(report, status=200 if healthy else 503)
 
 
