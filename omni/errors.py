@@ -107,3 +107,10 @@ class HoldLimitReached(DomainError):
 class WrongPickupCode(DomainError):
     code = "wrong_pickup_code"
     http_status = 400
+
+
+class PickupCodeLocked(DomainError):
+    """Too many wrong pick-up codes: the hand-over waits for a manager to unlock it."""
+
+    code = "pickup_code_locked"
+    http_status = 403

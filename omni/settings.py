@@ -6,6 +6,7 @@ local demo: SQLite under ``var/``, Celery on kombu's filesystem transport, a fix
 the demo payment provider and a per-process cache.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 from celery.schedules import crontab
@@ -199,6 +200,39 @@ if not DEBUG:
     if env_bool("SECURE_PROXY_SSL_HEADER", False):
         # Only behind a proxy that sets X-Forwarded-Proto itself and strips the client's.
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Staff surfaces: log-in lockout (django-axes), pick-up codes, health --------------------
+# Wrong passwords at /clerk/login/ and /admin/login/ are counted in the database (so every web
+# process sees them) per username AND client address together: after the limit that pair is
+# refused, the right password too, for the cool-off or until a manager deletes the attempt in
+# the admin (Axes → Access attempts). Keyed on both so that nobody can lock a clerk out of the
+# till from elsewhere. Axes takes the address from omni.api.client_ip (TRUSTED_PROXY_COUNT).
+STAFF_LOGIN_FAILURE_LIMIT = env_int("STAFF_LOGIN_FAILURE_LIMIT", 5)
+STAFF_LOGIN_COOLOFF_MINUTES = env_int("STAFF_LOGIN_COOLOFF_MINUTES", 15)
+if STAFF_LOGIN_FAILURE_LIMIT < 1:
+    raise ConfigurationError("STAFF_LOGIN_FAILURE_LIMIT", "must be 1 or more")
+if STAFF_LOGIN_COOLOFF_MINUTES < 1:
+    raise ConfigurationError("STAFF_LOGIN_COOLOFF_MINUTES", "must be 1 or more")
+INSTALLED_APPS += ["axes"]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # last: turns a lockout into its page
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out pair before checking
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = STAFF_LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=STAFF_LOGIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "omni.api.client_ip.client_ip"
+AXES_LOCKOUT_CALLABLE = "omni.views.staff_locked_out"  # a page, status 429
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken"]
+# Wrong pick-up codes an order takes before its hand-over is locked until a manager unlocks it.
+PICKUP_CODE_MAX_ATTEMPTS = env_int("PICKUP_CODE_MAX_ATTEMPTS", 5)
+if PICKUP_CODE_MAX_ATTEMPTS < 1:
+    raise ConfigurationError("PICKUP_CODE_MAX_ATTEMPTS", "must be 1 or more")
+# /healthz asks the broker at most once per this many seconds (shared through the cache).
+HEALTH_BROKER_CHECK_SECONDS = env_int("HEALTH_BROKER_CHECK_SECONDS", 15)
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")

@@ -181,7 +181,12 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         ),
         (
             "Pick-up",
-            {"fields": [("pickup_code_sent", "pickup_expires_at", "pickup_reminder_sent_at")]},
+            {
+                "fields": [
+                    ("pickup_code_sent", "pickup_code_tries"),
+                    ("pickup_expires_at", "pickup_reminder_sent_at"),
+                ]
+            },
         ),
         ("Delivery", {"fields": ["ship_to"]}),
     ]
@@ -202,12 +207,13 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "total",
         "currency",
         "pickup_code_sent",
+        "pickup_code_tries",
         "pickup_expires_at",
         "pickup_reminder_sent_at",
         "ship_to",
     ]
     inlines = [OrderLineInline, OrderEventInline, ShipmentInline, PaymentInline, ReturnInline]
-    actions = ["mark_ready_for_pickup", "cancel"]
+    actions = ["mark_ready_for_pickup", "cancel", "unlock_pickup_code"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("customer", "store", "clerk")
@@ -242,6 +248,12 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         # The code proves at the counter that the customer is the one collecting: not shown.
         return "Sent to the customer" if order.pickup_code else "—"
 
+    @admin.display(description="Wrong codes tried")
+    def pickup_code_tries(self, order: Order) -> str:
+        if services.pickup_code_attempts_left(order) == 0:
+            return f"{order.pickup_code_failures} wrong codes: locked (Unlock pick-up code)"
+        return str(order.pickup_code_failures)
+
     @admin.display(description="Stock")
     def stock(self, order: Order) -> str:
         reference = order.reservation_reference
@@ -260,6 +272,12 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.action(description="Cancel selected orders", permissions=["fulfil"])
     def cancel(self, request, queryset):
         self._move(request, queryset, "cancelled", services.cancel_order, actor=request.user)
+
+    @admin.action(
+        description="Unlock pick-up code (after too many wrong codes)", permissions=["fulfil"]
+    )
+    def unlock_pickup_code(self, request, queryset):
+        self._move(request, queryset, "unlocked", services.unlock_pickup_code, actor=request.user)
 
     def _move(self, request, queryset, done: str, service, **kwargs):
         run_for_each(

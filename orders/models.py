@@ -142,6 +142,10 @@ class Order(models.Model):
     points_discount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
     total = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
     pickup_code = models.CharField(max_length=6, blank=True)
+    pickup_code_failures = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="Wrong pick-up codes tried since the last unlock (locked at the limit).",
+    )
     pickup_expires_at = models.DateTimeField(null=True, blank=True)
     pickup_reminder_sent_at = models.DateTimeField(null=True, blank=True)
     checkout_key = models.CharField(

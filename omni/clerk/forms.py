@@ -87,8 +87,8 @@ class SaleLineForm(forms.Form):
 
 
 class CompleteSaleForm(forms.Form):
-    """Points to redeem (a known customer only) and a one-time token: submitting the same form
-    twice makes one sale."""
+    """Points to redeem (a known customer only, whose loyalty card the clerk scans: proof that
+    the customer is there) and a one-time token: submitting the same form twice makes one sale."""
 
     token = forms.UUIDField(widget=forms.HiddenInput)
     redeem_points = forms.IntegerField(
@@ -96,6 +96,12 @@ class CompleteSaleForm(forms.Form):
         min_value=0,
         required=False,
         widget=forms.NumberInput(attrs={"class": "qty", "min": 0}),
+    )
+    card = forms.CharField(
+        label="Scan the customer's card to redeem points",
+        max_length=32,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
     )
 
     def __init__(self, *args, **kwargs):
@@ -108,3 +114,6 @@ class CompleteSaleForm(forms.Form):
 
     def points(self) -> int:
         return self.cleaned_data["redeem_points"] or 0
+
+    def card_number(self) -> str:
+        return self.cleaned_data["card"]

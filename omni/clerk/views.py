@@ -220,6 +220,7 @@ def sell_complete(request):
             channel=Channel.STORE,
             idempotency_key=form.idempotency_key(),
             redeem_points=form.points(),
+            card_number=form.card_number(),
             clerk=request.user,
             till_store=request.clerk_store,
         )
@@ -334,6 +335,7 @@ def _order_page(request, order, *, handover_form=None, return_form=None, error="
         "own_pickup": own_pickup,
         "can_mark_ready": own_pickup and Order.Status.READY_FOR_PICKUP in next_steps,
         "can_hand_over": own_pickup and Order.Status.COLLECTED in next_steps,
+        "pickup_code_locked": services.pickup_code_attempts_left(order) == 0,
         "handover_form": handover_form or HandOverForm(),
         "return_form": (return_form or ReturnForm(order=order)) if returnable else None,
     }

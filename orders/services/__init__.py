@@ -15,8 +15,10 @@ from orders.services.fulfilment import (
     expire_uncollected_pickups,
     mark_delivered,
     mark_ready_for_pickup,
+    pickup_code_attempts_left,
     send_pickup_reminders,
     ship,
+    unlock_pickup_code,
 )
 from orders.services.returns import ReturnedItem, return_items
 
@@ -34,9 +36,11 @@ __all__ = [
     "mark_delivered",
     "mark_ready_for_pickup",
     "merge_guest_cart",
+    "pickup_code_attempts_left",
     "remove_line",
     "return_items",
     "send_pickup_reminders",
     "set_line",
     "ship",
+    "unlock_pickup_code",
 ]

@@ -13,7 +13,7 @@ from inventory.allocation import allocate_delivery
 from inventory.models import Location, Reservation
 from inventory.services import StockLine
 from loyalty import services as loyalty
-from omni.errors import InvalidRequest, PriceChanged
+from omni.errors import InvalidRequest, NotFound, PriceChanged
 from orders import notifications
 from orders.models import Cart, Order, OrderEvent, OrderLine, Payment, Shipment
 from orders.payments import payment_provider
@@ -77,6 +77,20 @@ def reprice(cart: Cart) -> list[dict]:
     return changed
 
 
+def _ensure_card_presented(customer, card_number: str) -> None:
+    number = "".join(card_number.split())
+    if not number:
+        raise InvalidRequest("Scan the customer's loyalty card to redeem points.")
+    try:
+        account = loyalty.account_for_card(number)  # a blocked card is refused here
+    except NotFound:
+        account = None
+    if account is None or account.customer_id != customer.pk:
+        raise InvalidRequest(
+            "That loyalty card is not this customer's: scan their own card to redeem points."
+        )
+
+
 def checkout(
     *,
     cart: Cart,
@@ -90,12 +104,15 @@ def checkout(
     clerk=None,
     till_store: Location | None = None,
     customer=None,
+    card_number: str = "",
 ) -> CheckoutResult:
     """Turn the cart into an order. A retry with the same key, or a second device checking out
     the same cart at the same moment, gets the first order and reserves nothing twice.
 
     ``customer`` is for a clerk's sale rung up on the till's own cart: the order (and its
-    points) is the customer's, while their online cart stays as it is."""
+    points) is the customer's, while their online cart stays as it is. Redeeming that
+    customer's points needs ``card_number``, one of their active loyalty cards, scanned at the
+    till: finding someone by phone is no proof they are there to spend their points."""
     if customer is not None and (fulfilment != Order.Fulfilment.IN_STORE or clerk is None):
         raise InvalidRequest("Only a clerk's in-store sale names its customer apart from the cart.")
     if not idempotency_key:
@@ -107,6 +124,8 @@ def checkout(
     replay = Order.objects.filter(checkout_key=key).first()
     if replay:
         return CheckoutResult(replay, created=False)
+    if customer is not None and redeem_points:
+        _ensure_card_presented(customer, card_number)
     changed = reprice(cart)
     if changed:
         raise PriceChanged(

@@ -4,17 +4,18 @@ import hmac
 import secrets
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from inventory import services as inventory
 from loyalty import services as loyalty
 from loyalty.services import QuoteLine
-from omni.errors import InvalidRequest, WrongPickupCode
+from omni.errors import InvalidRequest, PickupCodeLocked, WrongPickupCode
 from orders import notifications
-from orders.models import Order, Payment, Shipment
+from orders.models import Order, OrderEvent, Payment, Shipment
 from orders.payments import payment_provider
-from orders.services.lifecycle import ensure_allowed, transition
+from orders.services.lifecycle import actor_label, ensure_allowed, transition
 
 S = Order.Status
 
@@ -43,14 +44,88 @@ def mark_ready_for_pickup(*, order: Order, actor=None) -> Order:
     return order
 
 
-@transaction.atomic
 def collect_pickup(*, order: Order, code: str, actor=None) -> Order:
     """Hand-over at the counter after checking the code: stock leaves through the ledger,
-    the payment is captured and the customer earns points."""
+    the payment is captured and the customer earns points.
+
+    A wrong code is refused, and counted on the order in the same locked transaction, which
+    commits before the refusal is raised: the count holds although nothing else changes. After
+    ``PICKUP_CODE_MAX_ATTEMPTS`` wrong codes the hand-over is locked, the right code included,
+    until a manager calls ``unlock_pickup_code``. (The count survives only if the caller has no
+    transaction of its own that it rolls back: the clerk page and the admin have none.)"""
+    with transaction.atomic():
+        order = _locked(order)
+        ensure_allowed(order, S.COLLECTED)
+        ensure_pickup_code_unlocked(order)
+        if not hmac.compare_digest(order.pickup_code, (code or "").strip()):
+            refusal = _count_wrong_pickup_code(order, actor=actor)
+        else:
+            return _hand_over(order, actor=actor)
+    raise refusal
+
+
+def pickup_code_attempts_left(order: Order) -> int:
+    return max(settings.PICKUP_CODE_MAX_ATTEMPTS - order.pickup_code_failures, 0)
+
+
+def ensure_pickup_code_unlocked(order: Order) -> None:
+    if pickup_code_attempts_left(order) == 0:
+        raise PickupCodeLocked(
+            f"The hand-over of {order.number} is locked after {order.pickup_code_failures} "
+            "wrong pick-up codes: a manager must unlock it in the back-office (Orders → "
+            "Unlock pick-up code).",
+            details={"order": order.number, "failures": order.pickup_code_failures},
+        )
+
+
+def _count_wrong_pickup_code(order: Order, *, actor) -> WrongPickupCode:
+    """Count a wrong code on the locked order; returns the refusal for the caller to raise once
+    the count is committed. The try that reaches the limit locks, and says so."""
+    order.pickup_code_failures += 1
+    order.save(update_fields=["pickup_code_failures", "updated_at"])
+    left = pickup_code_attempts_left(order)
+    message = "That pick-up code does not match this order."
+    if left == 0:
+        message += (
+            f" After {order.pickup_code_failures} wrong codes the hand-over is locked: "
+            "a manager must unlock it in the back-office."
+        )
+        _note_on_timeline(
+            order,
+            actor=actor,
+            note=f"Pick-up code locked after {order.pickup_code_failures} wrong codes",
+        )
+    return WrongPickupCode(message, details={"attempts_left": left})
+
+
+@transaction.atomic
+def unlock_pickup_code(*, order: Order, actor=None) -> Order:
+    """A manager lets the hand-over be tried again (the customer keeps the same code, which was
+    never shown to whoever guessed); recorded on the order's timeline."""
     order = _locked(order)
-    ensure_allowed(order, S.COLLECTED)
-    if not hmac.compare_digest(order.pickup_code, (code or "").strip()):
-        raise WrongPickupCode("That pick-up code does not match this order.")
+    if order.pickup_code_failures < settings.PICKUP_CODE_MAX_ATTEMPTS:
+        raise InvalidRequest(f"The pick-up code of {order.number} is not locked.")
+    failures = order.pickup_code_failures
+    order.pickup_code_failures = 0
+    order.save(update_fields=["pickup_code_failures", "updated_at"])
+    _note_on_timeline(
+        order, actor=actor, note=f"Pick-up code unlocked after {failures} wrong codes"
+    )
+    return order
+
+
+def _note_on_timeline(order: Order, *, actor, note: str) -> None:
+    """Something that happened to the order without a change of status."""
+    OrderEvent.objects.create(
+        order=order,
+        to_status=order.status,
+        actor=actor if hasattr(actor, "get_username") else None,
+        actor_label=actor_label(actor),
+        note=note,
+    )
+
+
+def _hand_over(order: Order, *, actor) -> Order:
     transition(order, S.COLLECTED, actor=actor)
     inventory.consume_reservations(
         reference=order.reservation_reference, actor=actor, reason="Collected in store"

@@ -240,13 +240,20 @@ def test_the_requester_is_refused_in_the_admin_even_with_the_approval_permission
     assert balance(account) == 0
 
 
+def signed_in_to_the_admin(username: str, password: str) -> Client:
+    """Through the log-in page, as a person does (the lockout needs the request)."""
+    client = Client()
+    response = client.post("/admin/login/", {"username": username, "password": password})
+    assert response.status_code == 302, "the demo log-in was refused"
+    return client
+
+
 def test_the_demo_marketer_sees_but_cannot_change_the_programme_rules(account):
     load_staff()
     rule = EarnRule.objects.create(
         programme=account.programme, name="Welcome", kind="action", action="sign_up", bonus_points=5
     )
-    marketer = Client()
-    marketer.login(username="marketer", password="omni-marketer-demo")
+    marketer = signed_in_to_the_admin("marketer", "omni-marketer-demo")
     url = f"/admin/loyalty/programme/{account.programme.pk}/change/"
 
     seen = marketer.get(url)
@@ -261,8 +268,7 @@ def test_the_demo_marketer_sees_but_cannot_change_the_programme_rules(account):
 
 def test_the_demo_manager_may_change_the_programme_and_approve(account):
     load_staff()
-    manager = Client()
-    manager.login(username="manager", password="omni-manager-demo")
+    manager = signed_in_to_the_admin("manager", "omni-manager-demo")
 
     response = manager.get(f"/admin/loyalty/programme/{account.programme.pk}/change/")
 

@@ -7,6 +7,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from customers import services as customer_services
 from inventory.models import StockLevel
+from loyalty import services as loyalty
 from orders.models import Order
 from tests.loyalty.factories import customer, programme
 from tests.omni.test_clerk import (
@@ -91,13 +92,18 @@ def test_a_clerk_logs_in_picks_an_order_and_hands_it_over_after_a_wrong_code(pag
     expect(page.locator("#ready")).not_to_contain_text(order.number)
 
 
-def test_a_clerk_finds_a_customer_by_phone_and_sells_them_an_item_in_store(page):
+def test_a_clerk_finds_a_customer_by_phone_and_sells_them_an_item_for_points_with_their_card(
+    page,
+):
     rivoli = store("PAR-RIV", "Paris Rivoli")
     programme()
     jacket_in(rivoli)
     clerk = clerk_at(rivoli)
     camille = customer(first_name="Camille", last_name="Martin")
     customer_services.update_profile(customer=camille, changes={"phone": "06 12 34 56 78"})
+    account = loyalty.enrol(customer=camille)
+    loyalty.adjust_points(account=account, points=500, reason="goodwill")
+    card = account.cards.get().number
     page.goto("/clerk/login/")
     page.get_by_label("Username").fill("clerk")
     page.get_by_label("Password").fill(CLERK_PASSWORD)
@@ -111,6 +117,12 @@ def test_a_clerk_finds_a_customer_by_phone_and_sells_them_an_item_in_store(page)
     page.get_by_label("SKU code or barcode").fill("RAIN-JACKET-M")
     page.get_by_role("button", name="Add").click()
     expect(page.locator("#cart-total")).to_have_text("89.00 EUR")
+    page.get_by_label("Points to redeem").fill("300")
+    page.get_by_role("button", name="Complete the sale").click()
+    expect(page.get_by_role("alert")).to_have_text(
+        "Scan the customer's loyalty card to redeem points."
+    )
+    page.get_by_label("Scan the customer's card to redeem points").fill(card)
     page.get_by_role("button", name="Complete the sale").click()
 
     expect(page.locator("#order-status")).to_have_text("Completed")
@@ -119,4 +131,5 @@ def test_a_clerk_finds_a_customer_by_phone_and_sells_them_an_item_in_store(page)
     page.get_by_role("link", name=order.number).first.click()
     expect(page).to_have_url(f"/clerk/orders/{order.number}/")
     assert (order.customer, order.clerk, order.fulfilment) == (camille, clerk, "in_store")
+    assert (order.points_redeemed, order.total) == (300, 86)
     assert StockLevel.objects.get(location=rivoli).on_hand == 19

@@ -89,6 +89,11 @@ def level(sku_code: str, where: Location) -> StockLevel:
     return StockLevel.objects.get(sku__code=sku_code, location=where)
 
 
+def card_of(someone) -> str:
+    """The number a scanner types from the customer's active loyalty card."""
+    return someone.loyalty_account.cards.get(status="active").number
+
+
 def points_of(someone) -> tuple[int, int]:
     someone.loyalty_account.refresh_from_db()
     return someone.loyalty_account.available, someone.loyalty_account.pending
@@ -267,7 +272,7 @@ def test_points_are_redeemed_for_a_known_customer(clerk_client, shop, camille):
     add(clerk_client, JACKET, 1, camille)
 
     page = clerk_client.get("/clerk/sell/", {"customer": camille.public_id}).content
-    complete(clerk_client, camille, redeem_points=300)
+    complete(clerk_client, camille, redeem_points=300, card=card_of(camille))
 
     order = Order.objects.get()
     assert b"Points to redeem" in page
@@ -279,7 +284,7 @@ def test_too_many_points_show_why_and_change_nothing(clerk_client, rivoli, shop,
     loyalty.adjust_points(account=camille.loyalty_account, points=150, reason="goodwill")
     add(clerk_client, JACKET, 1, camille)
 
-    response = complete(clerk_client, camille, redeem_points=400)
+    response = complete(clerk_client, camille, redeem_points=400, card=card_of(camille))
 
     assert response.status_code == 409
     assert b"Only 150 points are available." in response.content

@@ -1,6 +1,7 @@
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
+from django.test import RequestFactory
 from PIL import Image
 
 from customers.models import Customer, Identity
@@ -65,7 +66,12 @@ def test_loading_the_demo_again_changes_nothing():
 def test_demo_accounts_log_in_with_the_printed_passwords_and_have_their_roles():
     load_demo()
 
-    users = {a.username: authenticate(username=a.username, password=a.password) for a in ACCOUNTS}
+    # As the log-in pages do: with the request, which the log-in lockout (django-axes) needs.
+    request = RequestFactory().post("/admin/login/")
+    users = {
+        a.username: authenticate(request, username=a.username, password=a.password)
+        for a in ACCOUNTS
+    }
 
     assert all(users.values())
     assert users["marketer"].has_perm("campaigns.change_campaign")
