@@ -8,7 +8,8 @@ class OmniConfig(AppConfig):
     verbose_name = "Omni"
 
     def ready(self) -> None:
-        from customers.services import register_erasure_handler
-        from omni.api.idempotency import forget_customer
+        from customers.services import register_erasure_handler, register_merge_handler
+        from omni.api.idempotency import forget_customer, forget_merged_customer
 
         register_erasure_handler(forget_customer)
+        register_merge_handler(forget_merged_customer)
