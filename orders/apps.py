@@ -6,3 +6,9 @@ class OrdersConfig(AppConfig):
 
     name = "orders"
     verbose_name = "Orders"
+
+    def ready(self) -> None:
+        from customers.services import register_erasure_handler
+        from orders import privacy
+
+        register_erasure_handler(privacy.erase_order_personal_data)
