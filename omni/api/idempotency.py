@@ -420,3 +420,13 @@ def forget_merged_customer(*, survivor, merged) -> None:
     """Merge: the merged profile's answers could never be replayed (its tokens now sign in the
     survivor) and erasing the survivor would not find them, so they go now."""
     _kept_answers().filter(caller__endswith=f":customer:{merged.pk}").delete()
+
+
+def export_kept_answers(*, customer) -> list[dict]:
+    """Data export: the answers kept for the customer's own calls, as they were sent."""
+    return list(
+        _kept_answers()
+        .filter(caller__endswith=f":customer:{customer.pk}")
+        .order_by("created_at", "pk")
+        .values("method", "path", "status_code", "response_body", "created_at")
+    )
