@@ -4,6 +4,7 @@ Everything configurable is read here or in ``omni/settings.py``; nothing else re
 """
 
 import os
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -14,6 +15,7 @@ TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}
 # PostgreSQL is the database of record; SQLite serves the one-command demo only.
 SUPPORTED_DATABASE_SCHEMES = {"postgres", "postgresql", "pgsql", "sqlite"}
+DOTTED_PATH = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+")
 
 
 class ConfigurationError(ImproperlyConfigured):
@@ -56,6 +58,17 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_class_path(name: str, default: str) -> str:
+    """A class named by its dotted path (``package.module.Class``). Whether it imports is
+    checked once the apps are loaded (a system check), not here."""
+    value = env_str(name, default)
+    if not DOTTED_PATH.fullmatch(value):
+        raise ConfigurationError(
+            name, f"expected a dotted path like package.module.Class; got {value!r}"
+        )
+    return value
 
 
 def database_from_env(default_sqlite_path: Path) -> dict:
