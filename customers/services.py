@@ -852,9 +852,8 @@ def _forget_admin_history(customer: Customer) -> None:
     """The admin's history keeps that staff changed the customer's rows (who, when, which
     fields) but not how it named them: an entry shows a row's ``str`` (a name, an e-mail)
     and the inline rows it added. Covers the profile and every row pointing at it directly."""
-    entries = Q(
-        content_type=ContentType.objects.get_for_model(Customer), object_id=str(customer.pk)
-    )
+    profile = ContentType.objects.get_for_model(Customer)
+    entries = Q(content_type=profile, object_id=str(customer.pk))
     for relation in Customer._meta.related_objects:
         if relation.many_to_many:
             continue
@@ -864,7 +863,11 @@ def _forget_admin_history(customer: Customer) -> None:
             object_id__in=rows.annotate(text_pk=Cast("pk", CharField())).values("text_pk"),
         )
     for entry in LogEntry.objects.filter(entries).select_related("content_type"):
-        entry.object_repr = f"{entry.content_type.name} of an erased customer"
+        entry.object_repr = (
+            f"Erased customer {customer.public_id}"
+            if entry.content_type == profile
+            else f"{entry.content_type.name} of an erased customer"
+        )
         entry.change_message = _without_object_names(entry.change_message)
         entry.save(update_fields=["object_repr", "change_message"])
 
@@ -872,8 +875,10 @@ def _forget_admin_history(customer: Customer) -> None:
 def _without_object_names(change_message: str) -> str:
     """The admin's JSON change message without the ``object`` names of inline rows; a
     message in free text (older entries, or written by hand) is dropped."""
+    if not change_message:
+        return ""
     try:
-        changes = json.loads(change_message or "[]")
+        changes = json.loads(change_message)
     except ValueError:
         return ""
     if not isinstance(changes, list):

@@ -315,6 +315,13 @@ def test_erasure_leaves_no_personal_value_in_any_column_of_any_model(chain):
     assert list(Order.objects.exclude(ship_to={}).values_list("ship_to", flat=True)) == [
         {"country": "FR"}
     ]
+    # The admin's history keeps who changed what, without the names it showed.
+    entry = LogEntry.objects.get()
+    assert entry.object_repr == f"Erased customer {customer.public_id}"
+    assert json.loads(entry.change_message) == [
+        {"changed": {"fields": ["Phone"]}},
+        {"added": {"name": "identity"}},
+    ]
     kept = ErasureRecord.objects.get(customer_public_id=customer.public_id).kept
     assert {"orders.Order", "orders.Cart", "loyalty.Account"} <= set(kept)
 
