@@ -8,4 +8,7 @@ class CustomersConfig(AppConfig):
     verbose_name = "Customers"
 
     def ready(self) -> None:
-        from customers import notifications  # noqa: F401  (registers its erasure handler)
+        from customers import (
+            checks,  # noqa: F401  (registers the system checks)
+            notifications,  # noqa: F401  (registers its erasure handler)
+        )

@@ -27,7 +27,13 @@ Rules, decided when the message is recorded and checked again just before it lea
   rolled-back order or run sends nothing. The same idempotency key always gives the first row.
 
 Backends: ``settings.NOTIFICATION_BACKENDS`` maps each channel to a class with
-``send(message: OutgoingMessage) -> None`` that raises on failure (the task retries).
+``send(message: OutgoingMessage) -> None`` that raises on failure (the task retries); SMS and
+push are set by ``NOTIFICATION_SMS_BACKEND`` and ``NOTIFICATION_PUSH_BACKEND``.
+
+Logs never hold personal data: a line names the notification by id, with its channel and
+topic, never its address, subject, body or context (a pick-up code). A backend's error may
+repeat the address, so only its type is logged or raised; the full text stays on the row
+(``last_error``, cleared by erasure) for staff.
 """
 
 import logging
@@ -92,17 +98,16 @@ class EmailBackend:
 
 
 class ConsoleBackend:
-    """Writes the message to the log and sends nothing: SMS and push in the demo and tests.
-    A provider (an SMS gateway, FCM/APNs) plugs in as another class with ``send``."""
+    """Sends nothing and logs that a message was due, by id: SMS and push in the demo and the
+    tests. A provider (an SMS gateway, FCM/APNs) plugs in as another class with ``send``."""
 
     def send(self, message: OutgoingMessage) -> None:
         logger.info(
-            "%s to %s [%s] %s: %s",
+            "Notification %s (%s, %s) not sent: no %s provider is configured.",
+            message.notification_id,
             message.channel,
-            message.recipient,
             message.topic,
-            message.subject,
-            message.body,
+            message.channel,
         )
 
 
@@ -296,9 +301,14 @@ def deliver(*, notification_id: int, last_attempt: bool = True) -> str:
             update_fields=["attempts", "recipient", "last_error", "status", "sent_at"]
         )
     if error is not None and not last_attempt:
-        raise DeliveryFailed(notification.last_error) from error
+        # Celery logs this on every retry: the type only, as the text may name the address.
+        raise DeliveryFailed(f"Notification {notification.pk}: {type(error).__name__}") from None
     if error is not None:
-        logger.error("Notification %s failed: %s", notification.pk, notification.last_error)
+        logger.error(
+            "Notification %s failed after its last attempt (%s).",
+            notification.pk,
+            type(error).__name__,
+        )
     return notification.status
 
 

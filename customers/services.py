@@ -17,10 +17,14 @@ be added together::
         ...  # runs inside the merge transaction, both customers locked
 
 A handler that raises aborts the whole merge. ``register_erasure_handler`` works the same way
-(``handler(*, customer)``) for apps that hold personal data on rows they must keep, such as
-delivery addresses on orders: erasure keeps other apps' rows as they are unless told.
+(``handler(*, customer)``): every app that holds personal data registers one in its
+``AppConfig.ready`` (orders: addresses, notes, device ids; loyalty: cards; omni: kept API
+answers), because erasure keeps other apps' rows as they are unless told. Handlers run before
+the profile is anonymised, so they can still read the customer's identities.
+``customers.selectors.register_export_section`` is the same idea for the data export.
 """
 
+import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -28,13 +32,16 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.contenttypes.models import ContentType
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import CharField, Q, QuerySet
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from customers.events import MAX_BATCH_SIZE, parse_event
@@ -1025,15 +1032,22 @@ def change_password(
 @transaction.atomic
 def erase_customer(*, customer: Customer, requested_via: str, actor=None) -> ErasureRecord:
     """Erase the person's data: the profile is anonymised, identities, notes and sign-ins are
-    deleted, touchpoints lose their link and personal fields (kept as anonymous events for
-    totals), consent evidence loses IP and user agent and every consent is withdrawn. Rows
-    other apps must keep (orders, points ledgers) stay, pointing at the anonymised profile;
-    they are counted in the ``ErasureRecord``. Erasing again returns the first record."""
+    deleted, touchpoints (also those still unlinked from one of their anonymous ids) lose
+    their link and personal fields (kept as anonymous events for totals), consent evidence
+    loses IP and user agent and every consent is withdrawn, merge causes and the admin's
+    history of their rows lose the names and values they showed. Every registered handler
+    clears its app's personal data first. Rows other apps must keep (orders, points ledgers)
+    stay, pointing at the anonymised profile; they are counted in the ``ErasureRecord``.
+    Erasing again returns the first record."""
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     if customer.erased_at is not None:
         return ErasureRecord.objects.get(customer_public_id=customer.public_id)
     for handler in list(_erasure_handlers):
         handler(customer=customer)
+    _forget_admin_history(customer)
+    anonymous_ids = list(
+        customer.identities.filter(kind__in=ANONYMOUS_KINDS).values_list("value", flat=True)
+    )
     now = timezone.now()
     granted = [
         ConsentDecision(channel=item["channel"], purpose=item["purpose"], granted=False)
@@ -1055,7 +1069,9 @@ def erase_customer(*, customer: Customer, requested_via: str, actor=None) -> Era
             Q(customer=customer) | Q(email__in=emails)
         ).delete()[0],
         "customers.Consent": customer.consents.update(ip_address=None, user_agent=""),
-        "customers.Touchpoint": customer.touchpoints.update(
+        "customers.Touchpoint": Touchpoint.objects.filter(
+            Q(customer=customer) | Q(customer=None, anonymous_id__in=anonymous_ids)
+        ).update(
             customer=None,
             anonymous_id="",
             event_id="",
@@ -1067,6 +1083,7 @@ def erase_customer(*, customer: Customer, requested_via: str, actor=None) -> Era
         "customers.Identity": customer.identities.all().delete()[0],
         "customers.ServiceNote": customer.service_notes.all().delete()[0],
         "customers.CustomerToken": customer.tokens.all().delete()[0],
+        "customers.CustomerMerge": customer.merges.exclude(cause="").update(cause=""),
     }
     kept = {}
     for relation in Customer._meta.related_objects:
@@ -1090,3 +1107,45 @@ def erase_customer(*, customer: Customer, requested_via: str, actor=None) -> Era
         erased=erased,
         kept=kept,
     )
+
+
+def _forget_admin_history(customer: Customer) -> None:
+    """The admin's history keeps that staff changed the customer's rows (who, when, which
+    fields) but not how it named them: an entry shows a row's ``str`` (a name, an e-mail)
+    and the inline rows it added. Covers the profile and every row pointing at it directly."""
+    profile = ContentType.objects.get_for_model(Customer)
+    entries = Q(content_type=profile, object_id=str(customer.pk))
+    for relation in Customer._meta.related_objects:
+        if relation.many_to_many:
+            continue
+        rows = relation.related_model._base_manager.filter(**{relation.field.name: customer})
+        entries |= Q(
+            content_type=ContentType.objects.get_for_model(relation.related_model),
+            object_id__in=rows.annotate(text_pk=Cast("pk", CharField())).values("text_pk"),
+        )
+    for entry in LogEntry.objects.filter(entries).select_related("content_type"):
+        entry.object_repr = (
+            f"Erased customer {customer.public_id}"
+            if entry.content_type == profile
+            else f"{entry.content_type.name} of an erased customer"
+        )
+        entry.change_message = _without_object_names(entry.change_message)
+        entry.save(update_fields=["object_repr", "change_message"])
+
+
+def _without_object_names(change_message: str) -> str:
+    """The admin's JSON change message without the ``object`` names of inline rows; a
+    message in free text (older entries, or written by hand) is dropped."""
+    if not change_message:
+        return ""
+    try:
+        changes = json.loads(change_message)
+    except ValueError:
+        return ""
+    if not isinstance(changes, list):
+        return ""
+    for change in changes:
+        for details in change.values() if isinstance(change, dict) else ():
+            if isinstance(details, dict):
+                details.pop("object", None)
+    return json.dumps(changes)

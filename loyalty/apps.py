@@ -8,4 +8,12 @@ class LoyaltyConfig(AppConfig):
     verbose_name = "Loyalty"
 
     def ready(self) -> None:
-        from loyalty import merging  # noqa: F401  (registers the customer-merge handler)
+        from customers.selectors import register_export_section
+        from customers.services import register_erasure_handler
+        from loyalty import (
+            merging,  # noqa: F401  (registers the customer-merge handler)
+            privacy,
+        )
+
+        register_erasure_handler(privacy.erase_loyalty_personal_data)
+        register_export_section("loyalty", privacy.export_loyalty, models=privacy.EXPORTED_MODELS)

@@ -8,7 +8,10 @@ class OmniConfig(AppConfig):
     verbose_name = "Omni"
 
     def ready(self) -> None:
-        from customers.services import register_erasure_handler
-        from omni.api.idempotency import forget_customer
+        from customers.selectors import register_export_section
+        from customers.services import register_erasure_handler, register_merge_handler
+        from omni.api import idempotency
 
-        register_erasure_handler(forget_customer)
+        register_erasure_handler(idempotency.forget_customer)
+        register_merge_handler(idempotency.forget_merged_customer)
+        register_export_section("kept_api_answers", idempotency.export_kept_answers)

@@ -15,6 +15,7 @@ TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}
 # PostgreSQL is the database of record; SQLite serves the one-command demo only.
 SUPPORTED_DATABASE_SCHEMES = {"postgres", "postgresql", "pgsql", "sqlite"}
+DOTTED_PATH = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+")
 
 
 class ConfigurationError(ImproperlyConfigured):
@@ -73,6 +74,17 @@ def rate_limits_from_env(name: str) -> dict[str, str]:
             )
         limits[target.strip()] = rate.strip()
     return limits
+
+
+def env_class_path(name: str, default: str) -> str:
+    """A class named by its dotted path (``package.module.Class``). Whether it imports is
+    checked once the apps are loaded (a system check), not here."""
+    value = env_str(name, default)
+    if not DOTTED_PATH.fullmatch(value):
+        raise ConfigurationError(
+            name, f"expected a dotted path like package.module.Class; got {value!r}"
+        )
+    return value
 
 
 def database_from_env(default_sqlite_path: Path) -> dict:

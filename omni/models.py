@@ -14,7 +14,8 @@ class IdempotencyRecord(models.Model):
     other requests never see a record without its answer, and a call that crashed leaves none.
     """
 
-    # Who called: "storefront:<key id>:customer:<customer id or ->" or "user:<id>".
+    # Who called: "storefront:<key id>:" + "customer:<customer id>", "cart:<SHA-256 of the
+    # guest's X-Cart-Token>" or "anonymous"; or "user:<id>" for staff.
     caller = models.CharField(max_length=100)
     method = models.CharField(max_length=10)
     path = models.CharField(max_length=1000)

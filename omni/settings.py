@@ -16,6 +16,7 @@ from omni.environment import (
     celery_filesystem_options,
     database_from_env,
     env_bool,
+    env_class_path,
     env_int,
     env_list,
     env_str,
@@ -280,12 +281,13 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- Notifications (customers.notifications) ------------------------------------------------
-# One backend per channel: a class with ``send(message)``. SMS and push only log until a
-# provider's backend is plugged in here.
+# One backend per channel: a class with ``send(message)``. E-mail goes through Django's mail
+# (EMAIL_BACKEND below); SMS and push name a provider's class, and until then only log that a
+# message was due (its id, channel and topic: never the address, the words or a code).
 NOTIFICATION_BACKENDS = {
     "email": "customers.notifications.EmailBackend",
-    "sms": "customers.notifications.ConsoleBackend",
-    "push": "customers.notifications.ConsoleBackend",
+    "sms": env_class_path("NOTIFICATION_SMS_BACKEND", "customers.notifications.ConsoleBackend"),
+    "push": env_class_path("NOTIFICATION_PUSH_BACKEND", "customers.notifications.ConsoleBackend"),
 }
 # The demo prints e-mails to the console; production sends through SMTP (EMAIL_HOST...).
 EMAIL_BACKEND = env_str(

@@ -9,8 +9,10 @@ header in the OpenAPI schema)::
         @idempotent
         def post(self, request): ...
 
-What a client sees, for one caller (storefront key + signed-in customer, or staff user), one
-method and one path:
+Keys belong to a caller, one method and one path. The caller is a staff user, or a storefront
+app (its API key) with the person it calls for: the signed-in customer (bearer token), else the
+guest whose cart token (``X-Cart-Token``) came with the call (only its SHA-256 is stored), else
+the app's anonymous visitors together. What a client sees:
 
 - No header: the call runs exactly as without this decorator.
 - First call with a key: it runs, and its answer (status, JSON body, the headers the view set)
@@ -23,24 +25,37 @@ method and one path:
   ``IN_PROGRESS_WAIT``) and then replays its answer, or runs if the first kept nothing.
   Still running after the wait: 409 ``idempotency_key_in_progress``; retry a little later.
 
+Secrets are never kept. An answer whose JSON body holds a non-empty ``token`` or
+``guest_token`` field (``SECRET_FIELDS``, at any depth: a new bearer token from sign-up, a new
+guest cart's token) is not kept, so its retry runs again (those calls are safe to repeat: a
+repeated sign-up signs in, a repeated first cart call starts another cart). One exception
+keeps guests' cart calls replayable: a secret equal to the caller's own ``X-Cart-Token`` is
+stored as a placeholder and put back, on replay, from the retry's own header (the same token,
+since the key is scoped to its hash). So no kept answer can hand one person's secret to another,
+and the table holds no secret to steal.
+
 How: the record is inserted first, then the call runs, then its answer is saved, all in one
 transaction. The unique constraint on (caller, key, method, path) makes PostgreSQL hold a
 concurrent insert of the same key until the first transaction ends, so other requests never
 see a half-done record, and a crash rolls the record back with the call's own changes.
 Calls with no identified caller (an anonymous ``AllowAny`` view) run without the mechanism:
-there is no one to scope the key to.
+there is no one to scope the key to. Erasing a customer drops the kept answers to their calls
+and any kept answer that mentions one of their identities (``forget_customer``).
 """
 
 import functools
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
 from django.http.request import RawPostDataException
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -61,6 +76,12 @@ IN_PROGRESS_WAIT = timedelta(seconds=10)
 UNKEPT_STATUSES = frozenset({401, 403, 409, 429})
 # Set again on every answer (by the renderer or DRF), or personal to one response.
 UNKEPT_HEADERS = frozenset({"content-type", "content-length", "vary", "allow", "set-cookie"})
+# The guest cart token the orders API reads: a guest's keys are scoped to its hash.
+CART_TOKEN_HEADER = "X-Cart-Token"
+# Fields that carry a bearer token or a guest cart token: an answer holding one is not kept.
+SECRET_FIELDS = frozenset({"token", "guest_token"})
+# Kept in place of the caller's own cart token; a replay puts the retry's header back.
+OWN_CART_TOKEN = "<the caller's X-Cart-Token>"
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE when lock_timeout runs out
 PURGE_BATCH_SIZE = 10_000
 
@@ -75,7 +96,8 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
         "`Idempotent-Replayed: true` and changes nothing again. The same key with another "
         "body: 422 `idempotency_key_reused`. While the first attempt still runs: 409 "
         "`idempotency_key_in_progress`. Keys are kept for 24 hours; 5xx, 409 and 429 answers "
-        "are not kept, so retrying those runs the call again."
+        "and answers holding a new `token` or `guest_token` are not kept, so retrying those "
+        "runs the call again."
     ),
 )
 
@@ -101,6 +123,8 @@ class _Call:
     method: str
     path: str
     request_hash: str
+    # The guest's cart token sent with the call ("" for anyone else); never stored.
+    cart_token: str = ""
 
     @property
     def identity(self) -> dict:
@@ -117,19 +141,27 @@ def idempotent(handler):
     @functools.wraps(handler)
     def run_once(view, request, *args, **kwargs):
         key = _key_of(request)
-        caller = _caller_of(request.user)
+        caller = _caller_of(request)
         if key is None or caller is None:
             return handler(view, request, *args, **kwargs)
-        call = _Call(caller, key, request.method, request.path, _request_hash(request))
+        call = _Call(
+            caller,
+            key,
+            request.method,
+            request.path,
+            _request_hash(request),
+            cart_token=_guest_cart_token(request),
+        )
         with transaction.atomic():
             record = _claim(call)
             if record.status_code is not None:
-                return _replay(record)
+                return _replay(record, call)
             response = _answer(handler, view, request, *args, **kwargs)
-            if _keeps(response.status_code):
-                _keep(record, response)
-            else:
+            body = _storable_body(response, call)
+            if body is NOT_KEPT:
                 record.delete()
+            else:
+                _keep(record, response, body)
         return response
 
     if hasattr(run_once, "kwargs"):  # functools.wraps shared the dict; extend_schema writes it
@@ -163,13 +195,30 @@ def _key_of(request) -> str | None:
     return key
 
 
-def _caller_of(user) -> str | None:
+def _caller_of(request) -> str | None:
+    """Whom the key belongs to: a staff user, a signed-in customer, a guest by the hash of
+    its cart token, or a storefront app's anonymous visitors (who can only be replayed
+    answers that hold no secret, see ``_storable_body``)."""
+    user = request.user
     if isinstance(user, StorefrontClient):
-        customer = user.customer.pk if user.customer is not None else "-"
-        return f"storefront:{user.key.pk}:customer:{customer}"
+        app = f"storefront:{user.key.pk}"
+        if user.customer is not None:
+            return f"{app}:customer:{user.customer.pk}"
+        cart_token = _guest_cart_token(request)
+        if cart_token:
+            return f"{app}:cart:{hashlib.sha256(cart_token.encode()).hexdigest()}"
+        return f"{app}:anonymous"
     if user is not None and user.is_authenticated and user.pk is not None:
         return f"user:{user.pk}"
     return None
+
+
+def _guest_cart_token(request) -> str:
+    """The cart token a guest sent; a signed-in customer's calls never use one."""
+    user = request.user
+    if not isinstance(user, StorefrontClient) or user.customer is not None:
+        return ""
+    return request.headers.get(CART_TOKEN_HEADER, "").strip()
 
 
 def _request_hash(request) -> str:
@@ -276,23 +325,109 @@ def _keeps(status_code: int) -> bool:
     return 400 <= status_code < 500 and status_code not in UNKEPT_STATUSES
 
 
-def _keep(record: IdempotencyRecord, response: Response) -> None:
+NOT_KEPT = object()
+
+
+class _HoldsSecret(Exception):
+    """The answer carries a secret that is not the caller's own cart token."""
+
+
+def _storable_body(response: Response, call: _Call):
+    """The body to keep for this answer, or ``NOT_KEPT``: for a status that is not kept, or
+    when the body holds a secret other than the caller's own cart token (which is swapped for
+    ``OWN_CART_TOKEN``)."""
+    if not _keeps(response.status_code):
+        return NOT_KEPT
+    try:
+        return _without_secrets(response.data, call.cart_token)
+    except _HoldsSecret:
+        return NOT_KEPT
+
+
+def _without_secrets(data, own_cart_token: str):
+    if isinstance(data, Mapping):
+        clean = {}
+        for name, value in data.items():
+            if name in SECRET_FIELDS and isinstance(value, str) and value:
+                if not own_cart_token or value != own_cart_token:
+                    raise _HoldsSecret(name)
+                value = OWN_CART_TOKEN
+            else:
+                value = _without_secrets(value, own_cart_token)
+            clean[name] = value
+        return clean
+    if isinstance(data, list | tuple):
+        return [_without_secrets(item, own_cart_token) for item in data]
+    return data
+
+
+def _with_own_secret(data, cart_token: str):
+    if isinstance(data, dict):
+        return {
+            name: (
+                cart_token
+                if name in SECRET_FIELDS and value == OWN_CART_TOKEN
+                else _with_own_secret(value, cart_token)
+            )
+            for name, value in data.items()
+        }
+    if isinstance(data, list):
+        return [_with_own_secret(item, cart_token) for item in data]
+    return data
+
+
+def _keep(record: IdempotencyRecord, response: Response, body) -> None:
     record.status_code = response.status_code
-    record.response_body = response.data
+    record.response_body = body
     record.response_headers = {
         name: value for name, value in response.items() if name.lower() not in UNKEPT_HEADERS
     }
     record.save(update_fields=["status_code", "response_body", "response_headers"])
 
 
-def _replay(record: IdempotencyRecord) -> Response:
+def _replay(record: IdempotencyRecord, call: _Call) -> Response:
     return Response(
-        record.response_body,
+        _with_own_secret(record.response_body, call.cart_token),
         status=record.status_code,
         headers={**record.response_headers, REPLAYED_HEADER: "true"},
     )
 
 
+# --- Privacy --------------------------------------------------------------------------------
+
+
+def _kept_answers():
+    """Records with their answer. The one of the call now running (its answer not saved yet,
+    e.g. the erasure itself) is left alone: it is this transaction's own, and saved next."""
+    return IdempotencyRecord.objects.exclude(status_code=None)
+
+
 def forget_customer(*, customer) -> None:
-    """Erasure: drop the kept answers to a customer's own calls (they may hold profile data)."""
-    IdempotencyRecord.objects.filter(caller__endswith=f":customer:{customer.pk}").delete()
+    """Erasure: drop the kept answers to the customer's own calls (they may hold profile data)
+    and any other kept answer that mentions one of their identities (an e-mail, a phone, a
+    device id in a guest's cart before they signed in). Runs before identities are deleted."""
+    _kept_answers().filter(caller__endswith=f":customer:{customer.pk}").delete()
+    values = {customer.email, customer.phone, *customer.identities.values_list("value", flat=True)}
+    mentions = Q()
+    for value in sorted(value for value in values if value):
+        mentions |= Q(body_text__contains=value)
+    if mentions:
+        _kept_answers().annotate(body_text=Cast("response_body", TextField())).filter(
+            mentions
+        ).delete()
+
+
+def forget_merged_customer(*, survivor, merged) -> None:
+    """Merge: the merged profile's answers could never be replayed (its tokens now sign in the
+    survivor) and erasing the survivor would not find them, so they go now."""
+    _kept_answers().filter(caller__endswith=f":customer:{merged.pk}").delete()
+
+
+def export_kept_answers(*, customer) -> list[dict]:
+    """Data export: the answers kept for the customer's own calls, as they were sent."""
+    return list(
+        _kept_answers()
+        .filter(caller__endswith=f":customer:{customer.pk}")
+        .order_by("created_at", "pk")
+        .values("method", "path", "status_code", "response_body", "created_at")
+    )

@@ -167,7 +167,8 @@ def test_sms_and_push_go_through_the_console_backend(
     push.refresh_from_db()
     assert (sms.status, sms.recipient) == (Status.SENT, "+33612345678")
     assert (push.status, push.recipient) == (Status.SENT, "ios-device-42")
-    assert "sms to +33612345678 [orders.ready_for_pickup]" in caplog.text
+    assert f"Notification {sms.pk} (sms, orders.ready_for_pickup) not sent" in caplog.text
+    assert f"Notification {push.pk} (push, orders.ready_for_pickup) not sent" in caplog.text
     assert mail.outbox == []
 
 

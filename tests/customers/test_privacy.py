@@ -52,7 +52,7 @@ def test_the_export_holds_profile_identities_consents_touchpoints_notes_and_othe
     assert document["consents"][0]["ip_address"] == "203.0.113.7"
     assert document["touchpoints"][0]["properties"] == {"query": "jacket"}
     assert document["service_notes"][0]["text"] == "Prefers pick-up at Rivoli."
-    assert [o["number"] for o in document["held_by_other_apps"]["orders.Order"]] == ["W-1"]
+    assert [o["number"] for o in document["orders"]["orders"]] == ["W-1"]
 
 
 def test_the_export_is_json_and_leaks_no_database_key_of_the_customer_or_secret(customer):
@@ -65,7 +65,7 @@ def test_the_export_is_json_and_leaks_no_database_key_of_the_customer_or_secret(
     assert "pbkdf2" not in text
     assert "key_hash" not in text
     rows = [row for name in ("identities", "consents", "touchpoints") for row in document[name]]
-    rows += document["held_by_other_apps"]["orders.Order"]
+    rows += document["orders"]["orders"]
     assert not [row for row in rows if "customer" in row]
 
 
@@ -154,3 +154,26 @@ def test_an_erased_persons_identities_make_a_new_customer_when_seen_again(custom
     assert resolution.created
     assert Customer.objects.count() == 2
     assert Identity.objects.get().customer == resolution.customer
+
+
+def test_rows_no_export_section_covers_are_still_exported_raw(customer):
+    from customers.selectors import register_export_section, unregister_export_section
+    from orders import privacy
+
+    unregister_export_section("orders")
+    try:
+        document = customer_export(customer, now=timezone.now())
+    finally:
+        register_export_section("orders", privacy.export_orders, models=privacy.EXPORTED_MODELS)
+
+    assert "orders" not in document
+    assert [o["number"] for o in document["held_by_other_apps"]["orders.Order"]] == ["W-1"]
+
+
+def test_an_export_section_cannot_take_a_name_already_used():
+    from customers.selectors import register_export_section
+
+    with pytest.raises(ValueError, match="identities"):
+        register_export_section("identities", lambda *, customer: [])
+    with pytest.raises(ValueError, match="orders"):
+        register_export_section("orders", lambda *, customer: [])

@@ -1,0 +1,68 @@
+"""What loyalty holds about a person: their part of the data export and of erasure, both
+registered with ``customers`` in ``LoyaltyConfig.ready``."""
+
+from typing import Any
+
+from django.utils import timezone
+
+from customers.models import Customer
+from loyalty.models import Account, Card
+
+# The rows ``export_loyalty`` covers (see ``customers.selectors.register_export_section``).
+EXPORTED_MODELS = ("loyalty.Account",)
+
+ERASED_CARD_REASON = "Customer's data erased"
+
+
+def erase_loyalty_personal_data(*, customer: Customer) -> None:
+    """The account and its points ledger stay (the law requires the ledger; entries hold
+    amounts, order numbers and rules). Cards stop working (their numbers no longer find
+    anyone once the identities are gone) and lose the free-text reason staff gave for
+    blocking them. A card number is never issued again, so the numbers stay."""
+    cards = Card.objects.filter(account__customer=customer)
+    cards.filter(status=Card.Status.ACTIVE).update(
+        status=Card.Status.BLOCKED, blocked_at=timezone.now()
+    )
+    cards.update(blocked_reason=ERASED_CARD_REASON)
+
+
+def export_loyalty(*, customer: Customer) -> dict[str, Any] | None:
+    """The membership: tier and balance, cards, every points entry and what remains of each
+    earning, in 4 queries whatever the history. None for a customer who never joined."""
+    account = Account.objects.select_related("programme", "tier").filter(customer=customer).first()
+    if account is None:
+        return None
+    return {
+        "programme": account.programme.name,
+        "tier": account.tier.name,
+        "tier_anniversary": account.tier_anniversary,
+        "available": account.available,
+        "pending": account.pending,
+        "balance": account.balance,
+        "joined_at": account.joined_at,
+        "cards": list(
+            account.cards.order_by("issued_at", "pk").values(
+                "number", "status", "issued_at", "blocked_at", "blocked_reason"
+            )
+        ),
+        "points_entries": [
+            {**entry, "qualifying_amount": str(entry["qualifying_amount"])}
+            for entry in account.entries.order_by("created_at", "pk").values(
+                "kind",
+                "available",
+                "pending",
+                "source",
+                "reference",
+                "channel",
+                "qualifying_amount",
+                "explanation",
+                "reason",
+                "created_at",
+            )
+        ],
+        "points_lots": list(
+            account.lots.order_by("expires_at", "pk").values(
+                "points", "remaining", "is_pending", "matures_at", "expires_at"
+            )
+        ),
+    }
