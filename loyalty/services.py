@@ -33,6 +33,7 @@ from loyalty.models import (
 )
 from omni.errors import (
     CardBlocked,
+    Conflict,
     InsufficientPoints,
     InvalidRequest,
     InvalidTransition,
@@ -101,10 +102,13 @@ def issue_card(account: Account) -> Card:
 
 @transaction.atomic
 def enrol(*, customer) -> Account:
-    """The customer's account, created with a card on first use (safe to call again)."""
+    """The customer's account, created with a card on first use (safe to call again).
+    An erased customer is not enrolled: a new card would identify them again."""
     existing = Account.objects.filter(customer=customer).first()
     if existing:
         return existing
+    if customer.erased_at is not None:
+        raise Conflict("An erased customer cannot join the loyalty programme.")
     programme = current_programme()
     account, created = Account.objects.get_or_create(
         customer=customer,
@@ -343,8 +347,11 @@ def earn_for_order(
     campaign_codes: tuple[str, ...] = (),
     source: str = "order",
 ) -> PointsEntry | None:
-    """Points for a collected or delivered order; pending until the return window has passed."""
+    """Points for a collected or delivered order; pending until the return window has passed.
+    An erased customer earns nothing: no account, card or identity is made for them again."""
     _require_key(idempotency_key)
+    if customer.erased_at is not None:
+        return None
     account = _locked_account(customer)  # a concurrent retry waits here, then sees the first
     replayed = _replay(idempotency_key)
     if replayed:

@@ -5,11 +5,13 @@ import pytest
 from django.db.models import Sum
 
 from customers.models import Identity
+from customers.services import erase_customer
 from inventory.models import Category
 from loyalty import services
 from loyalty.models import Account, Card, EarnRule, PointsEntry, PointsLot
 from loyalty.services import QuoteLine
-from omni.errors import CardBlocked, InsufficientPoints, InvalidRequest
+from omni.errors import CardBlocked, Conflict, InsufficientPoints, InvalidRequest
+from tests.customers.factories import CustomerFactory
 from tests.loyalty.factories import customer, programme
 
 pytestmark = pytest.mark.django_db
@@ -353,3 +355,23 @@ def test_a_card_number_finds_its_customer_until_the_card_is_blocked():
     cards = Identity.objects.filter(kind=Identity.Kind.LOYALTY_CARD)
     assert list(cards.values_list("value", "customer")) == [(new.number, member.pk)]
     assert not cards.filter(value=old.number).exists()
+
+
+def test_an_erased_customer_earns_nothing_and_gets_no_new_card():
+    programme()
+    customer = CustomerFactory()
+    erase_customer(customer=customer, requested_via="admin")
+    customer.refresh_from_db()
+
+    earned = services.earn_for_order(
+        customer=customer,
+        reference="ORDER-1",
+        lines=[],
+        channel="store",
+        idempotency_key="earn:erased",
+    )
+
+    assert earned is None
+    assert not Account.objects.filter(customer=customer).exists()
+    with pytest.raises(Conflict):
+        services.enrol(customer=customer)
