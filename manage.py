@@ -9,7 +9,7 @@ def main():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "omni.settings")
     from django.core.management import execute_from_command_line
 
-    from omni.environment import ConfigurationError
+    from omni.core.environment import ConfigurationError
 
     try:
         execute_from_command_line(sys.argv)

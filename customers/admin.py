@@ -30,8 +30,8 @@ from customers.models import (
     Touchpoint,
 )
 from customers.normalise import normalise_email, normalise_phone
-from omni.admin_support import ReadOnlyAdminMixin, ReadOnlyTabularInline
-from omni.errors import DomainError
+from omni.core.admin_support import ReadOnlyAdminMixin, ReadOnlyTabularInline
+from omni.core.errors import DomainError
 
 
 class IdentityInline(admin.TabularInline):

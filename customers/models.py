@@ -10,10 +10,10 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from omni.channels import Channel
+from omni.core.channels import Channel
 
 # Re-exported: services, selectors and the demo hash keys and tokens with it.
-from omni.credentials import hash_secret as hash_secret
+from omni.core.credentials import hash_secret as hash_secret
 
 
 def validate_time_zone(value: str) -> None:
@@ -95,7 +95,7 @@ class Identity(models.Model):
 
 
 class ContactChannel(models.TextChoices):
-    """Where a message can reach a customer (not where they shop: see ``omni.channels``)."""
+    """Where a message can reach a customer (not where they shop: see ``omni.core.channels``)."""
 
     EMAIL = "email", "E-mail"
     SMS = "sms", "SMS"

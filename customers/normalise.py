@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from customers.models import Identity
-from omni.errors import InvalidInput
+from omni.core.errors import InvalidInput
 
 MAX_IDENTITY_LENGTH = 255
 

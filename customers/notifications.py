@@ -50,7 +50,7 @@ from django.utils.module_loading import import_string
 from customers.models import ConsentPurpose, Customer, Identity, Notification
 from customers.selectors import may_contact
 from customers.services import register_erasure_handler
-from omni.errors import InvalidInput
+from omni.core.errors import InvalidInput
 
 logger = logging.getLogger(__name__)
 # A queued message with no delivery attempt after this long lost its task on the way.

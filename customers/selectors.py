@@ -23,7 +23,7 @@ from customers.models import (
     hash_secret,
 )
 from customers.normalise import normalise_identity
-from omni.errors import InvalidInput
+from omni.core.errors import InvalidInput
 
 EXPORT_FORMAT_VERSION = 2
 ExportSection = Callable[..., Any]

@@ -64,9 +64,9 @@ from customers.models import (
 )
 from customers.normalise import normalise_email, normalise_identity, normalise_phone
 from customers.selectors import current_consents, customer_export
-from omni.channels import Channel
-from omni.credentials import USE_RECORDED_EVERY, new_secret, use_is_due
-from omni.errors import Conflict, InvalidCredentials, InvalidInput, InvalidRequest, NotFound
+from omni.core.channels import Channel
+from omni.core.credentials import USE_RECORDED_EVERY, new_secret, use_is_due
+from omni.core.errors import Conflict, InvalidCredentials, InvalidInput, InvalidRequest, NotFound
 
 MergeHandler = Callable[..., None]
 ErasureHandler = Callable[..., None]

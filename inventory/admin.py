@@ -38,8 +38,8 @@ from inventory.models import (
     Transfer,
     TransferLine,
 )
-from omni.admin_support import ReadOnlyAdminMixin, ReadOnlyTabularInline, run_for_each
-from omni.errors import DomainError
+from omni.core.admin_support import ReadOnlyAdminMixin, ReadOnlyTabularInline, run_for_each
+from omni.core.errors import DomainError
 
 # --- Shared pieces ---------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from django.db.models import F
 
 from inventory.models import Location, StockLevel
-from omni.errors import InsufficientStock
+from omni.core.errors import InsufficientStock
 
 EARTH_RADIUS_KM = 6371.0
 

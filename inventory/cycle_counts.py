@@ -8,7 +8,7 @@ from typing import IO
 
 from inventory import services
 from inventory.models import CycleCount, Location, Sku
-from omni.errors import InvalidInput
+from omni.core.errors import InvalidInput
 
 REQUIRED_COLUMNS = ("sku", "counted")
 MAX_FILE_BYTES = 10 * 1024 * 1024

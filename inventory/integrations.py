@@ -9,8 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from inventory.models import IntegrationToken, Location
-from omni.credentials import USE_RECORDED_EVERY, hash_secret, new_secret, use_is_due
-from omni.errors import InvalidInput
+from omni.core.credentials import USE_RECORDED_EVERY, hash_secret, new_secret, use_is_due
+from omni.core.errors import InvalidInput
 
 TOKEN_PREFIX = "it_"
 MAX_DAYS = 365  # a token is rotated at least once a year

@@ -12,7 +12,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
-from omni.money import default_currency
+from omni.core.money import default_currency
 
 
 def validate_time_zone(value: str) -> None:

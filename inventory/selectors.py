@@ -18,8 +18,8 @@ from inventory.models import (
     Transfer,
     TransferLine,
 )
-from omni.credentials import hash_secret
-from omni.errors import InvalidRequest
+from omni.core.credentials import hash_secret
+from omni.core.errors import InvalidRequest
 
 EARTH_RADIUS_KM = 6371.0088  # mean radius (IUGG)
 

@@ -31,7 +31,7 @@ from inventory.models import (
     Transfer,
     TransferLine,
 )
-from omni.errors import Conflict, InsufficientStock, InvalidRequest, InvalidTransition
+from omni.core.errors import Conflict, InsufficientStock, InvalidRequest, InvalidTransition
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ from loyalty.models import (
     Programme,
     Tier,
 )
-from omni.admin_support import ReadOnlyAdminMixin, run_for_each
-from omni.errors import DomainError
+from omni.core.admin_support import ReadOnlyAdminMixin, run_for_each
+from omni.core.errors import DomainError
 
 
 class TierInline(admin.TabularInline):

@@ -12,7 +12,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from omni.channels import Channel
+from omni.core.channels import Channel
 
 
 class Programme(models.Model):

@@ -31,7 +31,7 @@ from loyalty.models import (
     Programme,
     Tier,
 )
-from omni.errors import (
+from omni.core.errors import (
     CardBlocked,
     Conflict,
     InsufficientPoints,

@@ -10,7 +10,7 @@ class OmniConfig(AppConfig):
     def ready(self) -> None:
         from customers.selectors import register_export_section
         from customers.services import register_erasure_handler, register_merge_handler
-        from omni.api import idempotency
+        from omni.core.api import idempotency
 
         register_erasure_handler(idempotency.forget_customer)
         register_merge_handler(idempotency.forget_merged_customer)

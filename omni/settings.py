@@ -11,7 +11,7 @@ from pathlib import Path
 
 from celery.schedules import crontab
 
-from omni.environment import (
+from omni.core.environment import (
     ConfigurationError,
     celery_filesystem_options,
     database_from_env,
@@ -207,7 +207,7 @@ if not DEBUG:
 # process sees them) per username AND client address together: after the limit that pair is
 # refused, the right password too, for the cool-off or until a manager deletes the attempt in
 # the admin (Axes → Access attempts). Keyed on both so that nobody can lock a clerk out of the
-# till from elsewhere. Axes takes the address from omni.api.client_ip (TRUSTED_PROXY_COUNT).
+# till from elsewhere. Axes takes the address from omni.core.api.client_ip (TRUSTED_PROXY_COUNT).
 STAFF_LOGIN_FAILURE_LIMIT = env_int("STAFF_LOGIN_FAILURE_LIMIT", 5)
 STAFF_LOGIN_COOLOFF_MINUTES = env_int("STAFF_LOGIN_COOLOFF_MINUTES", 15)
 if STAFF_LOGIN_FAILURE_LIMIT < 1:
@@ -225,7 +225,7 @@ AXES_FAILURE_LIMIT = STAFF_LOGIN_FAILURE_LIMIT
 AXES_COOLOFF_TIME = timedelta(minutes=STAFF_LOGIN_COOLOFF_MINUTES)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "omni.api.client_ip.client_ip"
+AXES_CLIENT_IP_CALLABLE = "omni.core.api.client_ip.client_ip"
 AXES_LOCKOUT_CALLABLE = "omni.views.staff_locked_out"  # a page, status 429
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken"]
 # Wrong pick-up codes an order takes before its hand-over is locked until a manager unlocks it.
@@ -303,15 +303,15 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "omni.api.auth.StorefrontAuthentication",
+        "omni.core.api.auth.StorefrontAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "EXCEPTION_HANDLER": "omni.api.errors.api_exception_handler",
+    "EXCEPTION_HANDLER": "omni.core.api.errors.api_exception_handler",
     "DEFAULT_PARSER_CLASSES": [
-        "omni.api.parsers.BoundedJSONParser",
+        "omni.core.api.parsers.BoundedJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
@@ -319,7 +319,7 @@ REST_FRAMEWORK = {
 # How many proxies of ours stand in front of the app and append to X-Forwarded-For. 0: the
 # header is ignored (anyone can write it) and the socket's address is the client's.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
-# Rate limits per "<scope>.<kind>" (omni/api/throttling.py): kinds are address, key (the whole
+# Rate limits per "<scope>.<kind>" (omni/core/api/throttling.py): kinds are address, key (the whole
 # storefront app), customer, guest (calls without a customer, per address) and email. Change
 # some with API_RATE_LIMITS="sign_in.email=5/hour,checkout.customer=5/min".
 API_RATE_LIMITS = {
@@ -364,7 +364,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # Choice sets shared by several apps get one name each in the schema.
     "ENUM_NAME_OVERRIDES": {
-        "ChannelEnum": "omni.channels.Channel",
+        "ChannelEnum": "omni.core.channels.Channel",
         "ContactChannelEnum": "customers.models.ContactChannel",
         "OrderStatusEnum": "orders.models.Order.Status",
         "CartStatusEnum": "orders.models.Cart.Status",

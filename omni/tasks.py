@@ -16,6 +16,6 @@ def heartbeat() -> dict:
 @shared_task(name="omni.purge_idempotency_keys")
 def purge_idempotency_keys() -> int:
     """Forget the answers kept for idempotency keys once IDEMPOTENCY_KEY_TTL_HOURS have passed."""
-    from omni.api.idempotency import purge_expired_idempotency_records
+    from omni.core.api.idempotency import purge_expired_idempotency_records
 
     return purge_expired_idempotency_records()

@@ -14,7 +14,7 @@ from django.utils.http import urlencode
 
 from customers import selectors as customer_selectors
 from inventory.models import Location
-from omni.admin_support import ReadOnlyAdminMixin, ReadOnlyTabularInline, run_for_each
+from omni.core.admin_support import ReadOnlyAdminMixin, ReadOnlyTabularInline, run_for_each
 from orders import services
 from orders.models import (
     Cart,

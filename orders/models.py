@@ -8,8 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from omni.channels import Channel
-from omni.money import default_currency
+from omni.core.channels import Channel
+from omni.core.money import default_currency
 
 
 class Cart(models.Model):

@@ -12,7 +12,7 @@ from typing import Protocol
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from omni.errors import PaymentDeclined
+from omni.core.errors import PaymentDeclined
 
 
 class PaymentProvider(Protocol):

@@ -4,6 +4,8 @@ from django.db.models import Prefetch, QuerySet
 
 from inventory.models import Reservation
 from orders.models import Cart, CartLine, Order
+from orders.services.lifecycle import TRANSITIONS
+from orders.services.returns import RETURNABLE
 
 
 def cart_detail(cart: Cart) -> Cart:
@@ -63,3 +65,14 @@ def pickup_queue(store) -> QuerySet[Order]:
         .prefetch_related("lines__sku__product")
         .order_by("status", "pickup_expires_at", "placed_at")
     )
+
+
+def next_statuses(order: Order) -> frozenset[str]:
+    """The statuses the order may move to from where it is (the one state machine lives in
+    ``orders.services.lifecycle``), for pages that offer only the steps that can work."""
+    return frozenset(TRANSITIONS[order.fulfilment].get(order.status, set()))
+
+
+def is_returnable(order: Order) -> bool:
+    """Whether items of the order may be brought back now (collected, delivered, completed)."""
+    return order.status in RETURNABLE

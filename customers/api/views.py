@@ -9,10 +9,10 @@ from rest_framework.views import APIView
 
 from customers import selectors, services
 from customers.api import serializers as s
-from omni.api.auth import IsSignedInCustomer, IsStorefront, StorefrontAuthentication
-from omni.api.errors import ERROR_SCHEMA
-from omni.api.idempotency import idempotent
-from omni.api.throttling import (
+from omni.core.api.auth import IsSignedInCustomer, IsStorefront, StorefrontAuthentication
+from omni.core.api.errors import ERROR_SCHEMA
+from omni.core.api.idempotency import idempotent
+from omni.core.api.throttling import (
     STOREFRONT_WRITE_THROTTLES,
     AddressThrottle,
     CustomerThrottle,

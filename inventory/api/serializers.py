@@ -6,7 +6,7 @@ from rest_framework.exceptions import ValidationError
 
 from inventory import selectors, services
 from inventory.models import CycleCount, Location, StockMovement, Transfer, TransferLine
-from omni.errors import InvalidRequest
+from omni.core.errors import InvalidRequest
 
 MAX_AVAILABILITY_SKUS = 50
 MAX_AVAILABILITY_STORES = 20

@@ -14,9 +14,9 @@ from inventory.api.permissions import (
     HasModelPermission,
     refuse_outside_token_locations,
 )
-from omni.api.errors import ERROR_SCHEMA
-from omni.api.idempotency import idempotent
-from omni.api.throttling import AddressThrottle, StorefrontKeyThrottle
+from omni.core.api.errors import ERROR_SCHEMA
+from omni.core.api.idempotency import idempotent
+from omni.core.api.throttling import AddressThrottle, StorefrontKeyThrottle
 
 ERRORS = {
     400: "Invalid input (`validation_error`, field errors in `details`) or a request a "

@@ -3,7 +3,7 @@
 import django.core.validators
 import django.db.models.deletion
 import inventory.models
-import omni.money
+import omni.core.money
 import uuid
 from django.conf import settings
 from django.db import migrations, models
@@ -108,7 +108,7 @@ class Migration(migrations.Migration):
                 ('barcode', models.CharField(blank=True, help_text='EAN-13 or other GTIN.', max_length=14, validators=[inventory.models.validate_gtin])),
                 ('attributes', models.JSONField(blank=True, default=dict, help_text='e.g. {"size": "M"}.')),
                 ('price', models.DecimalField(decimal_places=2, max_digits=10, validators=[django.core.validators.MinValueValidator(0)])),
-                ('currency', models.CharField(default=omni.money.default_currency, max_length=3)),
+                ('currency', models.CharField(default=omni.core.money.default_currency, max_length=3)),
                 ('is_active', models.BooleanField(default=True)),
                 ('product', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='skus', to='inventory.product')),
             ],

@@ -2,7 +2,7 @@
 
 from django.db import migrations
 
-from omni.migrations_support import append_only_table
+from omni.core.migrations_support import append_only_table
 
 forward, backward = append_only_table("inventory_stockmovement")
 

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import migrations
 from django.utils import timezone
 
-from omni.credentials import hash_secret
+from omni.core.credentials import hash_secret
 
 LEGACY_TABLE = "authtoken_token"
 

@@ -15,10 +15,10 @@ from loyalty.api.serializers import (
     SummarySerializer,
 )
 from loyalty.models import PointsEntry
-from omni.api.auth import IsSignedInCustomer, IsStorefront
-from omni.api.errors import ERROR_SCHEMA
-from omni.api.throttling import STOREFRONT_WRITE_THROTTLES
-from omni.qr import qr_png
+from omni.core.api.auth import IsSignedInCustomer, IsStorefront
+from omni.core.api.errors import ERROR_SCHEMA
+from omni.core.api.throttling import STOREFRONT_WRITE_THROTTLES
+from omni.core.qr import qr_png
 
 ERRORS = {400: ERROR_SCHEMA, 401: ERROR_SCHEMA, 403: ERROR_SCHEMA}
 

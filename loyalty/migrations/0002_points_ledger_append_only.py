@@ -2,7 +2,7 @@
 
 from django.db import migrations
 
-from omni.migrations_support import append_only_table
+from omni.core.migrations_support import append_only_table
 
 # Merging two customers moves their points history to one account: only that may change.
 forward, backward = append_only_table("loyalty_pointsentry", movable_columns=("account_id",))

@@ -2,7 +2,7 @@
 refused request (a ``DomainError``) becomes a message on the page, never an error page."""
 
 import uuid
-from functools import wraps
+from functools import partial, wraps
 
 from django.contrib import messages
 from django.contrib.auth.views import LoginView, LogoutView, redirect_to_login
@@ -14,7 +14,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from customers.models import Customer
 from loyalty.selectors import account_of
-from omni.channels import Channel
 from omni.clerk import selectors
 from omni.clerk.forms import (
     ClerkLoginForm,
@@ -23,12 +22,13 @@ from omni.clerk.forms import (
     ReturnForm,
     SaleLineForm,
 )
-from omni.errors import DomainError, NotFound
+from omni.core.channels import Channel
+from omni.core.errors import DomainError, NotFound
+from omni.core.pages import refusal_shown_by, shows_refusals
+from orders import selectors as order_selectors
 from orders import services
 from orders.models import Cart, Order
 from orders.selectors import order_detail
-from orders.services.lifecycle import TRANSITIONS
-from orders.services.returns import RETURNABLE
 
 
 class ClerkLoginView(LoginView):
@@ -43,7 +43,8 @@ class ClerkLogoutView(LogoutView):
 
 def clerk_view(view):
     """Staff only (others go to the clerk log-in), and only once assigned to a store, which
-    the view finds as ``request.clerk_store``."""
+    the view finds as ``request.clerk_store``. A refusal in a ``refusal_shown_by`` block is
+    answered with the page it names."""
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
@@ -52,7 +53,7 @@ def clerk_view(view):
         request.clerk_store = selectors.store_of(request.user)
         if request.clerk_store is None:
             return render(request, "clerk/unassigned.html", status=403)
-        return view(request, *args, **kwargs)
+        return shows_refusals(view)(request, *args, **kwargs)
 
     return wrapped
 
@@ -103,10 +104,8 @@ def mark_ready(request, number):
     order = _order(number)
     if not _is_own_pickup(request, order):
         return _refuse_other_store(request, order)
-    try:
+    with refusal_shown_by(partial(_order_page, request, order)):
         services.mark_ready_for_pickup(order=order, actor=request.user)
-    except DomainError as refused:
-        return _order_page(request, order, error=refused.message, status=refused.http_status)
     messages.success(request, f"{order.number} is ready for pick-up: the customer has the code.")
     return redirect("clerk:order", number=order.number)
 
@@ -120,10 +119,8 @@ def hand_over(request, number):
     form = HandOverForm(request.POST)
     if not form.is_valid():
         return _order_page(request, order, handover_form=form, status=400)
-    try:
+    with refusal_shown_by(partial(_order_page, request, order)):
         services.collect_pickup(order=order, code=form.cleaned_data["code"], actor=request.user)
-    except DomainError as refused:
-        return _order_page(request, order, error=refused.message, status=refused.http_status)
     messages.success(request, f"{order.number} handed over: collected.")
     return redirect("clerk:order", number=order.number)
 
@@ -136,17 +133,15 @@ def take_return(request, number):
     form = ReturnForm(request.POST, order=order)
     if not form.is_valid():
         return _order_page(request, order, return_form=form, status=400)
-    try:
+    with refusal_shown_by(
+        lambda refused: _order_page(request, order, return_form=form, refused=refused)
+    ):
         ret = services.return_items(
             order=order,
             items=form.items(),
             idempotency_key=form.idempotency_key(order),
             location=request.clerk_store,
             actor=request.user,
-        )
-    except DomainError as refused:
-        return _order_page(
-            request, order, return_form=form, error=refused.message, status=refused.http_status
         )
     messages.success(
         request,
@@ -178,7 +173,9 @@ def sell_add(request):
     form = SaleLineForm(request.POST)
     if not form.is_valid():
         return _sale_page(request, customer, line_form=form, status=400)
-    try:
+    with refusal_shown_by(
+        lambda refused: _sale_page(request, customer, line_form=form, refused=refused)
+    ):
         services.set_line(
             cart=_till_cart(request),
             sku_code=selectors.sku_code_scanned(form.cleaned_data["sku"]),
@@ -187,10 +184,6 @@ def sell_add(request):
             clerk=request.user,
             add=True,
         )
-    except DomainError as refused:
-        return _sale_page(
-            request, customer, line_form=form, error=refused.message, status=refused.http_status
-        )
     return redirect(_sale_url(customer))
 
 
@@ -198,10 +191,8 @@ def sell_add(request):
 @clerk_view
 def sell_remove(request):
     customer = _sale_customer(request)
-    try:
+    with refusal_shown_by(partial(_sale_page, request, customer)):
         services.remove_line(cart=_till_cart(request), sku_code=request.POST.get("sku", ""))
-    except DomainError as refused:
-        return _sale_page(request, customer, error=refused.message, status=refused.http_status)
     return redirect(_sale_url(customer))
 
 
@@ -212,7 +203,9 @@ def sell_complete(request):
     form = CompleteSaleForm(request.POST)
     if not form.is_valid():
         return _sale_page(request, customer, sale_form=form, status=400)
-    try:
+    with refusal_shown_by(
+        lambda refused: _sale_page(request, customer, sale_form=form, refused=refused)
+    ):
         result = services.checkout(
             cart=_till_cart_to_check_out(request),
             customer=customer,
@@ -223,10 +216,6 @@ def sell_complete(request):
             card_number=form.card_number(),
             clerk=request.user,
             till_store=request.clerk_store,
-        )
-    except DomainError as refused:
-        return _sale_page(
-            request, customer, sale_form=form, error=refused.message, status=refused.http_status
         )
     order = result.order
     messages.success(request, f"Sale {order.number} complete: {order.total} {order.currency}.")
@@ -290,7 +279,8 @@ def _till_cart_to_check_out(request) -> Cart:
     return _kept_till_cart(request, active=False) or _till_cart(request)
 
 
-def _sale_page(request, customer, *, line_form=None, sale_form=None, error="", status=200):
+def _sale_page(request, customer, *, line_form=None, sale_form=None, status=200, refused=None):
+    error, status = _refusal(refused, status)
     cart = _kept_till_cart(request, active=True)
     context = {
         "customer": customer,
@@ -325,10 +315,19 @@ def _refuse_other_store(request, order: Order):
     return _order_page(request, order, error=error, status=403)
 
 
-def _order_page(request, order, *, handover_form=None, return_form=None, error="", status=200):
-    next_steps = TRANSITIONS[order.fulfilment].get(order.status, set())
+def _refusal(refused: DomainError | None, status: int) -> tuple[str, int]:
+    """The message and status a page shows for a service's refusal (none: as asked)."""
+    return (refused.message, refused.http_status) if refused else ("", status)
+
+
+def _order_page(
+    request, order, *, handover_form=None, return_form=None, error="", status=200, refused=None
+):
+    if refused is not None:
+        error, status = _refusal(refused, status)
+    next_steps = order_selectors.next_statuses(order)
     own_pickup = _is_own_pickup(request, order)
-    returnable = order.status in RETURNABLE
+    returnable = order_selectors.is_returnable(order)
     context = {
         "order": order,
         "error": error,

@@ -24,7 +24,7 @@ from customers.models import (
     StorefrontKey,
     hash_secret,
 )
-from omni.channels import Channel
+from omni.core.channels import Channel
 
 # Published with the demo accounts' passwords; the demo refuses to load with DEBUG off.
 DEMO_STOREFRONT_KEYS = {

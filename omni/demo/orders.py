@@ -19,7 +19,7 @@ from django.db import transaction
 
 from customers.models import Customer
 from inventory.models import Location
-from omni.channels import Channel
+from omni.core.channels import Channel
 from omni.demo.customers import ANONYMOUS_VISITOR
 from orders import services
 from orders.models import Cart, Order

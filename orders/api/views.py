@@ -14,18 +14,18 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from omni.api.auth import IsSignedInCustomer, IsStorefront
-from omni.api.client_ip import client_fingerprint
-from omni.api.errors import ERROR_SCHEMA
-from omni.api.idempotency import idempotent
-from omni.api.throttling import (
+from omni.core.api.auth import IsSignedInCustomer, IsStorefront
+from omni.core.api.client_ip import client_fingerprint
+from omni.core.api.errors import ERROR_SCHEMA
+from omni.core.api.idempotency import idempotent
+from omni.core.api.throttling import (
     AddressThrottle,
     CustomerThrottle,
     GuestThrottle,
     StorefrontKeyThrottle,
 )
-from omni.errors import InvalidRequest, NotFound
-from omni.qr import qr_png
+from omni.core.errors import InvalidRequest, NotFound
+from omni.core.qr import qr_png
 from orders import selectors, services
 from orders.api.serializers import (
     AddLineSerializer,
@@ -60,7 +60,7 @@ ERRORS = {
     404: ERROR_SCHEMA,
     409: ERROR_SCHEMA,
 }
-LIMITED = {**ERRORS, 429: ERROR_SCHEMA}  # calls with rate limits (omni/api/throttling.py)
+LIMITED = {**ERRORS, 429: ERROR_SCHEMA}  # calls with rate limits (omni/core/api/throttling.py)
 # Guests get their own, lower, limit per address: a new guest cart costs nothing.
 CART_THROTTLES = [AddressThrottle, GuestThrottle, CustomerThrottle, StorefrontKeyThrottle]
 

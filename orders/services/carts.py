@@ -12,7 +12,7 @@ from django.utils import timezone
 from inventory import services as inventory
 from inventory.models import Location, Reservation, Sku
 from inventory.services import StockLine
-from omni.errors import HoldLimitReached, InsufficientStock, InvalidRequest, NotFound
+from omni.core.errors import HoldLimitReached, InsufficientStock, InvalidRequest, NotFound
 from orders.models import Cart, CartLine
 
 MAX_LINE_QUANTITY = 20  # per SKU: beyond that it is a trade order, not a basket

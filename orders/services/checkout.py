@@ -13,7 +13,7 @@ from inventory.allocation import allocate_delivery
 from inventory.models import Location, Reservation
 from inventory.services import StockLine
 from loyalty import services as loyalty
-from omni.errors import InvalidRequest, NotFound, PriceChanged
+from omni.core.errors import InvalidRequest, NotFound, PriceChanged
 from orders import notifications
 from orders.models import Cart, Order, OrderEvent, OrderLine, Payment, Shipment
 from orders.payments import payment_provider

@@ -11,7 +11,7 @@ from django.utils import timezone
 from inventory import services as inventory
 from loyalty import services as loyalty
 from loyalty.services import QuoteLine
-from omni.errors import InvalidRequest, PickupCodeLocked, WrongPickupCode
+from omni.core.errors import InvalidRequest, PickupCodeLocked, WrongPickupCode
 from orders import notifications
 from orders.models import Order, OrderEvent, Payment, Shipment
 from orders.payments import payment_provider

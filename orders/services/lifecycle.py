@@ -1,6 +1,6 @@
 """The one place that says which order statuses may follow which, and records each move."""
 
-from omni.errors import InvalidTransition
+from omni.core.errors import InvalidTransition
 from orders.models import Order, OrderEvent
 
 S = Order.Status

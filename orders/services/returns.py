@@ -8,7 +8,7 @@ from django.db import transaction
 from inventory import services as inventory
 from inventory.models import Location, StockMovement
 from loyalty import services as loyalty
-from omni.errors import InvalidRequest
+from omni.core.errors import InvalidRequest
 from orders.models import Order, OrderLine, Payment, Return, ReturnLine
 from orders.payments import payment_provider
 

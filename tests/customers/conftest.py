@@ -1,7 +1,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from omni.channels import Channel
+from omni.core.channels import Channel
 from tests.customers.factories import customer_token, storefront_key
 
 

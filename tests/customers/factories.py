@@ -15,7 +15,7 @@ from customers.models import (
     Touchpoint,
 )
 from customers.services import issue_customer_token, issue_storefront_key
-from omni.channels import Channel
+from omni.core.channels import Channel
 
 
 class CustomerFactory(factory.django.DjangoModelFactory):

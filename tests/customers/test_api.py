@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from customers.models import Consent, Customer, StorefrontKey, Touchpoint
 from customers.services import revoke_storefront_key
-from omni.channels import Channel
+from omni.core.channels import Channel
 from tests.customers.factories import (
     ConsentFactory,
     CustomerFactory,

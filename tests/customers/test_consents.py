@@ -10,8 +10,8 @@ from django.utils import timezone
 from customers.models import Consent, Customer
 from customers.selectors import contactable, current_consents, may_contact
 from customers.services import ConsentDecision, record_consent, record_consents
-from omni.channels import Channel
-from omni.errors import InvalidInput
+from omni.core.channels import Channel
+from omni.core.errors import InvalidInput
 from tests.customers.factories import ConsentFactory, CustomerFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db

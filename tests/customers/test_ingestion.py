@@ -10,8 +10,8 @@ from django.utils import timezone
 from customers.events import MAX_BATCH_SIZE
 from customers.models import Customer, Identity, Touchpoint
 from customers.services import ingest_touchpoints, resolve_customer
-from omni.channels import Channel
-from omni.errors import InvalidInput
+from omni.core.channels import Channel
+from omni.core.errors import InvalidInput
 from tests.customers.factories import CustomerFactory, IdentityFactory
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,7 @@ from customers.services import (
     register_merge_handler,
     unregister_merge_handler,
 )
-from omni.errors import Conflict, InvalidInput
+from omni.core.errors import Conflict, InvalidInput
 from orders.models import Order
 from tests.customers.factories import (
     ConsentFactory,

@@ -14,7 +14,7 @@ from customers.notifications import DeliveryFailed, deliver, notify, requeue_str
 from customers.services import erase_customer
 from customers.tasks import deliver_notification
 from omni.celery import app as celery_app
-from omni.errors import InvalidInput
+from omni.core.errors import InvalidInput
 from tests.customers.factories import ConsentFactory, CustomerFactory
 
 Status = Notification.Status

@@ -5,8 +5,8 @@ import pytest
 from customers.models import Customer, CustomerMerge, Identity, Touchpoint
 from customers.normalise import normalise_identity
 from customers.services import resolve_customer
-from omni.channels import Channel
-from omni.errors import InvalidInput
+from omni.core.channels import Channel
+from omni.core.errors import InvalidInput
 from tests.customers.factories import CustomerFactory, IdentityFactory, TouchpointFactory
 
 pytestmark = pytest.mark.django_db

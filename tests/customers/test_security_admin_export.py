@@ -7,7 +7,7 @@ from django.test import Client
 
 from customers import services
 from customers.models import CustomerExport
-from omni.errors import InvalidRequest
+from omni.core.errors import InvalidRequest
 from tests.customers.factories import CustomerFactory
 from tests.inventory.factories import UserFactory
 

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from customers.models import Customer, ErasureRecord
 from customers.services import register_erasure_handler, unregister_erasure_handler
-from omni.channels import Channel
+from omni.core.channels import Channel
 from tests.customers.factories import CustomerFactory, customer_token, storefront_key
 
 ERASURE = "/api/v1/customers/me/erasure"

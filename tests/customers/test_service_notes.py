@@ -2,7 +2,7 @@ import pytest
 
 from customers.selectors import service_history
 from customers.services import add_service_note
-from omni.errors import InvalidInput
+from omni.core.errors import InvalidInput
 from tests.customers.factories import CustomerFactory, ServiceNoteFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db

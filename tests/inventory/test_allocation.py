@@ -1,7 +1,7 @@
 import pytest
 
 from inventory.allocation import Candidate, Shipment, allocate, allocate_delivery, distance_km
-from omni.errors import InsufficientStock
+from omni.core.errors import InsufficientStock
 from tests.inventory.factories import LocationFactory, SkuFactory, stock
 
 JACKET, SHOE = 1, 2

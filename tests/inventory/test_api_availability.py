@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 
 from inventory import selectors, services
 from inventory.models import Location, Reservation
-from omni.errors import InvalidRequest
+from omni.core.errors import InvalidRequest
 from tests.customers.factories import storefront_key
 from tests.inventory.factories import LocationFactory, SkuFactory, stock, stock_grid
 

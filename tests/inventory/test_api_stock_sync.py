@@ -7,7 +7,7 @@ from inventory.integrations import issue_integration_token
 from inventory.models import StockLevel, StockMovement
 from inventory.services import MovementSpec
 from inventory.sync import sync_movements
-from omni.errors import Conflict
+from omni.core.errors import Conflict
 from tests.concurrency import run_concurrently
 from tests.inventory.factories import LocationFactory, SkuFactory, UserFactory, stock
 

@@ -7,7 +7,7 @@ import pytest
 from inventory import services
 from inventory.models import Reservation, StockLevel
 from inventory.services import StockLine
-from omni.errors import InsufficientStock
+from omni.core.errors import InsufficientStock
 from tests.concurrency import run_concurrently
 from tests.inventory.factories import LocationFactory, SkuFactory, stock
 

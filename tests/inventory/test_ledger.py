@@ -5,7 +5,7 @@ from django.db.models import Sum
 from inventory import services
 from inventory.models import StockLevel, StockMovement
 from inventory.services import MovementSpec
-from omni.errors import Conflict, InsufficientStock, InvalidRequest
+from omni.core.errors import Conflict, InsufficientStock, InvalidRequest
 from tests.inventory.factories import LocationFactory, SkuFactory, stock
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from inventory import services
 from inventory.models import Reservation, StockLevel, StockMovement
 from inventory.services import StockLine
-from omni.errors import DomainError
+from omni.core.errors import DomainError
 from tests.inventory.factories import LocationFactory, SkuFactory
 
 Kind = StockMovement.Kind

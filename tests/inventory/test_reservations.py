@@ -6,7 +6,7 @@ from django.utils import timezone
 from inventory import services
 from inventory.models import Reservation, StockLevel, StockMovement
 from inventory.services import StockLine
-from omni.errors import InsufficientStock, InvalidRequest
+from omni.core.errors import InsufficientStock, InvalidRequest
 from tests.inventory.factories import LocationFactory, SkuFactory, stock
 
 pytestmark = pytest.mark.django_db

@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 
 from inventory.integrations import issue_integration_token, revoke_integration_token
 from inventory.models import CycleCount, IntegrationToken, StockMovement, Transfer
-from omni.credentials import hash_secret
+from omni.core.credentials import hash_secret
 from tests.inventory.factories import LocationFactory, SkuFactory, UserFactory, stock
 
 pytestmark = pytest.mark.django_db
@@ -167,7 +167,7 @@ def test_the_users_permissions_still_apply(lyon):
 
 @pytest.mark.parametrize("days", [0, -1, 366])
 def test_a_token_needs_a_lifetime_of_one_day_to_a_year(wms_user, days):
-    from omni.errors import InvalidInput
+    from omni.core.errors import InvalidInput
 
     with pytest.raises(InvalidInput):
         issue_integration_token(user=wms_user, name="WMS Lyon", days=days)

@@ -2,7 +2,7 @@ import pytest
 
 from inventory import services
 from inventory.models import StockLevel, StockMovement, Transfer
-from omni.errors import InsufficientStock, InvalidRequest, InvalidTransition
+from omni.core.errors import InsufficientStock, InvalidRequest, InvalidTransition
 from tests.inventory.factories import LocationFactory, SkuFactory, stock
 
 pytestmark = pytest.mark.django_db

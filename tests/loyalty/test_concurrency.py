@@ -9,7 +9,7 @@ from django.utils import timezone
 from loyalty import services
 from loyalty.models import Account, PointsEntry
 from loyalty.services import QuoteLine
-from omni.errors import InsufficientPoints
+from omni.core.errors import InsufficientPoints
 from tests.concurrency import run_concurrently
 from tests.loyalty.factories import customer, programme
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from loyalty import services
 from loyalty.models import Account
 from loyalty.services import QuoteLine
-from omni.errors import DomainError
+from omni.core.errors import DomainError
 from tests.loyalty.factories import customer, programme
 
 step = st.one_of(

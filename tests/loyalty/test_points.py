@@ -10,7 +10,7 @@ from inventory.models import Category
 from loyalty import services
 from loyalty.models import Account, Card, EarnRule, PointsEntry, PointsLot
 from loyalty.services import QuoteLine
-from omni.errors import CardBlocked, Conflict, InsufficientPoints, InvalidRequest
+from omni.core.errors import CardBlocked, Conflict, InsufficientPoints, InvalidRequest
 from tests.customers.factories import CustomerFactory
 from tests.loyalty.factories import customer, programme
 

@@ -10,8 +10,13 @@ from customers.services import merge_customers
 from loyalty import services
 from loyalty.models import Account, EarnRule, PointsAdjustmentRequest, PointsEntry, Programme
 from loyalty.services import QuoteLine
+from omni.core.errors import (
+    InsufficientPoints,
+    InvalidRequest,
+    InvalidTransition,
+    PermissionRefused,
+)
 from omni.demo import load_staff
-from omni.errors import InsufficientPoints, InvalidRequest, InvalidTransition, PermissionRefused
 from tests.inventory.factories import UserFactory
 from tests.loyalty.factories import customer, programme
 

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.test import APIClient
 from rest_framework.views import APIView
 
-from omni.errors import InsufficientStock
+from omni.core.errors import InsufficientStock
 
 
 class QuantitySerializer(serializers.Serializer):

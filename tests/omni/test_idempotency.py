@@ -12,8 +12,8 @@ from rest_framework.test import APIClient
 
 from customers import services
 from customers.models import Customer, SignUpRequest, Touchpoint
-from omni.api import idempotency
-from omni.channels import Channel
+from omni.core.api import idempotency
+from omni.core.channels import Channel
 from omni.models import IdempotencyRecord
 from omni.tasks import purge_idempotency_keys
 from tests.concurrency import run_concurrently

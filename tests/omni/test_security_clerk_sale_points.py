@@ -7,7 +7,7 @@ from django.contrib.auth.models import User
 
 from customers import services as customer_services
 from loyalty import services as loyalty
-from omni.errors import InvalidRequest
+from omni.core.errors import InvalidRequest
 from orders import services
 from orders.models import Order
 from tests.loyalty.factories import customer, programme

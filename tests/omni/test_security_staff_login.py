@@ -9,7 +9,7 @@ from axes.models import AccessAttempt
 from django.contrib.auth.models import User
 from django.test import Client, RequestFactory
 
-from omni.api.client_ip import client_ip
+from omni.core.api.client_ip import client_ip
 from tests.omni.test_clerk import CLERK_PASSWORD, clerk_at, store
 
 pytestmark = pytest.mark.django_db

@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from inventory.models import Reservation, StockLevel
-from omni.errors import InsufficientStock, InvalidRequest, NotFound
+from omni.core.errors import InsufficientStock, InvalidRequest, NotFound
 from orders import services
 from orders.models import Cart
 from tests.customers.factories import CustomerFactory

@@ -9,7 +9,7 @@ from inventory.models import Reservation, Sku, StockLevel, StockMovement
 from loyalty import services as loyalty
 from loyalty.models import Account
 from loyalty.services import QuoteLine
-from omni.errors import InsufficientStock, InvalidRequest, PaymentDeclined, PriceChanged
+from omni.core.errors import InsufficientStock, InvalidRequest, PaymentDeclined, PriceChanged
 from orders import services
 from orders.models import Cart, Order
 

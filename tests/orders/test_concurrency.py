@@ -2,7 +2,7 @@
 
 import pytest
 
-from omni.errors import InsufficientStock
+from omni.core.errors import InsufficientStock
 from orders import services
 from orders.models import Order
 from tests.concurrency import run_concurrently

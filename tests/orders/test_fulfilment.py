@@ -9,7 +9,7 @@ from inventory.models import Reservation, StockLevel, StockMovement
 from loyalty import services as loyalty
 from loyalty.models import Account, PointsEntry
 from loyalty.services import QuoteLine
-from omni.errors import InvalidRequest, InvalidTransition, WrongPickupCode
+from omni.core.errors import InvalidRequest, InvalidTransition, WrongPickupCode
 from orders import services
 from orders.models import Order
 from orders.services import fulfilment

@@ -5,7 +5,7 @@ from django.db import transaction
 from rest_framework.test import APIClient
 
 from inventory.models import Reservation
-from omni.errors import HoldLimitReached
+from omni.core.errors import HoldLimitReached
 from orders import services
 from tests.concurrency import run_concurrently
 from tests.customers.factories import CustomerFactory, storefront_key

@@ -9,7 +9,7 @@ from inventory.models import StockLevel, StockMovement
 from loyalty import services as loyalty
 from loyalty.models import Account
 from loyalty.services import QuoteLine
-from omni.errors import InvalidRequest
+from omni.core.errors import InvalidRequest
 from orders import services
 from orders.services import ReturnedItem
 

@@ -9,7 +9,7 @@ from django.db import connection
 from django.urls import reverse
 
 from inventory.models import StockLevel
-from omni.errors import DomainError, InvalidRequest, PickupCodeLocked, WrongPickupCode
+from omni.core.errors import DomainError, InvalidRequest, PickupCodeLocked, WrongPickupCode
 from orders import services
 from orders.models import Order
 from tests.concurrency import run_concurrently

@@ -11,7 +11,7 @@ from customers.api.views import EventIngestionView
 from customers.events import MAX_BATCH_SIZE
 from customers.models import StorefrontKey, Touchpoint
 from customers.services import issue_storefront_key, revoke_storefront_key
-from omni.api.auth import API_KEY_HEADER
+from omni.core.api.auth import API_KEY_HEADER
 
 
 class Command(BaseCommand):

@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from customers.services import issue_storefront_key
-from omni.channels import Channel
-from omni.errors import DomainError
+from omni.core.channels import Channel
+from omni.core.errors import DomainError
 
 
 class Command(BaseCommand):

@@ -17,7 +17,7 @@ from inventory import selectors, services
 from inventory.ledger_check import drifts_between
 from inventory.models import Location, Product, Reservation, Sku, StockLevel, StockMovement
 from inventory.services import MovementSpec, StockLine
-from omni.errors import InsufficientStock
+from omni.core.errors import InsufficientStock
 
 PREFIX = "BENCH"
 

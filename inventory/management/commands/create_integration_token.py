@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from inventory import selectors
 from inventory.integrations import MAX_DAYS, issue_integration_token
-from omni.errors import DomainError
+from omni.core.errors import DomainError
 
 
 class Command(BaseCommand):

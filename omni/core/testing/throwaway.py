@@ -1,7 +1,7 @@
 """A throwaway PostgreSQL server (pgserver's bundled binaries), for the test suite and for
 benchmarks: in a temporary folder, on a Unix socket only, deleted when stopped.
 
-    python -m omni.testing.throwaway COMMAND [ARGS...]
+    python -m omni.core.testing.throwaway COMMAND [ARGS...]
 
 runs COMMAND with DATABASE_URL pointing at a fresh server, then stops and deletes it (also
 when the command fails), and exits with the command's status."""

@@ -10,9 +10,11 @@ Only hashes of both are stored (``customers.models``). A token unused for
 ``not_authenticated``, sign in again.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
@@ -42,6 +44,30 @@ class StorefrontClient:
         return self.key.channel
 
 
+@dataclass(frozen=True)
+class CredentialStore:
+    """Where keys and tokens are looked up: the kernel knows no app, so the app that keeps
+    them (``customers``) registers its functions when it is ready."""
+
+    key_for: Callable[[str], Any]  # raw API key -> its key row, or None
+    token_for: Callable[[str], Any]  # raw bearer token -> its token row, or None
+    record_token_use: Callable[..., None]  # (token=, now=) -> records a use
+
+
+_credential_store: CredentialStore | None = None
+
+
+def register_credential_store(store: CredentialStore) -> None:
+    global _credential_store
+    _credential_store = store
+
+
+def credential_store() -> CredentialStore:
+    if _credential_store is None:
+        raise ImproperlyConfigured("No credential store: is the customers app installed?")
+    return _credential_store
+
+
 class StorefrontAuthentication(BaseAuthentication):
     """No ``X-Api-Key`` header: not this scheme (a staff session may still apply).
     A key or token that is wrong, revoked or erased: 401, never a silent anonymous call."""
@@ -50,11 +76,8 @@ class StorefrontAuthentication(BaseAuthentication):
         raw_key = request.headers.get(API_KEY_HEADER, "").strip()
         if not raw_key:
             return None
-        # Imported here: DRF loads this class while importing its views, maybe before apps.
-        from customers.selectors import customer_token_for, storefront_key_for
-        from customers.services import record_customer_token_use
-
-        key = storefront_key_for(raw_key)
+        store = credential_store()
+        key = store.key_for(raw_key)
         if key is None:
             raise exceptions.AuthenticationFailed("Unknown or revoked API key.")
         token = None
@@ -62,7 +85,7 @@ class StorefrontAuthentication(BaseAuthentication):
         if parts and parts[0].lower() == b"bearer":
             if len(parts) != 2:
                 raise exceptions.AuthenticationFailed("Send 'Authorization: Bearer <token>'.")
-            token = customer_token_for(parts[1].decode("latin-1"))
+            token = store.token_for(parts[1].decode("latin-1"))
             if token is None:
                 raise exceptions.AuthenticationFailed("Unknown or signed-out customer token.")
             now = timezone.now()
@@ -70,7 +93,7 @@ class StorefrontAuthentication(BaseAuthentication):
                 raise exceptions.AuthenticationFailed(
                     "The customer token has expired; sign in again.", code="not_authenticated"
                 )
-            record_customer_token_use(token=token, now=now)
+            store.record_token_use(token=token, now=now)
         client = StorefrontClient(key=key, customer=token.customer if token else None, token=token)
         return client, key
 

@@ -22,8 +22,8 @@ import hashlib
 from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
 
-from omni.api.auth import StorefrontClient
-from omni.api.client_ip import client_ip
+from omni.core.api.auth import StorefrontClient
+from omni.core.api.client_ip import client_ip
 
 
 class OmniThrottle(SimpleRateThrottle):

@@ -1,7 +1,7 @@
 """pytest plugin: run the suite on a throwaway PostgreSQL server unless DATABASE_URL is set.
 
 Registered as a pytest11 entry point in pyproject.toml, so it runs before pytest-django reads
-the settings. The server (see ``omni.testing.throwaway``) is stopped and deleted when pytest
+the settings. The server (see ``omni.core.testing.throwaway``) is stopped and deleted when pytest
 ends, whether the tests passed or not.
 """
 
@@ -11,7 +11,7 @@ import tempfile
 
 import pytest
 
-from omni.testing.throwaway import start_postgres
+from omni.core.testing.throwaway import start_postgres
 
 _throwaway = {}
 

@@ -13,7 +13,7 @@ from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from omni.errors import DomainError
+from omni.core.errors import DomainError
 
 ERROR_SCHEMA = inline_serializer(
     name="Error",

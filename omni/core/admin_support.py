@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 from django.contrib import admin, messages
 
-from omni.errors import DomainError
+from omni.core.errors import DomainError
 
 
 class ReadOnlyAdminMixin:

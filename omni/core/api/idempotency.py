@@ -62,10 +62,10 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from omni.api.auth import StorefrontClient
-from omni.api.parsers import loads_bounded
-from omni.errors import DomainError
-from omni.models import IdempotencyRecord
+from omni.core.api.auth import StorefrontClient
+from omni.core.api.parsers import loads_bounded
+from omni.core.errors import DomainError
+from omni.core.models import IdempotencyRecord
 
 KEY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
