@@ -51,10 +51,9 @@ def _add_with_unnest(
     also_set: Mapping[str, Any],
 ) -> int:
     quote = connection.ops.quote_name
-    meta = model._meta
-    table, pk_column = quote(meta.db_table), quote(meta.pk.column)
-    names = [quote(meta.get_field(name).column) for name in columns]
-    extra = {quote(meta.get_field(name).column): value for name, value in also_set.items()}
+    table, pk_column = quote(model._meta.db_table), quote(_column(model, "pk"))
+    names = [quote(_column(model, name)) for name in columns]
+    extra = {quote(_column(model, name)): value for name, value in also_set.items()}
     assignments = [f"{column} = target.{column} + change.d{i}" for i, column in enumerate(names)]
     assignments += [f"{column} = %s" for column in extra]
     arrays = ", ".join(["%s::bigint[]"] + ["%s::integer[]"] * len(columns))
@@ -67,4 +66,13 @@ def _add_with_unnest(
     params += [pks] + [[deltas[name].get(pk, 0) for pk in pks] for name in columns]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.rowcount
+        return int(cursor.rowcount)
+
+
+def _column(model: type[models.Model], name: str) -> str:
+    """The database column of a concrete field (``pk`` for the primary key)."""
+    field = model._meta.pk if name == "pk" else model._meta.get_field(name)
+    column = getattr(field, "column", None)
+    if not isinstance(column, str):
+        raise ValueError(f"{model.__name__}.{name} is not a column.")
+    return column
