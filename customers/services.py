@@ -45,6 +45,12 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from customers.events import MAX_BATCH_SIZE, parse_event
+from customers.locks import (
+    lock_customer,
+    lock_customers,
+    lock_sign_up_link,
+    lock_sign_up_request,
+)
 from customers.models import (
     Consent,
     ConsentPurpose,
@@ -286,9 +292,7 @@ def merge_customers(
     if customer.public_id == other.public_id:
         raise InvalidInput("A customer cannot be merged with itself.")
     public_ids = [customer.public_id, other.public_id]
-    locked = list(
-        Customer.objects.select_for_update().filter(public_id__in=public_ids).order_by("pk")
-    )
+    locked = lock_customers(public_ids)
     if len(locked) < 2:
         return _previous_merge(public_ids)
     survivor, merged = sorted(locked, key=lambda c: (c.created_at, c.pk))
@@ -466,7 +470,7 @@ def record_consents(
     for decision in decisions:
         _check_decision(decision, source_channel)
     # Lock the customer so two concurrent updates see each other's rows in order.
-    Customer.objects.select_for_update().filter(pk=customer.pk).first()
+    lock_customers([customer.public_id])
     current: dict[tuple[str, str], bool] = {}
     if only_changes:
         for consent in customer.consents.order_by("-recorded_at", "-id").only(
@@ -828,8 +832,11 @@ def send_sign_up_email(*, request_id: int, now: datetime | None = None) -> bool:
     it was sent now. A failing mail server raises, and the task tries again."""
     now = now or timezone.now()
     with transaction.atomic():
-        request = SignUpRequest.objects.select_for_update().filter(pk=request_id).first()
-        if request is None or request.email_sent_at or request.expires_at <= now:
+        try:
+            request = lock_sign_up_request(request_id)
+        except SignUpRequest.DoesNotExist:  # purged before its task ran
+            return False
+        if request.email_sent_at or request.expires_at <= now:
             return False
         subject, body = _sign_up_email(request)
         send_mail(
@@ -878,11 +885,7 @@ def confirm_sign_up(*, token: str, password: str, now: datetime | None = None) -
     except signing.BadSignature:  # also SignatureExpired
         raise InvalidRequest(INVALID_SIGN_UP_LINK, details={"token": ["Not valid."]}) from None
     with transaction.atomic():
-        request = (
-            SignUpRequest.objects.select_for_update()
-            .filter(public_id=public_id, kind=SignUpRequest.Kind.VERIFY)
-            .first()
-        )
+        request = lock_sign_up_link(public_id)
         usable = (
             request is not None
             and request.confirmed_at is None
@@ -906,7 +909,7 @@ def confirm_sign_up(*, token: str, password: str, now: datetime | None = None) -
 
 @transaction.atomic
 def _open_account(*, request_id: int, now: datetime) -> SignedIn:
-    request = SignUpRequest.objects.select_for_update().get(pk=request_id)
+    request = lock_sign_up_request(request_id)
     if request.confirmed_at is not None:  # confirmed meanwhile by a concurrent call
         raise InvalidRequest(INVALID_SIGN_UP_LINK, details={"token": ["Already used."]})
     resolution = resolve_customer(
@@ -914,7 +917,7 @@ def _open_account(*, request_id: int, now: datetime) -> SignedIn:
         channel=request.channel,
         cause="sign-up (address confirmed)",
     )
-    customer = Customer.objects.select_for_update().get(pk=resolution.customer.pk)
+    customer = lock_customer(resolution.customer)
     if customer.has_account:
         # Another link for this address was confirmed first; this one has nothing to open.
         raise Conflict(
@@ -1008,7 +1011,7 @@ def change_password(
     """Set a new password, proven by the current one and checked by Django's validators.
     Every token of the customer is revoked except ``keep`` (the caller's own), so a device
     that knew only the old password, or held a stolen token, is signed out."""
-    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    customer = lock_customer(customer)
     if not customer.has_account or not check_password(current_password, customer.password):
         raise InvalidInput(
             "The current password is wrong.",
@@ -1039,7 +1042,7 @@ def erase_customer(*, customer: Customer, requested_via: str, actor=None) -> Era
     clears its app's personal data first. Rows other apps must keep (orders, points ledgers)
     stay, pointing at the anonymised profile; they are counted in the ``ErasureRecord``.
     Erasing again returns the first record."""
-    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    customer = lock_customer(customer)
     if customer.erased_at is not None:
         return ErasureRecord.objects.get(customer_public_id=customer.public_id)
     for handler in list(_erasure_handlers):
