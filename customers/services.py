@@ -29,18 +29,20 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
+from uuid import UUID
 
 from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.contenttypes.models import ContentType
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import CharField, Q, QuerySet
+from django.db.models import CharField, ManyToManyRel, Q, QuerySet
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -141,7 +143,7 @@ def resolve_customer(
     identities: Iterable[tuple[str, str]],
     channel: str = "",
     cause: str,
-    actor=None,
+    actor: User | None = None,
 ) -> Resolution:
     """The one customer these identities belong to.
 
@@ -166,7 +168,9 @@ def resolve_customer(
     raise AssertionError("unreachable")
 
 
-def _resolve_once(pairs: list[tuple[str, str]], *, channel: str, cause: str, actor) -> Resolution:
+def _resolve_once(
+    pairs: list[tuple[str, str]], *, channel: str, cause: str, actor: User | None
+) -> Resolution:
     owner_ids = (
         Identity.objects.filter(_identity_filter(pairs))
         .values_list("customer_id", flat=True)
@@ -204,7 +208,7 @@ def _attach_identities(
     pairs: Sequence[tuple[str, str]],
     *,
     cause: str,
-    actor,
+    actor: User | None,
     merge_accounts: bool = True,
 ) -> Customer:
     """Give ``customer`` these (normalised) identities, merging any other owner into it.
@@ -245,7 +249,7 @@ def _attach_identities(
         Touchpoint.objects.filter(customer=None, anonymous_id__in=anonymous_ids).update(
             customer=customer
         )
-    contact = {}
+    contact: dict[str, str] = {}
     for kind, value in pairs:
         if kind == Identity.Kind.EMAIL and not customer.email:
             contact.setdefault("email", value)
@@ -281,7 +285,7 @@ def unlink_identity(*, kind: str, value: str) -> None:
 
 @transaction.atomic
 def merge_customers(
-    *, customer: Customer, other: Customer, cause: str, actor=None
+    *, customer: Customer, other: Customer, cause: str, actor: User | None = None
 ) -> CustomerMerge:
     """Make two profiles one: the older survives and every row of the other moves to it.
 
@@ -322,7 +326,7 @@ def merge_customers(
     return record
 
 
-def _previous_merge(public_ids: list) -> CustomerMerge:
+def _previous_merge(public_ids: list[UUID]) -> CustomerMerge:
     previous = (
         CustomerMerge.objects.select_related("survivor")
         .filter(merged_public_id__in=public_ids, survivor__public_id__in=public_ids)
@@ -339,7 +343,7 @@ def _previous_merge(public_ids: list) -> CustomerMerge:
 def _move_related_rows(*, survivor: Customer, merged: Customer) -> dict[str, int]:
     moved: dict[str, int] = {}
     for relation in Customer._meta.related_objects:
-        if relation.many_to_many:
+        if isinstance(relation, ManyToManyRel):
             count = _move_many_to_many(relation, survivor=survivor, merged=merged)
         else:
             name = relation.field.name
@@ -351,8 +355,9 @@ def _move_related_rows(*, survivor: Customer, merged: Customer) -> dict[str, int
     return moved
 
 
-def _move_many_to_many(relation, *, survivor: Customer, merged: Customer) -> int:
+def _move_many_to_many(relation: ManyToManyRel, *, survivor: Customer, merged: Customer) -> int:
     """Links of the merged customer move, except those the survivor already has."""
+    assert relation.through is not None  # Django sets it (or makes one) as the models load
     through = relation.through._base_manager
     owner, target = relation.field.m2m_field_name(), relation.field.m2m_reverse_field_name()
     already = through.filter(**{target: survivor}).values(owner)
@@ -460,7 +465,7 @@ def record_consents(
     source_channel: str,
     ip_address: str | None = None,
     user_agent: str = "",
-    recorded_by=None,
+    recorded_by: User | None = None,
     only_changes: bool = True,
 ) -> list[Consent]:
     """Append the customer's decisions to the history, with their evidence (the request's IP
@@ -509,7 +514,7 @@ def record_consent(
     source_channel: str,
     ip_address: str | None = None,
     user_agent: str = "",
-    recorded_by=None,
+    recorded_by: User | None = None,
 ) -> Consent:
     """Append one decision, even when it repeats the current state (a renewed consent)."""
     (consent,) = record_consents(
@@ -566,7 +571,7 @@ def ingest_touchpoints(
     rejected = []
     for index, raw in enumerate(events):
         draft, errors = parse_event(raw, now=now, needs_anonymous_id=customer is None)
-        if errors:
+        if draft is None:
             rejected.append({"index": index, "errors": errors})
         else:
             drafts.append(draft)
@@ -629,7 +634,12 @@ def ingest_touchpoints(
 
 @transaction.atomic
 def add_service_note(
-    *, customer: Customer, author, topic: str, text: str, via: str = ServiceNote.Via.NOTE
+    *,
+    customer: Customer,
+    author: User | None,
+    topic: str,
+    text: str,
+    via: str = ServiceNote.Via.NOTE,
 ) -> ServiceNote:
     errors = {}
     if via not in ServiceNote.Via.values:
@@ -650,7 +660,11 @@ def add_service_note(
 
 @transaction.atomic
 def export_customers(
-    *, customers: QuerySet[Customer], actor, query: str = "", now: datetime | None = None
+    *,
+    customers: QuerySet[Customer],
+    actor: User,
+    query: str = "",
+    now: datetime | None = None,
 ) -> tuple[CustomerExport, list[dict[str, Any]]]:
     """Everything held about the chosen customers, for a member of staff to download, and the
     record of who took it (``CustomerExport``: when, how many, which, chosen how).
@@ -859,7 +873,9 @@ def _sign_up_email(request: SignUpRequest) -> tuple[str, str]:
             "already have one: sign in with it.\n\nIf it was not you, there is nothing to "
             "do: your account has not changed.",
         )
-    link = settings.SIGN_UP_CONFIRM_URL.format(token=sign_up_token(request))
+    # Never None here: omni/settings.py refuses to start without a URL holding "{token}".
+    confirm_url = cast(str, settings.SIGN_UP_CONFIRM_URL)
+    link = confirm_url.format(token=sign_up_token(request))
     return (
         "Confirm your e-mail address",
         f"To open your account, follow this link within {settings.SIGN_UP_LINK_HOURS} hours "
@@ -886,13 +902,12 @@ def confirm_sign_up(*, token: str, password: str, now: datetime | None = None) -
         raise InvalidRequest(INVALID_SIGN_UP_LINK, details={"token": ["Not valid."]}) from None
     with transaction.atomic():
         request = lock_sign_up_link(public_id)
-        usable = (
-            request is not None
-            and request.confirmed_at is None
-            and request.expires_at > now
-            and request.failed_attempts < MAX_SIGN_UP_CONFIRM_ATTEMPTS
-        )
-        if not usable:
+        if (
+            request is None
+            or request.confirmed_at is not None
+            or request.expires_at <= now
+            or request.failed_attempts >= MAX_SIGN_UP_CONFIRM_ATTEMPTS
+        ):
             raise InvalidRequest(INVALID_SIGN_UP_LINK, details={"token": ["Not valid."]})
         right_password = check_password(password, request.password)
         if not right_password:
@@ -1018,7 +1033,9 @@ def change_password(
             details={"current_password": ["The current password is wrong."]},
         )
     try:
-        validate_password(new_password, user=customer)
+        # The validators read what a customer shares with a user (names, e-mail) to refuse a
+        # password made of them; Django types the argument as its user model only.
+        validate_password(new_password, user=customer)  # type: ignore[arg-type]
     except ValidationError as error:
         raise InvalidInput(
             "The new password is too weak.", details={"new_password": error.messages}
@@ -1033,7 +1050,9 @@ def change_password(
 
 
 @transaction.atomic
-def erase_customer(*, customer: Customer, requested_via: str, actor=None) -> ErasureRecord:
+def erase_customer(
+    *, customer: Customer, requested_via: str, actor: User | None = None
+) -> ErasureRecord:
     """Erase the person's data: the profile is anonymised, identities, notes and sign-ins are
     deleted, touchpoints (also those still unlinked from one of their anonymous ids) lose
     their link and personal fields (kept as anonymous events for totals), consent evidence
@@ -1127,10 +1146,12 @@ def _forget_admin_history(customer: Customer) -> None:
             object_id__in=rows.annotate(text_pk=Cast("pk", CharField())).values("text_pk"),
         )
     for entry in LogEntry.objects.filter(entries).select_related("content_type"):
+        content_type = entry.content_type
+        assert content_type is not None  # every entry above was chosen by its content type
         entry.object_repr = (
             f"Erased customer {customer.public_id}"
-            if entry.content_type == profile
-            else f"{entry.content_type.name} of an erased customer"
+            if content_type == profile
+            else f"{content_type.name} of an erased customer"
         )
         entry.change_message = _without_object_names(entry.change_message)
         entry.save(update_fields=["object_repr", "change_message"])
