@@ -2,9 +2,9 @@
 belongs to, current consents (for one customer and as a filter for millions), and the
 export of everything held about a person."""
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from django.core import serializers
@@ -27,7 +27,14 @@ from customers.normalise import normalise_identity
 from omni.core.errors import InvalidInput
 
 EXPORT_FORMAT_VERSION = 2
-ExportSection = Callable[..., Any]
+
+
+class ExportSection(Protocol):
+    """Returns the section's JSON-ready data about one customer."""
+
+    def __call__(self, *, customer: Customer) -> Any: ...
+
+
 # name -> (handler, labels of the models whose rows it exports)
 _export_sections: dict[str, tuple[ExportSection, frozenset[str]]] = {}
 
