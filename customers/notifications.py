@@ -149,7 +149,7 @@ def suppression_reason(
     return "", address
 
 
-def _check_terms(*, channel: str, kind: str, purpose: str, body: str, idempotency_key: str):
+def _check_terms(*, channel: str, kind: str, purpose: str, body: str, idempotency_key: str) -> None:
     errors = {}
     if channel not in Notification.Channel.values or channel not in settings.NOTIFICATION_BACKENDS:
         errors["channel"] = [f"Expected one of {', '.join(settings.NOTIFICATION_BACKENDS)}."]
