@@ -7,6 +7,7 @@ import uuid
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Count
@@ -48,7 +49,7 @@ class IdentityInline(admin.TabularInline):
 class ConsentHistoryInline(ReadOnlyTabularInline):
     model = Consent
     verbose_name_plural = "consent history (latest first; the latest row per channel is current)"
-    fields = [
+    fields = readonly_fields = (
         "channel",
         "purpose",
         "granted",
@@ -57,16 +58,14 @@ class ConsentHistoryInline(ReadOnlyTabularInline):
         "ip_address",
         "user_agent",
         "recorded_by",
-    ]
-    readonly_fields = fields
+    )
     ordering = ["-recorded_at", "-id"]
 
 
 class ServiceHistoryInline(ReadOnlyTabularInline):
     model = ServiceNote
     verbose_name_plural = "service history"
-    fields = ["created_at", "via", "topic", "text", "author"]
-    readonly_fields = fields
+    fields = readonly_fields = ("created_at", "via", "topic", "text", "author")
 
 
 class NewServiceNoteInline(admin.StackedInline):
@@ -86,15 +85,13 @@ class NewServiceNoteInline(admin.StackedInline):
 class MergeInline(ReadOnlyTabularInline):
     model = CustomerMerge
     verbose_name_plural = "profiles merged into this one"
-    fields = ["merged_at", "merged_public_id", "cause", "actor", "moved"]
-    readonly_fields = fields
+    fields = readonly_fields = ("merged_at", "merged_public_id", "cause", "actor", "moved")
 
 
 class SignInInline(ReadOnlyTabularInline):
     model = CustomerToken
     verbose_name_plural = "sign-ins (live tokens; revoke with the list's action)"
-    fields = ["channel", "created_at", "last_used_at", "expires_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("channel", "created_at", "last_used_at", "expires_at")
     ordering = ["-last_used_at"]
 
 
@@ -125,7 +122,8 @@ class CustomerAdminForm(forms.ModelForm):
             raise ValidationError(error.message) from None
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         for name, kind in (("email", Identity.Kind.EMAIL), ("phone", Identity.Kind.PHONE)):
             value = cleaned.get(name)
             if not value:
@@ -284,7 +282,7 @@ class CustomerAdmin(admin.ModelAdmin):
                 "survivor": survivor,
                 "merged": merged,
                 "customers": customers,
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             },
         )
 
@@ -332,7 +330,7 @@ class CustomerAdmin(admin.ModelAdmin):
                 "title": "Erase personal data",
                 "opts": self.model._meta,
                 "customers": customers,
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             },
         )
 
@@ -391,8 +389,7 @@ class CustomerExportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["exported_at"]
     list_select_related = ["actor"]
     search_fields = ["actor__username", "query"]
-    fields = ["exported_at", "actor", "row_count", "query", "customer_public_ids"]
-    readonly_fields = fields
+    fields = readonly_fields = ("exported_at", "actor", "row_count", "query", "customer_public_ids")
     date_hierarchy = "exported_at"
     search_help_text = "A staff member's user name, a search or filter, or a customer's public id."
 
@@ -451,8 +448,7 @@ class CustomerTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["channel"]
     list_select_related = ["customer"]
     search_fields = ["=customer__public_id", "customer__email"]
-    fields = ["customer", "channel", "created_at", "last_used_at", "expires_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("customer", "channel", "created_at", "last_used_at", "expires_at")
     actions = ["revoke_selected"]
     show_full_result_count = False
 
@@ -505,7 +501,7 @@ class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         ("created_at", "sent_at"),
     ]
     readonly_fields = [
-        name for item in fields for name in (item if isinstance(item, tuple) else (item,))
+        name for item in fields for name in ((item,) if isinstance(item, str) else item)
     ]
     show_full_result_count = False
 

@@ -1,5 +1,9 @@
 """System checks for the settings customers depend on: the notification backends."""
 
+from collections.abc import Sequence
+from typing import Any
+
+from django.apps import AppConfig
 from django.conf import settings
 from django.core import checks
 from django.utils.module_loading import import_string
@@ -12,9 +16,11 @@ SETTING_OF = {
 
 
 @checks.register("notifications")
-def notification_backends_import(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+def notification_backends_import(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
     """A backend that cannot be imported would only fail when the first message is sent."""
-    errors = []
+    errors: list[checks.CheckMessage] = []
     for channel, path in settings.NOTIFICATION_BACKENDS.items():
         try:
             import_string(path)

@@ -47,6 +47,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from customers.locks import lock_notification
 from customers.models import ConsentPurpose, Customer, Identity, Notification
 from customers.selectors import may_contact
 from customers.services import register_erasure_handler
@@ -148,7 +149,7 @@ def suppression_reason(
     return "", address
 
 
-def _check_terms(*, channel: str, kind: str, purpose: str, body: str, idempotency_key: str):
+def _check_terms(*, channel: str, kind: str, purpose: str, body: str, idempotency_key: str) -> None:
     errors = {}
     if channel not in Notification.Channel.values or channel not in settings.NOTIFICATION_BACKENDS:
         errors["channel"] = [f"Expected one of {', '.join(settings.NOTIFICATION_BACKENDS)}."]
@@ -185,7 +186,7 @@ def notify(
     _check_terms(
         channel=channel, kind=kind, purpose=purpose, body=body, idempotency_key=idempotency_key
     )
-    existing = Notification.objects.filter(idempotency_key=idempotency_key).first()
+    existing = _notification_for(idempotency_key)
     if existing:
         return existing
     reason, _ = suppression_reason(customer, channel=channel, kind=kind, purpose=purpose)
@@ -205,8 +206,9 @@ def notify(
                 idempotency_key=idempotency_key,
             )
     except IntegrityError:
-        # A concurrent call with the same key committed first: its row is the answer.
-        existing = Notification.objects.filter(idempotency_key=idempotency_key).first()
+        # A concurrent call with the same key committed first: its row is the answer. (No lock
+        # to wait on before the insert, as in ``omni.core.replay``: the unique key decides.)
+        existing = _notification_for(idempotency_key)
         if existing is None:
             raise
         return existing
@@ -217,6 +219,10 @@ def notify(
         # stays queued, the error is logged.
         transaction.on_commit(lambda: _enqueue(notification.pk), robust=True)
     return notification
+
+
+def _notification_for(idempotency_key: str) -> Notification | None:
+    return Notification.objects.filter(idempotency_key=idempotency_key).first()
 
 
 def _enqueue(notification_id: int) -> None:
@@ -252,13 +258,9 @@ def deliver(*, notification_id: int, last_attempt: bool = True) -> str:
     """
     error = None
     with transaction.atomic():
-        notification = (
-            Notification.objects.select_for_update(of=("self",))
-            .select_related("customer")
-            .filter(pk=notification_id)
-            .first()
-        )
-        if notification is None:
+        try:
+            notification = lock_notification(notification_id)
+        except Notification.DoesNotExist:
             logger.warning("Notification %s does not exist; nothing to deliver.", notification_id)
             return "missing"
         if notification.status != Status.QUEUED:

@@ -2,9 +2,10 @@
 belongs to, current consents (for one customer and as a filter for millions), and the
 export of everything held about a person."""
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
+from uuid import UUID
 
 from django.core import serializers
 from django.db.models import OuterRef, Q, QuerySet, Subquery
@@ -26,7 +27,14 @@ from customers.normalise import normalise_identity
 from omni.core.errors import InvalidInput
 
 EXPORT_FORMAT_VERSION = 2
-ExportSection = Callable[..., Any]
+
+
+class ExportSection(Protocol):
+    """Returns the section's JSON-ready data about one customer."""
+
+    def __call__(self, *, customer: Customer) -> Any: ...
+
+
 # name -> (handler, labels of the models whose rows it exports)
 _export_sections: dict[str, tuple[ExportSection, frozenset[str]]] = {}
 
@@ -69,14 +77,16 @@ def customers_matching_any_identity(term: str) -> QuerySet[Customer]:
     return Customer.objects.filter(candidates).distinct()
 
 
-def customer_profile(*, public_id) -> Customer:
+def customer_profile(*, public_id: UUID | str) -> Customer:
     return Customer.objects.get(public_id=public_id, erased_at=None)
 
 
 # --- Consents -------------------------------------------------------------------------------
 
 
-def _latest_consent(channel: str, purpose: str, customer_ref) -> QuerySet[Consent]:
+def _latest_consent(
+    channel: str, purpose: str, customer_ref: Customer | OuterRef
+) -> QuerySet[Consent]:
     return Consent.objects.filter(customer=customer_ref, channel=channel, purpose=purpose).order_by(
         "-recorded_at", "-id"
     )
@@ -125,13 +135,13 @@ def current_consents(customer: Customer) -> list[dict[str, Any]]:
     states = []
     for channel in ContactChannel.values:
         for purpose in ConsentPurpose.values:
-            consent = latest.get((channel, purpose))
+            decision = latest.get((channel, purpose))
             states.append(
                 {
                     "channel": channel,
                     "purpose": purpose,
-                    "granted": consent.granted if consent else False,
-                    "recorded_at": consent.recorded_at if consent else None,
+                    "granted": decision.granted if decision else False,
+                    "recorded_at": decision.recorded_at if decision else None,
                 }
             )
     return states
@@ -163,7 +173,7 @@ def merges_into(customer: Customer) -> QuerySet[CustomerMerge]:
 # --- Export ---------------------------------------------------------------------------------
 
 
-def _rows(queryset: QuerySet, *, exclude: Iterable[str] = ()) -> list[dict[str, Any]]:
+def _rows(queryset: QuerySet[Any], *, exclude: Iterable[str] = ()) -> list[dict[str, Any]]:
     """Rows as plain dicts (Django's "python" serialisation), without the customer key."""
     hidden = {"customer", *exclude}
     return [
@@ -254,7 +264,7 @@ def customer_export(customer: Customer, *, now: datetime) -> dict[str, Any]:
     for name, (handler, models) in sorted(_export_sections.items()):
         document[name] = handler(customer=customer)
         covered |= models
-    other_apps: dict[str, list] = {}
+    other_apps: dict[str, list[dict[str, Any]]] = {}
     for relation in Customer._meta.related_objects:
         model = relation.related_model
         if model._meta.app_label == Customer._meta.app_label or model._meta.label in covered:

@@ -1,5 +1,7 @@
 """Shapes of the customer endpoints: input checks and output only; rules are in services."""
 
+from typing import Any
+
 from rest_framework import serializers
 
 from customers.events import MAX_BATCH_SIZE
@@ -82,11 +84,14 @@ class ConsentStateSerializer(serializers.Serializer):
 
 
 class ConsentChangesSerializer(serializers.Serializer):
-    consents = ConsentStateSerializer(many=True, allow_empty=False, max_length=100)
+    consents: serializers.ListSerializer[Any] = serializers.ListSerializer(
+        child=ConsentStateSerializer(), allow_empty=False, max_length=100
+    )
 
 
 class UtmSerializer(serializers.Serializer):
-    source = serializers.CharField(required=False, max_length=100)
+    # DRF takes declared fields off the class, so this one never hides ``Field.source``.
+    source = serializers.CharField(required=False, max_length=100)  # type: ignore[assignment]
     medium = serializers.CharField(required=False, max_length=100)
     campaign = serializers.CharField(required=False, max_length=100)
     term = serializers.CharField(required=False, max_length=100)
@@ -123,12 +128,17 @@ class EventBatchSerializer(serializers.Serializer):
 
 
 class EventBatchDocumentation(serializers.Serializer):
-    events = TouchpointEventSerializer(many=True, max_length=MAX_BATCH_SIZE)
+    events: serializers.ListSerializer[Any] = serializers.ListSerializer(
+        child=TouchpointEventSerializer(), max_length=MAX_BATCH_SIZE
+    )
 
 
 class RejectedEventSerializer(serializers.Serializer):
     index = serializers.IntegerField(help_text="Position of the event in the batch, from 0.")
-    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+    # DRF takes declared fields off the class, so this one never hides ``Serializer.errors``.
+    errors = serializers.DictField(  # type: ignore[assignment]
+        child=serializers.ListField(child=serializers.CharField())
+    )
 
 
 class IngestionReportSerializer(serializers.Serializer):

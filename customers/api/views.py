@@ -20,8 +20,13 @@ from omni.core.api.throttling import (
     StorefrontKeyThrottle,
 )
 
-KEY_ONLY = [{"storefrontKey": []}]
-KEY_AND_MAYBE_TOKEN = [{"storefrontKey": []}, {"storefrontKey": [], "customerToken": []}]
+# OpenAPI security requirements. drf-spectacular annotates ``extend_schema(auth=)`` as a list of
+# scheme names but reads it as these objects (``AutoSchema.get_auth``), hence the ignores below.
+KEY_ONLY: list[dict[str, list[str]]] = [{"storefrontKey": []}]
+KEY_AND_MAYBE_TOKEN: list[dict[str, list[str]]] = [
+    {"storefrontKey": []},
+    {"storefrontKey": [], "customerToken": []},
+]
 ERRORS = {
     400: OpenApiResponse(ERROR_SCHEMA, description="Invalid input (`validation_error`)."),
     401: OpenApiResponse(ERROR_SCHEMA, description="Missing, wrong or expired API key or token."),
@@ -67,7 +72,7 @@ class SignUpView(StorefrontView):
             "only when the link is followed. 400 for input wrong whatever the address "
             "(a weak password, a bad phone)."
         ),
-        auth=KEY_ONLY,
+        auth=KEY_ONLY,  # type: ignore[arg-type]  # see KEY_ONLY
         request=s.SignUpSerializer,
         responses={202: s.SignUpAcceptedSerializer, **ERRORS, **THROTTLED},
     )
@@ -94,7 +99,7 @@ class SignUpConfirmView(StorefrontView):
             "one, 401 `invalid_credentials` for a password other than the one chosen at "
             "sign-up (a few and the link dies), 409 when the address has an account already."
         ),
-        auth=KEY_ONLY,
+        auth=KEY_ONLY,  # type: ignore[arg-type]  # see KEY_ONLY
         request=s.SignUpConfirmSerializer,
         responses={
             201: s.SessionSerializer,
@@ -122,7 +127,7 @@ class SignInView(StorefrontView):
         tags=["customers"],
         summary="Sign a customer in; returns a bearer token",
         description="Limited per address, per e-mail and per storefront app (429).",
-        auth=KEY_ONLY,
+        auth=KEY_ONLY,  # type: ignore[arg-type]  # see KEY_ONLY
         request=s.SignInSerializer,
         responses={200: s.SessionSerializer, **ERRORS, **THROTTLED},
     )
@@ -289,7 +294,7 @@ class EventIngestionView(StorefrontView):
     @extend_schema(
         tags=["events"],
         summary="Send up to 500 touchpoint events",
-        auth=KEY_AND_MAYBE_TOKEN,
+        auth=KEY_AND_MAYBE_TOKEN,  # type: ignore[arg-type]  # see KEY_ONLY
         description=(
             "Each event is checked on its own: bad ones are listed in `rejected` by their "
             "index and the others are stored. When no event can be stored the answer is a "

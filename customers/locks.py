@@ -1,0 +1,50 @@
+"""Every row lock of the customers app's tables goes through here, so the lock order (primary
+key) and what is locked (only the rows of the table named, never those of a joined one) are
+decided once. A transaction that locks several customers takes them in one call."""
+
+from collections.abc import Iterable
+from typing import TypeVar
+from uuid import UUID
+
+from django.db.models import Model, QuerySet
+
+from customers.models import Customer, Notification, SignUpRequest
+
+M = TypeVar("M", bound=Model)
+
+
+def _locking(queryset: "QuerySet[M]") -> "QuerySet[M]":
+    """``queryset``'s rows, locked as they are read, in primary-key order, own table only."""
+    return queryset.select_for_update(of=("self",)).order_by("pk")
+
+
+def lock_customer(customer: Customer) -> Customer:
+    """The customer's row, locked and read afresh. Raises ``Customer.DoesNotExist`` when it
+    is gone (merged into another profile meanwhile)."""
+    return _locking(Customer.objects.all()).get(pk=customer.pk)
+
+
+def lock_customers(public_ids: Iterable[UUID]) -> list[Customer]:
+    """These customers' rows, locked in primary-key order and read afresh; those that no
+    longer exist (merged meanwhile) are missing. Found by public id: a profile object that
+    was merged away has lost its primary key, never its public id."""
+    return list(_locking(Customer.objects.filter(public_id__in=list(public_ids))))
+
+
+def lock_sign_up_request(pk: int) -> SignUpRequest:
+    """The sign-up request, locked. Raises ``SignUpRequest.DoesNotExist`` when it is gone
+    (purged once expired, or voided because another link for its address was confirmed)."""
+    return _locking(SignUpRequest.objects.all()).get(pk=pk)
+
+
+def lock_sign_up_link(public_id: UUID | str) -> SignUpRequest | None:
+    """The request a sign-up link names (one that sends a link, not an "account exists"
+    notice), locked; ``None`` when there is none."""
+    requests = SignUpRequest.objects.filter(public_id=public_id, kind=SignUpRequest.Kind.VERIFY)
+    return _locking(requests).first()
+
+
+def lock_notification(pk: int) -> Notification:
+    """The outbox row with its customer (read, not locked), locked. Raises
+    ``Notification.DoesNotExist`` when there is none."""
+    return _locking(Notification.objects.select_related("customer")).get(pk=pk)
