@@ -37,6 +37,13 @@ def lock_sign_up_request(pk: int) -> SignUpRequest:
     return _locking(SignUpRequest.objects.all()).get(pk=pk)
 
 
+def lock_sign_up_requests_for(email: str) -> list[SignUpRequest]:
+    """Every pending sign-up of one address, locked in primary-key order: confirming one
+    voids the others, so two confirmations for one address must queue here, before either
+    creates the account (else each waits for the other's identity and for its rows)."""
+    return list(_locking(SignUpRequest.objects.filter(email=email, confirmed_at=None)))
+
+
 def lock_sign_up_link(public_id: UUID | str) -> SignUpRequest | None:
     """The request a sign-up link names (one that sends a link, not an "account exists"
     notice), locked; ``None`` when there is none."""

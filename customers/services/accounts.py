@@ -14,7 +14,12 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
-from customers.locks import lock_customer, lock_sign_up_link, lock_sign_up_request
+from customers.locks import (
+    lock_customer,
+    lock_sign_up_link,
+    lock_sign_up_request,
+    lock_sign_up_requests_for,
+)
 from customers.models import Customer, CustomerToken, Identity, SignUpRequest
 from customers.normalise import normalise_email, normalise_identity, normalise_phone
 from customers.services.credentials import issue_customer_token, revoke_customer_tokens
@@ -189,8 +194,11 @@ def confirm_sign_up(*, token: str, password: str, now: datetime | None = None) -
 
 @transaction.atomic
 def _open_account(*, request_id: int, now: datetime) -> SignedIn:
-    request = lock_sign_up_request(request_id)
-    if request.confirmed_at is not None:  # confirmed meanwhile by a concurrent call
+    email = SignUpRequest.objects.filter(pk=request_id).values_list("email", flat=True).first()
+    pending = lock_sign_up_requests_for(email) if email else []
+    request = next((each for each in pending if each.pk == request_id), None)
+    if request is None:
+        # Confirmed or voided meanwhile: another link for this address was followed first.
         raise InvalidRequest(INVALID_SIGN_UP_LINK, details={"token": ["Already used."]})
     resolution = resolve_customer(
         identities=[(Identity.Kind.EMAIL, request.email)],

@@ -11,8 +11,16 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from customers.models import Customer, SignUpRequest
-from customers.services import MAX_SIGN_UP_CONFIRM_ATTEMPTS, purge_expired_sign_up_requests
+from customers.services import (
+    MAX_SIGN_UP_CONFIRM_ATTEMPTS,
+    confirm_sign_up,
+    purge_expired_sign_up_requests,
+    request_sign_up,
+    sign_up_token,
+)
 from omni.celery import app as celery_app
+from omni.core.errors import DomainError
+from tests.concurrency import run_concurrently
 from tests.customers.factories import CustomerFactory, account_holder
 
 pytestmark = pytest.mark.django_db
@@ -294,3 +302,18 @@ def test_sign_up_mails_to_one_address_are_limited(
 
     assert response.status_code == 429
     assert len(mail.outbox) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_links_for_one_address_confirmed_at_once_open_one_account(web_key):
+    for _ in range(2):
+        request_sign_up(email="twice@example.com", password=PASSWORD, channel="web")
+    tokens = [sign_up_token(request) for request in SignUpRequest.objects.all()]
+
+    def confirm(token):
+        return lambda: confirm_sign_up(token=token, password=PASSWORD)
+
+    outcome = run_concurrently([confirm(token) for token in tokens], refusal=DomainError)
+
+    assert (len(outcome.granted), len(outcome.refused)) == (1, 1), outcome.summary(2)
+    assert Customer.objects.filter(email="twice@example.com").count() == 1
