@@ -1,7 +1,13 @@
+from collections.abc import Callable
+
 from django.contrib import admin, messages
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from loyalty import services
@@ -53,14 +59,21 @@ class ProgrammeAdmin(admin.ModelAdmin):
     inlines = [TierInline, EarnRuleInline]
 
 
+def _staff_member(request: HttpRequest) -> User:
+    """Who is signed in to the admin (the admin site lets only staff users in)."""
+    if not isinstance(request.user, User):
+        raise PermissionDenied
+    return request.user
+
+
 class CardInline(admin.TabularInline):
     model = Card
     extra = 0
-    fields = ["number", "status", "issued_at", "blocked_at", "blocked_reason"]
+    fields = ("number", "status", "issued_at", "blocked_at", "blocked_reason")
     readonly_fields = fields
     can_delete = False
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 
@@ -70,7 +83,7 @@ class AccountAdmin(admin.ModelAdmin):
     list_filter = ["tier", "programme"]
     list_select_related = ["customer", "tier"]
     search_fields = ["customer__email", "customer__phone", "customer__last_name", "cards__number"]
-    readonly_fields = [
+    readonly_fields = (
         "customer",
         "programme",
         "tier",
@@ -79,18 +92,18 @@ class AccountAdmin(admin.ModelAdmin):
         "pending",
         "joined_at",
         "ledger",
-    ]
+    )
     fields = readonly_fields
     inlines = [CardInline]
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # accounts open on first use (enrol), with a card
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Account | None = None) -> bool:
         return False
 
     @admin.display(description="Ledger")
-    def ledger(self, account):
+    def ledger(self, account: Account) -> str:
         entries = (
             reverse("admin:loyalty_pointsentry_changelist") + f"?account__id__exact={account.pk}"
         )
@@ -101,7 +114,7 @@ class AccountAdmin(admin.ModelAdmin):
             adjust,
         )
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         adjust = path(
             "<int:account_id>/adjust/",
             self.admin_site.admin_view(self.adjust_view),
@@ -109,7 +122,7 @@ class AccountAdmin(admin.ModelAdmin):
         )
         return [adjust, *super().get_urls()]
 
-    def adjust_view(self, request, account_id: int):
+    def adjust_view(self, request: HttpRequest, account_id: int) -> HttpResponse:
         """A manual adjustment, always with a reason, through the same service as every debit."""
         if not request.user.has_perm("loyalty.add_pointsentry"):
             messages.error(request, "You may not adjust points.")
@@ -125,7 +138,7 @@ class AccountAdmin(admin.ModelAdmin):
                     account=account,
                     points=points,
                     reason=form.cleaned_data["reason"],
-                    requested_by=request.user,
+                    requested_by=_staff_member(request),
                 )
             except DomainError as error:
                 form.add_error(None, error.message)
@@ -169,14 +182,16 @@ class CardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["number", "account__customer__email"]
     actions = ["block_and_replace"]
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Card | None = None) -> bool:
         return request.user.has_perm("loyalty.change_card") and obj is None
 
     @admin.action(description="Block as lost and issue a new card", permissions=["change"])
-    def block_and_replace(self, request, queryset):
+    def block_and_replace(self, request: HttpRequest, queryset: QuerySet[Card]) -> None:
         for card in queryset.filter(status=Card.Status.ACTIVE).select_related("account"):
             new = services.replace_card(
-                account=card.account, reason=f"Reported lost to {request.user}", actor=request.user
+                account=card.account,
+                reason=f"Reported lost to {request.user}",
+                actor=_staff_member(request),
             )
             messages.success(request, f"Card {card.number} blocked; new card {new.number}.")
 
@@ -186,7 +201,7 @@ class PointsAdjustmentRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Large manual adjustments waiting for a second person (asked for on an account's
     "Adjust points…" page); approving posts them to the ledger once."""
 
-    list_display = [
+    list_display = (
         "requested_at",
         "account",
         "points",
@@ -195,41 +210,45 @@ class PointsAdjustmentRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "status",
         "decided_by",
         "decided_at",
-    ]
+    )
     list_filter = ["status", "requested_at"]
     list_select_related = ["account__customer", "requested_by", "decided_by"]
     search_fields = ["account__customer__email", "reason", "requested_by__username"]
-    fields = [*list_display, "entry"]
+    fields = (*list_display, "entry")
     readonly_fields = fields
     actions = ["approve_selected", "reject_selected"]
 
-    def has_approve_permission(self, request) -> bool:
+    def has_approve_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(services.APPROVE_ADJUSTMENTS)
 
     @admin.action(description="Approve and post the selected adjustments", permissions=["approve"])
-    def approve_selected(self, request, queryset):
-        run_for_each(
-            self,
-            request,
-            queryset.filter(status=PointsAdjustmentRequest.Status.PENDING),
-            services.approve_points_adjustment,
-            argument="adjustment",
-            approver=request.user,
-            label=str,
-            done="approved and posted",
-            noun="adjustment",
-        )
+    def approve_selected(
+        self, request: HttpRequest, queryset: QuerySet[PointsAdjustmentRequest]
+    ) -> None:
+        self._decide(request, queryset, services.approve_points_adjustment, "approved and posted")
 
     @admin.action(description="Reject the selected adjustments", permissions=["approve"])
-    def reject_selected(self, request, queryset):
+    def reject_selected(
+        self, request: HttpRequest, queryset: QuerySet[PointsAdjustmentRequest]
+    ) -> None:
+        self._decide(request, queryset, services.reject_points_adjustment, "rejected")
+
+    def _decide(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[PointsAdjustmentRequest],
+        decision: Callable[..., object],
+        done: str,
+    ) -> None:
+        """Each selected pending request on its own (one refusal stops no other)."""
         run_for_each(
             self,
             request,
             queryset.filter(status=PointsAdjustmentRequest.Status.PENDING),
-            services.reject_points_adjustment,
+            decision,
             argument="adjustment",
-            approver=request.user,
+            approver=_staff_member(request),
             label=str,
-            done="rejected",
+            done=done,
             noun="adjustment",
         )

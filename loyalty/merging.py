@@ -2,26 +2,21 @@
 
 from django.db.models import F
 
-from customers.models import Identity
+from customers.models import Customer, Identity
 from customers.services import register_merge_handler, unlink_identity
+from loyalty.locks import lock_accounts_of
 from loyalty.models import Account, Card, PointsAdjustmentRequest, PointsEntry, PointsLot
 
 
 @register_merge_handler
-def merge_loyalty_accounts(*, survivor, merged) -> None:
+def merge_loyalty_accounts(*, survivor: Customer, merged: Customer) -> None:
     """Move the merged customer's points history, lots and cards to the survivor's account.
 
     With one account between them, the customer merge moves it like any other row. With two,
     the balances add up, the better tier stays, and the merged account's active card is
     blocked (the survivor keeps one card); its old number still finds nobody else.
     """
-    accounts = {
-        account.customer_id: account
-        for account in Account.objects.select_for_update()
-        .select_related("tier")
-        .filter(customer__in=[survivor, merged])
-        .order_by("pk")
-    }
+    accounts = lock_accounts_of([survivor, merged])
     keeping, closing = accounts.get(survivor.pk), accounts.get(merged.pk)
     if keeping is None or closing is None:
         return

@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
+from customers.models import Customer
 from loyalty.models import Account, Card, PointsEntry, Tier
 from loyalty.services import qualifying_totals
 
@@ -43,7 +44,7 @@ def account_summary(account: Account, *, now: datetime | None = None) -> Summary
     )
 
 
-def account_of(customer) -> Account | None:
+def account_of(customer: Customer) -> Account | None:
     return (
         Account.objects.select_related("programme", "tier", "customer")
         .filter(customer=customer)

@@ -1,3 +1,5 @@
+from typing import Any
+
 from rest_framework import serializers
 
 from loyalty.models import PointsEntry
@@ -55,7 +57,9 @@ class QuoteLineSerializer(serializers.Serializer):
 
 
 class QuoteRequestSerializer(serializers.Serializer):
-    lines = QuoteLineSerializer(many=True, allow_empty=False, max_length=200)
+    lines: serializers.ListSerializer[Any] = serializers.ListSerializer(
+        child=QuoteLineSerializer(), allow_empty=False, max_length=200
+    )
     campaign_codes = serializers.ListField(
         child=serializers.CharField(max_length=64), required=False, default=list, max_length=20
     )

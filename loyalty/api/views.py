@@ -1,12 +1,16 @@
 """My loyalty: balance and tier, history, card and its QR code, and quotes for a cart."""
 
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.generics import ListAPIView
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from customers.models import Customer
 from loyalty import selectors, services
 from loyalty.api.serializers import (
     EntrySerializer,
@@ -15,12 +19,28 @@ from loyalty.api.serializers import (
     SummarySerializer,
 )
 from loyalty.models import PointsEntry
-from omni.core.api.auth import IsSignedInCustomer, IsStorefront
+from omni.core.api.auth import IsSignedInCustomer, IsStorefront, StorefrontClient
 from omni.core.api.errors import ERROR_SCHEMA
 from omni.core.api.throttling import STOREFRONT_WRITE_THROTTLES
+from omni.core.errors import NotFound
 from omni.core.qr import qr_png
 
 ERRORS = {400: ERROR_SCHEMA, 401: ERROR_SCHEMA, 403: ERROR_SCHEMA}
+
+
+def _client(request: Request) -> StorefrontClient:
+    """The storefront app calling (``IsStorefront`` lets no one else through)."""
+    if not isinstance(request.user, StorefrontClient):
+        raise NotAuthenticated()
+    return request.user
+
+
+def _customer(request: Request) -> Customer:
+    """The signed-in customer (``IsSignedInCustomer`` lets no call without one through)."""
+    customer = _client(request).customer
+    if not isinstance(customer, Customer):
+        raise NotAuthenticated()
+    return customer
 
 
 class MyLoyaltyView(APIView):
@@ -32,8 +52,8 @@ class MyLoyaltyView(APIView):
         description="Opens the account (with a card) on first use.",
         responses={200: SummarySerializer, **ERRORS},
     )
-    def get(self, request):
-        account = services.enrol(customer=request.user.customer)
+    def get(self, request: Request) -> Response:
+        account = services.enrol(customer=_customer(request))
         return Response(SummarySerializer(selectors.account_summary(account)).data)
 
 
@@ -41,10 +61,10 @@ class MyHistoryView(ListAPIView):
     permission_classes = [IsSignedInCustomer]
     serializer_class = EntrySerializer
 
-    def get_queryset(self):
+    def get_queryset(self) -> "QuerySet[PointsEntry]":
         if getattr(self, "swagger_fake_view", False):  # schema generation: no request user
             return PointsEntry.objects.none()
-        account = selectors.account_of(self.request.user.customer)
+        account = selectors.account_of(_customer(self.request))
         if account is None:
             return PointsEntry.objects.none()
         return selectors.history(account)
@@ -54,7 +74,7 @@ class MyHistoryView(ListAPIView):
         summary="My points history, newest first",
         responses={200: EntrySerializer(many=True), **ERRORS},
     )
-    def get(self, request, *args, **kwargs):
+    def get(self, request: Request, *args: object, **kwargs: object) -> Response:
         return super().get(request, *args, **kwargs)
 
 
@@ -66,9 +86,11 @@ class MyCardQRView(APIView):
         summary="My loyalty card as a QR code (PNG), for the till to scan",
         responses={(200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY), **ERRORS},
     )
-    def get(self, request):
-        account = services.enrol(customer=request.user.customer)
+    def get(self, request: Request) -> HttpResponse:
+        account = services.enrol(customer=_customer(request))
         card = selectors.account_summary(account).card
+        if card is None:  # every card blocked (as for an erased customer)
+            raise NotFound("You have no active loyalty card.")
         response = HttpResponse(qr_png(card.number), content_type="image/png")
         response["Cache-Control"] = "private, no-store"
         return response
@@ -86,13 +108,13 @@ class QuoteView(APIView):
         request=QuoteRequestSerializer,
         responses={200: QuoteSerializer, 429: ERROR_SCHEMA, **ERRORS},
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         body = QuoteRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         quote = services.quote_cart(
             lines=[(line["sku"], line["quantity"]) for line in body.validated_data["lines"]],
-            channel=request.user.channel,
-            customer=request.user.customer,
+            channel=_client(request).channel,
+            customer=_client(request).customer,
             campaign_codes=tuple(body.validated_data["campaign_codes"]),
         )
         return Response(QuoteSerializer(quote).data)
