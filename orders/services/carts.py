@@ -13,6 +13,7 @@ from inventory import services as inventory
 from inventory.models import Location, Reservation, Sku
 from inventory.services import StockLine
 from omni.core.errors import HoldLimitReached, InsufficientStock, InvalidRequest, NotFound
+from orders.locks import lock_cart
 from orders.models import Cart, CartLine
 
 MAX_LINE_QUANTITY = 20  # per SKU: beyond that it is a trade order, not a basket
@@ -50,7 +51,7 @@ def cart_of(
 
 
 def _locked(cart: Cart) -> Cart:
-    locked = Cart.objects.select_for_update().get(pk=cart.pk)
+    locked = lock_cart(cart)
     if locked.status != Cart.Status.ACTIVE:
         raise InvalidRequest("This cart was already checked out or merged.")
     return locked

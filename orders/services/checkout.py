@@ -15,6 +15,7 @@ from inventory.services import StockLine
 from loyalty import services as loyalty
 from omni.core.errors import InvalidRequest, NotFound, PriceChanged
 from orders import notifications
+from orders.locks import lock_cart, lock_cart_lines
 from orders.models import Cart, Order, OrderEvent, OrderLine, Payment, Shipment
 from orders.payments import payment_provider
 from orders.services.carts import pickup_store
@@ -67,7 +68,7 @@ def reprice(cart: Cart) -> list[dict]:
     shopper sees the new prices even though this checkout attempt stops)."""
     changed = []
     with transaction.atomic():
-        for line in cart.lines.select_related("sku").select_for_update(of=("self",)):
+        for line in lock_cart_lines(cart):
             if line.unit_price != line.sku.price:
                 changed.append(
                     {"sku": line.sku.code, "was": str(line.unit_price), "now": str(line.sku.price)}
@@ -142,7 +143,7 @@ def checkout(
 def _place_order(
     *, cart: Cart, key: str, fulfilment: str, channel: str, choices: _Choices
 ) -> CheckoutResult:
-    cart = Cart.objects.select_for_update().get(pk=cart.pk)
+    cart = lock_cart(cart)
     if cart.status == Cart.Status.CHECKED_OUT:
         return CheckoutResult(cart.order, created=False)  # the other device won
     if cart.status != Cart.Status.ACTIVE:

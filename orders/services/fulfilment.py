@@ -13,19 +13,12 @@ from loyalty import services as loyalty
 from loyalty.services import QuoteLine
 from omni.core.errors import InvalidRequest, PickupCodeLocked, WrongPickupCode
 from orders import notifications
+from orders.locks import lock_order, lock_order_if_still, lock_shipment
 from orders.models import Order, OrderEvent, Payment, Shipment
 from orders.payments import payment_provider
 from orders.services.lifecycle import actor_label, ensure_allowed, transition
 
 S = Order.Status
-
-
-def _locked(order: Order) -> Order:
-    return (
-        Order.objects.select_for_update(of=("self",))
-        .select_related("store", "customer")
-        .get(pk=order.pk)
-    )
 
 
 def new_pickup_code() -> str:
@@ -35,7 +28,7 @@ def new_pickup_code() -> str:
 @transaction.atomic
 def mark_ready_for_pickup(*, order: Order, actor=None) -> Order:
     """The clerk has picked it: the customer gets a pick-up code, and the hold clock starts."""
-    order = _locked(order)
+    order = lock_order(order)
     transition(order, S.READY_FOR_PICKUP, actor=actor)
     order.pickup_code = new_pickup_code()
     order.pickup_expires_at = timezone.now() + timedelta(days=order.store.pickup_hold_days)
@@ -54,7 +47,7 @@ def collect_pickup(*, order: Order, code: str, actor=None) -> Order:
     until a manager calls ``unlock_pickup_code``. (The count survives only if the caller has no
     transaction of its own that it rolls back: the clerk page and the admin have none.)"""
     with transaction.atomic():
-        order = _locked(order)
+        order = lock_order(order)
         ensure_allowed(order, S.COLLECTED)
         ensure_pickup_code_unlocked(order)
         if not hmac.compare_digest(order.pickup_code, (code or "").strip()):
@@ -102,7 +95,7 @@ def _count_wrong_pickup_code(order: Order, *, actor) -> WrongPickupCode:
 def unlock_pickup_code(*, order: Order, actor=None) -> Order:
     """A manager lets the hand-over be tried again (the customer keeps the same code, which was
     never shown to whoever guessed); recorded on the order's timeline."""
-    order = _locked(order)
+    order = lock_order(order)
     if order.pickup_code_failures < settings.PICKUP_CODE_MAX_ATTEMPTS:
         raise InvalidRequest(f"The pick-up code of {order.number} is not locked.")
     failures = order.pickup_code_failures
@@ -183,7 +176,7 @@ def _undo_checkout(order: Order) -> None:
 def cancel_order(*, order: Order, actor=None, by_customer=None, note: str = "") -> Order:
     """Staff may cancel until the goods leave; a customer only before a pick-up is ready
     (after that it is already picked and waiting on a shelf)."""
-    order = _locked(order)
+    order = lock_order(order)
     if by_customer is not None:
         if order.customer_id != by_customer.pk:
             raise InvalidRequest("This is not your order.")
@@ -201,8 +194,8 @@ def cancel_order(*, order: Order, actor=None, by_customer=None, note: str = "") 
 def ship(*, shipment: Shipment, carrier: str, tracking_number: str, actor=None) -> Shipment:
     """A parcel leaves its location: its reserved stock is consumed through the ledger. The
     order is shipped (and paid) when its last parcel leaves."""
-    order = _locked(shipment.order)
-    shipment = Shipment.objects.select_for_update().get(pk=shipment.pk)
+    order = lock_order(shipment.order)
+    shipment = lock_shipment(shipment)
     if shipment.status != Shipment.Status.ALLOCATED:
         raise InvalidRequest(f"This parcel is already {shipment.get_status_display().lower()}.")
     if not carrier.strip() or not tracking_number.strip():
@@ -223,7 +216,7 @@ def ship(*, shipment: Shipment, carrier: str, tracking_number: str, actor=None) 
 
 @transaction.atomic
 def mark_delivered(*, order: Order, actor=None) -> Order:
-    order = _locked(order)
+    order = lock_order(order)
     transition(order, S.DELIVERED, actor=actor)
     order.shipments.filter(status=Shipment.Status.SHIPPED).update(
         status=Shipment.Status.DELIVERED, delivered_at=timezone.now()
@@ -253,7 +246,7 @@ def send_pickup_reminders(*, now: datetime | None = None) -> list[Order]:
     reminded = []
     for pk in pickups_to_remind(now).values_list("pk", flat=True):
         with transaction.atomic():
-            order = pickups_to_remind(now).select_for_update(skip_locked=True).filter(pk=pk).first()
+            order = lock_order_if_still(pickups_to_remind(now), pk)
             if order is None:
                 continue  # reminded meanwhile by another run
             order.pickup_reminder_sent_at = now
@@ -271,7 +264,7 @@ def expire_uncollected_pickups(*, now: datetime | None = None) -> list[Order]:
     expired = []
     for pk in due.values_list("pk", flat=True):
         with transaction.atomic():
-            order = due.select_for_update(skip_locked=True).filter(pk=pk).first()
+            order = lock_order_if_still(due, pk)
             if order is None:
                 continue
             transition(order, S.EXPIRED, label="system", note="Not collected in time")

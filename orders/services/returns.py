@@ -9,6 +9,7 @@ from inventory import services as inventory
 from inventory.models import Location, StockMovement
 from loyalty import services as loyalty
 from omni.core.errors import InvalidRequest
+from orders.locks import lock_order, lock_order_lines, lock_payments
 from orders.models import Order, OrderLine, Payment, Return, ReturnLine
 from orders.payments import payment_provider
 
@@ -38,7 +39,7 @@ def return_items(
     replay = Return.objects.filter(idempotency_key=idempotency_key).first()
     if replay:
         return replay
-    order = Order.objects.select_for_update().get(pk=order.pk)
+    order = lock_order(order)
     replay = Return.objects.filter(idempotency_key=idempotency_key).first()
     if replay:  # the same return submitted twice at once: the first one won the lock
         return replay
@@ -49,12 +50,7 @@ def return_items(
         )
     if not items:
         raise InvalidRequest("Say which items come back.")
-    lines = {
-        line.pk: line
-        for line in OrderLine.objects.select_for_update()
-        .select_related("sku")
-        .filter(order=order, pk__in=[item.order_line_id for item in items])
-    }
+    lines = lock_order_lines(order, [item.order_line_id for item in items])
     _check(items, lines)
     if location is None and any(item.restock for item in items):
         raise InvalidRequest("Restocking needs the store that takes the items back.")
@@ -142,8 +138,8 @@ def _reverse_points(order: Order, ret: Return, refund_lines) -> int:
 def _refund(order: Order, amount: Decimal) -> None:
     """Refund through the provider from the captured payments, oldest first."""
     provider = payment_provider()
-    for payment in order.payments.select_for_update().filter(
-        status__in=[Payment.Status.CAPTURED, Payment.Status.REFUNDED]
+    for payment in lock_payments(
+        order, statuses=[Payment.Status.CAPTURED, Payment.Status.REFUNDED]
     ):
         if amount <= 0:
             return
