@@ -14,6 +14,7 @@ from inventory.models import Location, Reservation
 from inventory.services import StockLine
 from loyalty import services as loyalty
 from omni.core.errors import InvalidRequest, NotFound, PriceChanged
+from omni.core.replay import replay_or_run
 from orders import notifications
 from orders.locks import lock_cart, lock_cart_lines
 from orders.models import Cart, Order, OrderEvent, OrderLine, Payment, Shipment
@@ -64,17 +65,16 @@ def new_order_number() -> str:
 
 
 def reprice(cart: Cart) -> list[dict]:
-    """Bring the cart's prices up to date; returns what changed (committed on its own, so the
-    shopper sees the new prices even though this checkout attempt stops)."""
+    """Bring the cart's prices up to date; returns what changed. Checkout commits the new
+    prices before it refuses, so the shopper sees them even though this attempt stops."""
     changed = []
-    with transaction.atomic():
-        for line in lock_cart_lines(cart):
-            if line.unit_price != line.sku.price:
-                changed.append(
-                    {"sku": line.sku.code, "was": str(line.unit_price), "now": str(line.sku.price)}
-                )
-                line.unit_price = line.sku.price
-                line.save(update_fields=["unit_price", "updated_at"])
+    for line in lock_cart_lines(cart):
+        if line.unit_price != line.sku.price:
+            changed.append(
+                {"sku": line.sku.code, "was": str(line.unit_price), "now": str(line.sku.price)}
+            )
+            line.unit_price = line.sku.price
+            line.save(update_fields=["unit_price", "updated_at"])
     return changed
 
 
@@ -122,28 +122,59 @@ def checkout(
     # empty cart, and must still get the first order back.
     owner = f"customer:{cart.customer_id}" if cart.customer_id else f"guest:{cart.guest_token}"
     key = f"{owner}:{idempotency_key}"
-    replay = Order.objects.filter(checkout_key=key).first()
-    if replay:
-        return CheckoutResult(replay, created=False)
-    if customer is not None and redeem_points:
-        _ensure_card_presented(customer, card_number)
-    changed = reprice(cart)
-    if changed:
-        raise PriceChanged(
-            "Some prices changed since they were added; the cart shows the new ones.",
-            details={"lines": changed},
-        )
     choices = _Choices(
         pickup_store_code, address, redeem_points, payment_token, clerk, till_store, customer
     )
+    locked = cart  # the cart as ``lock`` read it, for ``run``
+
+    def lock() -> None:
+        nonlocal locked
+        locked = lock_cart(cart)
+
+    with transaction.atomic():
+        outcome, _ = replay_or_run(
+            find=lambda: _placed_with(key),
+            lock=lock,
+            run=lambda: _checkout_locked(
+                locked,
+                key=key,
+                fulfilment=fulfilment,
+                channel=channel,
+                choices=choices,
+                card_number=card_number,
+            ),
+        )
+    if isinstance(outcome, PriceChanged):
+        raise outcome  # once the new prices are committed
+    return outcome
+
+
+def _placed_with(key: str) -> CheckoutResult | None:
+    """The order a checkout with this (shopper-scoped) key placed, if one did."""
+    order = Order.objects.filter(checkout_key=key).first()
+    return CheckoutResult(order, created=False) if order else None
+
+
+def _checkout_locked(
+    cart: Cart, *, key: str, fulfilment: str, channel: str, choices: _Choices, card_number: str
+) -> CheckoutResult | PriceChanged:
+    """Checkout with the cart locked. A price that changed is not an error here but the
+    refusal to raise once the new prices are committed."""
+    if choices.customer is not None and choices.redeem_points:
+        _ensure_card_presented(choices.customer, card_number)
+    changed = reprice(cart)
+    if changed:
+        return PriceChanged(
+            "Some prices changed since they were added; the cart shows the new ones.",
+            details={"lines": changed},
+        )
     return _place_order(cart=cart, key=key, fulfilment=fulfilment, channel=channel, choices=choices)
 
 
-@transaction.atomic
 def _place_order(
     *, cart: Cart, key: str, fulfilment: str, channel: str, choices: _Choices
 ) -> CheckoutResult:
-    cart = lock_cart(cart)
+    """The order, from the locked and repriced cart."""
     if cart.status == Cart.Status.CHECKED_OUT:
         return CheckoutResult(cart.order, created=False)  # the other device won
     if cart.status != Cart.Status.ACTIVE:

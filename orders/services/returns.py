@@ -9,6 +9,7 @@ from inventory import services as inventory
 from inventory.models import Location, StockMovement
 from loyalty import services as loyalty
 from omni.core.errors import InvalidRequest
+from omni.core.replay import replay_or_run
 from orders.locks import lock_order, lock_order_lines, lock_payments
 from orders.models import Order, OrderLine, Payment, Return, ReturnLine
 from orders.payments import payment_provider
@@ -35,14 +36,33 @@ def return_items(
 ) -> Return:
     """Take items back: refund what was paid for them (their share of the order's discounts
     included), put restocked ones back in that store's stock through the ledger, reverse the
-    points they earned. Nothing can be returned twice."""
-    replay = Return.objects.filter(idempotency_key=idempotency_key).first()
-    if replay:
-        return replay
-    order = lock_order(order)
-    replay = Return.objects.filter(idempotency_key=idempotency_key).first()
-    if replay:  # the same return submitted twice at once: the first one won the lock
-        return replay
+    points they earned. Nothing can be returned twice: the same return submitted again, or
+    twice at once (the first one wins the order's lock), gets the first one back."""
+    locked = order  # the order as ``lock`` read it, for ``run``
+
+    def lock() -> None:
+        nonlocal locked
+        locked = lock_order(order)
+
+    ret, _ = replay_or_run(
+        find=lambda: Return.objects.filter(idempotency_key=idempotency_key).first(),
+        lock=lock,
+        run=lambda: _take_back(
+            locked, items, idempotency_key=idempotency_key, location=location, actor=actor
+        ),
+    )
+    return ret
+
+
+def _take_back(
+    order: Order,
+    items: list[ReturnedItem],
+    *,
+    idempotency_key: str,
+    location: Location | None,
+    actor,
+) -> Return:
+    """The return itself, with the order locked."""
     if order.status not in RETURNABLE:
         raise InvalidRequest(
             f"A {order.get_status_display().lower()} order cannot be returned.",
