@@ -6,8 +6,10 @@ import secrets
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.contrib.auth.models import User
 from django.db import transaction
 
+from customers.models import Customer
 from inventory import services as inventory
 from inventory.allocation import allocate_delivery
 from inventory.models import Location, Reservation
@@ -46,9 +48,9 @@ class _Choices:
     address: Address | None
     redeem_points: int
     payment_token: str
-    clerk: object | None
+    clerk: User | None
     till_store: Location | None
-    customer: object | None
+    customer: Customer | None
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,7 @@ def new_order_number() -> str:
             return number
 
 
-def reprice(cart: Cart) -> list[dict]:
+def reprice(cart: Cart) -> list[dict[str, str]]:
     """Bring the cart's prices up to date; returns what changed. Checkout commits the new
     prices before it refuses, so the shopper sees them even though this attempt stops."""
     changed = []
@@ -78,7 +80,7 @@ def reprice(cart: Cart) -> list[dict]:
     return changed
 
 
-def _ensure_card_presented(customer, card_number: str) -> None:
+def _ensure_card_presented(customer: Customer, card_number: str) -> None:
     number = "".join(card_number.split())
     if not number:
         raise InvalidRequest("Scan the customer's loyalty card to redeem points.")
@@ -102,9 +104,9 @@ def checkout(
     address: Address | None = None,
     redeem_points: int = 0,
     payment_token: str = "",
-    clerk=None,
+    clerk: User | None = None,
     till_store: Location | None = None,
-    customer=None,
+    customer: Customer | None = None,
     card_number: str = "",
 ) -> CheckoutResult:
     """Turn the cart into an order. A retry with the same key, or a second device checking out
@@ -246,7 +248,7 @@ def _order_store(cart: Cart, fulfilment: str, choices: _Choices) -> Location | N
     return None
 
 
-def _address_json(fulfilment: str, address: Address | None) -> dict:
+def _address_json(fulfilment: str, address: Address | None) -> dict[str, str | float]:
     if fulfilment != Order.Fulfilment.DELIVERY:
         return {}
     if address is None:
@@ -257,17 +259,21 @@ def _address_json(fulfilment: str, address: Address | None) -> dict:
 def _take_stock(order: Order, lines: list[OrderLine], choices: _Choices) -> None:
     if order.fulfilment == Order.Fulfilment.PICKUP:
         inventory.reserve(
-            lines=[StockLine(line.sku_id, order.store_id, line.quantity) for line in lines],
+            lines=[
+                StockLine(line.sku_id, order.fulfilling_store.pk, line.quantity) for line in lines
+            ],
             kind=Reservation.Kind.ORDER,
             reference=order.reservation_reference,
         )
     elif order.fulfilment == Order.Fulfilment.IN_STORE:
         inventory.sell_in_store(
-            location=order.store,
+            location=order.fulfilling_store,
             lines={line.sku: line.quantity for line in lines},
             reference=order.reservation_reference,
             actor=order.clerk,
         )
+    elif choices.address is None:  # refused before, by _address_json; said again for the types
+        raise InvalidRequest("A delivery needs an address.")
     else:
         _allocate(order, lines, choices.address)
 

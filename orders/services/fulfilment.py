@@ -5,11 +5,15 @@ import secrets
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from customers.models import Customer
 from inventory import services as inventory
 from loyalty import services as loyalty
+from loyalty.models import PointsEntry
 from loyalty.services import QuoteLine
 from omni.core.errors import InvalidRequest, PickupCodeLocked, WrongPickupCode
 from orders import notifications
@@ -26,18 +30,19 @@ def new_pickup_code() -> str:
 
 
 @transaction.atomic
-def mark_ready_for_pickup(*, order: Order, actor=None) -> Order:
+def mark_ready_for_pickup(*, order: Order, actor: User | None = None) -> Order:
     """The clerk has picked it: the customer gets a pick-up code, and the hold clock starts."""
     order = lock_order(order)
     transition(order, S.READY_FOR_PICKUP, actor=actor)
     order.pickup_code = new_pickup_code()
-    order.pickup_expires_at = timezone.now() + timedelta(days=order.store.pickup_hold_days)
+    hold_days = order.fulfilling_store.pickup_hold_days
+    order.pickup_expires_at = timezone.now() + timedelta(days=hold_days)
     order.save(update_fields=["pickup_code", "pickup_expires_at", "updated_at"])
     notifications.ready_for_pickup(order)
     return order
 
 
-def collect_pickup(*, order: Order, code: str, actor=None) -> Order:
+def collect_pickup(*, order: Order, code: str, actor: User | None = None) -> Order:
     """Hand-over at the counter after checking the code: stock leaves through the ledger,
     the payment is captured and the customer earns points.
 
@@ -71,7 +76,7 @@ def ensure_pickup_code_unlocked(order: Order) -> None:
         )
 
 
-def _count_wrong_pickup_code(order: Order, *, actor) -> WrongPickupCode:
+def _count_wrong_pickup_code(order: Order, *, actor: User | None) -> WrongPickupCode:
     """Count a wrong code on the locked order; returns the refusal for the caller to raise once
     the count is committed. The try that reaches the limit locks, and says so."""
     order.pickup_code_failures += 1
@@ -92,7 +97,7 @@ def _count_wrong_pickup_code(order: Order, *, actor) -> WrongPickupCode:
 
 
 @transaction.atomic
-def unlock_pickup_code(*, order: Order, actor=None) -> Order:
+def unlock_pickup_code(*, order: Order, actor: User | None = None) -> Order:
     """A manager lets the hand-over be tried again (the customer keeps the same code, which was
     never shown to whoever guessed); recorded on the order's timeline."""
     order = lock_order(order)
@@ -107,7 +112,7 @@ def unlock_pickup_code(*, order: Order, actor=None) -> Order:
     return order
 
 
-def _note_on_timeline(order: Order, *, actor, note: str) -> None:
+def _note_on_timeline(order: Order, *, actor: User | None, note: str) -> None:
     """Something that happened to the order without a change of status."""
     OrderEvent.objects.create(
         order=order,
@@ -118,14 +123,14 @@ def _note_on_timeline(order: Order, *, actor, note: str) -> None:
     )
 
 
-def _hand_over(order: Order, *, actor) -> Order:
+def _hand_over(order: Order, *, actor: User | None) -> Order:
     transition(order, S.COLLECTED, actor=actor)
     inventory.consume_reservations(
         reference=order.reservation_reference, actor=actor, reason="Collected in store"
     )
     _capture(order)
     earn_points(order)
-    if order.customer_id:
+    if order.customer is not None:
         loyalty.award_bonus(
             customer=order.customer,
             action="first_pickup",
@@ -135,13 +140,14 @@ def _hand_over(order: Order, *, actor) -> Order:
     return order
 
 
-def earn_points(order: Order):
+def earn_points(order: Order) -> PointsEntry | None:
     """Points for what the customer paid, pending until the return window has passed."""
-    if order.customer_id is None:
+    customer = order.customer
+    if customer is None:
         return None
     lines = order.lines.select_related("sku__product")
     return loyalty.earn_for_order(
-        customer=order.customer,
+        customer=customer,
         reference=order.number,
         lines=[QuoteLine(line.paid, line.sku.product.category_id, line.sku.code) for line in lines],
         channel=order.channel,
@@ -173,7 +179,13 @@ def _undo_checkout(order: Order) -> None:
 
 
 @transaction.atomic
-def cancel_order(*, order: Order, actor=None, by_customer=None, note: str = "") -> Order:
+def cancel_order(
+    *,
+    order: Order,
+    actor: User | None = None,
+    by_customer: Customer | None = None,
+    note: str = "",
+) -> Order:
     """Staff may cancel until the goods leave; a customer only before a pick-up is ready
     (after that it is already picked and waiting on a shelf)."""
     order = lock_order(order)
@@ -191,7 +203,9 @@ def cancel_order(*, order: Order, actor=None, by_customer=None, note: str = "") 
 
 
 @transaction.atomic
-def ship(*, shipment: Shipment, carrier: str, tracking_number: str, actor=None) -> Shipment:
+def ship(
+    *, shipment: Shipment, carrier: str, tracking_number: str, actor: User | None = None
+) -> Shipment:
     """A parcel leaves its location: its reserved stock is consumed through the ledger. The
     order is shipped (and paid) when its last parcel leaves."""
     order = lock_order(shipment.order)
@@ -215,7 +229,7 @@ def ship(*, shipment: Shipment, carrier: str, tracking_number: str, actor=None) 
 
 
 @transaction.atomic
-def mark_delivered(*, order: Order, actor=None) -> Order:
+def mark_delivered(*, order: Order, actor: User | None = None) -> Order:
     order = lock_order(order)
     transition(order, S.DELIVERED, actor=actor)
     order.shipments.filter(status=Shipment.Status.SHIPPED).update(
@@ -230,7 +244,7 @@ def mark_delivered(*, order: Order, actor=None) -> Order:
 REMIND_BEFORE = timedelta(days=1)
 
 
-def pickups_to_remind(now: datetime):
+def pickups_to_remind(now: datetime) -> QuerySet[Order]:
     return Order.objects.filter(
         status=S.READY_FOR_PICKUP,
         pickup_reminder_sent_at=None,

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from inventory import services as inventory
@@ -25,6 +26,10 @@ class ReturnedItem:
     restock: bool  # back on the shelf, or set aside as damaged
 
 
+# An item coming back, the order line it is from, and what it refunds.
+RefundLine = tuple[ReturnedItem, OrderLine, Decimal]
+
+
 @transaction.atomic
 def return_items(
     *,
@@ -32,7 +37,7 @@ def return_items(
     items: list[ReturnedItem],
     idempotency_key: str,
     location: Location | None = None,
-    actor=None,
+    actor: User | None = None,
 ) -> Return:
     """Take items back: refund what was paid for them (their share of the order's discounts
     included), put restocked ones back in that store's stock through the ledger, reverse the
@@ -60,7 +65,7 @@ def _take_back(
     *,
     idempotency_key: str,
     location: Location | None,
-    actor,
+    actor: User | None,
 ) -> Return:
     """The return itself, with the order locked."""
     if order.status not in RETURNABLE:
@@ -74,7 +79,7 @@ def _take_back(
     _check(items, lines)
     if location is None and any(item.restock for item in items):
         raise InvalidRequest("Restocking needs the store that takes the items back.")
-    refund_lines = []
+    refund_lines: list[RefundLine] = []
     for item in items:
         line = lines[item.order_line_id]
         refund = (line.paid * item.quantity / line.quantity).quantize(CENT, ROUND_HALF_UP)
@@ -125,7 +130,11 @@ def _check(items: list[ReturnedItem], lines: dict[int, OrderLine]) -> None:
             )
 
 
-def _restock(ret: Return, refund_lines, location: Location | None, actor) -> None:
+def _restock(
+    ret: Return, refund_lines: list[RefundLine], location: Location | None, actor: User | None
+) -> None:
+    if location is None:
+        return  # nothing is restocked: return_items refuses restocking without a store
     specs = [
         inventory.MovementSpec(
             line.sku_id,
@@ -142,12 +151,13 @@ def _restock(ret: Return, refund_lines, location: Location | None, actor) -> Non
         inventory.record_movements(specs, actor=actor, source="store")
 
 
-def _reverse_points(order: Order, ret: Return, refund_lines) -> int:
-    if order.customer_id is None:
+def _reverse_points(order: Order, ret: Return, refund_lines: list[RefundLine]) -> int:
+    customer = order.customer
+    if customer is None:
         return 0
     returned_amount = sum((refund for _, _, refund in refund_lines), Decimal(0))
     entry = loyalty.reverse_for_return(
-        customer=order.customer,
+        customer=customer,
         reference=order.number,
         returned_amount=returned_amount,
         idempotency_key=f"return:{ret.public_id}:points",
