@@ -7,6 +7,7 @@ shared through the cache, so a flood of calls cannot open a broker connection ea
 import contextlib
 import logging
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -81,12 +82,12 @@ def recent_broker_check() -> dict:
     return result
 
 
-def health_report(*, details: bool) -> tuple[bool, dict]:
+def health_report(*, details: bool) -> tuple[bool, dict[str, Any]]:
     """(healthy, report). Healthy means the database and the broker both answer. The report is
     ``{"status": "up"|"down"}``, with each part's details (and the worker's) when ``details``."""
     database, broker = check_database(), recent_broker_check()
     healthy = database["ok"] and broker["ok"]
-    report = {"status": "up" if healthy else "down"}
+    report: dict[str, Any] = {"status": "up" if healthy else "down"}
     if details:
         report["database"] = database
         report["broker"] = broker

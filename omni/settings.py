@@ -137,8 +137,8 @@ GUEST_HOLD_MAX_UNITS = env_int("GUEST_HOLD_MAX_UNITS", 10)
 GUEST_HOLD_MAX_UNITS_PER_CLIENT = env_int("GUEST_HOLD_MAX_UNITS_PER_CLIENT", 20)
 GUEST_HOLD_MAX_SHARE = env_int("GUEST_HOLD_MAX_SHARE", 50)
 DEMO_PAYMENT_PROVIDER = "orders.payments.DemoProvider"
-PAYMENT_PROVIDER = env_str("PAYMENT_PROVIDER", DEMO_PAYMENT_PROVIDER if DEBUG else None)
-if not DEBUG and PAYMENT_PROVIDER in (None, DEMO_PAYMENT_PROVIDER):
+PAYMENT_PROVIDER = env_str("PAYMENT_PROVIDER", DEMO_PAYMENT_PROVIDER if DEBUG else "")
+if not DEBUG and PAYMENT_PROVIDER in ("", DEMO_PAYMENT_PROVIDER):
     # The demo provider accepts every payment: in production every checkout would be "paid".
     raise ConfigurationError(
         "PAYMENT_PROVIDER", "must name your payment provider's class when DEBUG is off"

@@ -6,6 +6,8 @@ the timeline are what those services wrote, so every field is read-only and noth
 deleted here.
 """
 
+from typing import TYPE_CHECKING, TypedDict
+
 from django.contrib import admin
 from django.db.models import Count
 from django.urls import reverse
@@ -27,6 +29,9 @@ from orders.models import (
     ReturnLine,
     Shipment,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 # --- Shared pieces ---------------------------------------------------------------------------
 
@@ -70,8 +75,14 @@ def _search_link(model: str, term: str, text: str) -> str:
 
 class OrderLineInline(ReadOnlyTabularInline):
     model = OrderLine
-    fields = ["sku", "quantity", "unit_price", "line_total", "discount", "returned_quantity"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "sku",
+        "quantity",
+        "unit_price",
+        "line_total",
+        "discount",
+        "returned_quantity",
+    )
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("sku")
@@ -83,8 +94,7 @@ class OrderEventInline(ReadOnlyTabularInline):
     model = OrderEvent
     verbose_name = "timeline event"
     verbose_name_plural = "timeline"
-    fields = ["created_at", "move", "by", "note"]
-    readonly_fields = fields
+    fields = readonly_fields = ("created_at", "move", "by", "note")
 
     @admin.display(description="Status")
     def move(self, event: OrderEvent) -> str:
@@ -98,7 +108,7 @@ class OrderEventInline(ReadOnlyTabularInline):
 
 class ShipmentInline(ReadOnlyTabularInline):
     model = Shipment
-    fields = [
+    fields = readonly_fields = (
         "location",
         "status",
         "lines",
@@ -106,8 +116,7 @@ class ShipmentInline(ReadOnlyTabularInline):
         "tracking_number",
         "shipped_at",
         "delivered_at",
-    ]
-    readonly_fields = fields
+    )
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("location")
@@ -115,14 +124,26 @@ class ShipmentInline(ReadOnlyTabularInline):
 
 class PaymentInline(ReadOnlyTabularInline):
     model = Payment
-    fields = ["provider", "reference", "amount", "refunded", "status", "created_at"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "provider",
+        "reference",
+        "amount",
+        "refunded",
+        "status",
+        "created_at",
+    )
 
 
 class ReturnInline(ReadOnlyTabularInline):
     model = Return
-    fields = ["return_link", "created_at", "location", "refund_amount", "points_reversed", "actor"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "return_link",
+        "created_at",
+        "location",
+        "refund_amount",
+        "points_reversed",
+        "actor",
+    )
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("location", "actor")
@@ -220,11 +241,15 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def get_fieldsets(self, request, obj=None):
         # Only the part that applies: pick-up details for pick-ups, the address for deliveries.
-        skip = {
-            "Pick-up": obj is not None and obj.fulfilment != Order.Fulfilment.PICKUP,
-            "Delivery": obj is not None and obj.fulfilment != Order.Fulfilment.DELIVERY,
+        hidden = {
+            name
+            for name, fulfilment in [
+                ("Pick-up", Order.Fulfilment.PICKUP),
+                ("Delivery", Order.Fulfilment.DELIVERY),
+            ]
+            if obj is not None and obj.fulfilment != fulfilment
         }
-        return [(name, opts) for name, opts in self.fieldsets if not skip.get(name)]
+        return [(name, opts) for name, opts in self.fieldsets if name not in hidden]
 
     def get_inlines(self, request, obj):
         if obj is not None and obj.fulfilment != Order.Fulfilment.DELIVERY:
@@ -296,11 +321,15 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 # --- Carts -----------------------------------------------------------------------------------
 
 
+class _LineCount(TypedDict):
+    line_total: int  # the cart list counts each cart's lines (CartAdmin.get_queryset)
+
+
 class CartLineInline(ReadOnlyTabularInline):
     """Each line remembers where it came from: channel, device and, in store, the clerk."""
 
     model = CartLine
-    fields = [
+    fields = readonly_fields = (
         "sku",
         "quantity",
         "unit_price",
@@ -309,8 +338,7 @@ class CartLineInline(ReadOnlyTabularInline):
         "added_by",
         "added_at",
         "updated_at",
-    ]
-    readonly_fields = fields
+    )
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("sku", "added_by")
@@ -334,7 +362,7 @@ class CartAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["=public_id", "customer__email", "customer__phone", "lines__device_id"]
     search_help_text = "Customer e-mail or phone, cart id, or a device id of one of its lines."
     show_full_result_count = False
-    fields = readonly_fields = [
+    fields = readonly_fields = (
         "public_id",
         "status",
         "customer",
@@ -343,7 +371,7 @@ class CartAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "currency",
         "created_at",
         "updated_at",
-    ]
+    )
     inlines = [CartLineInline]
 
     def get_queryset(self, request):
@@ -354,7 +382,7 @@ class CartAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return cart.customer_id is None
 
     @admin.display(description="Lines", ordering="line_total")
-    def line_count(self, cart: Cart) -> int:
+    def line_count(self, cart: "WithAnnotations[Cart, _LineCount]") -> int:
         return cart.line_total
 
     @admin.display(description="Holds on pick-up stock")
@@ -367,8 +395,7 @@ class CartAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 class ReturnLineInline(ReadOnlyTabularInline):
     model = ReturnLine
-    fields = ["sku", "quantity", "restocked", "refund_amount"]
-    readonly_fields = fields
+    fields = readonly_fields = ("sku", "quantity", "restocked", "refund_amount")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("order_line__sku")
@@ -395,7 +422,7 @@ class ReturnAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ["order", "location", "actor"]
     search_fields = ["=order__number", "order__customer__email", "=public_id"]
     show_full_result_count = False
-    fields = readonly_fields = [
+    fields = readonly_fields = (
         "public_id",
         "order",
         "location",
@@ -404,7 +431,7 @@ class ReturnAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "actor",
         "created_at",
         "restocked_stock",
-    ]
+    )
     inlines = [ReturnLineInline]
 
     @admin.display(description="Stock")

@@ -2,7 +2,9 @@
 payments and returns."""
 
 import uuid
+from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
@@ -10,6 +12,9 @@ from django.db.models import Q
 
 from omni.core.channels import Channel
 from omni.core.money import default_currency
+
+if TYPE_CHECKING:
+    from inventory.models import Location
 
 
 class Cart(models.Model):
@@ -42,6 +47,9 @@ class Cart(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Not a column: when the cart's holds lapse, read with it by ``selectors.cart_detail``.
+    hold_expires_at: datetime | None
+
     class Meta:
         ordering = ["-updated_at"]
         constraints = [
@@ -60,6 +68,11 @@ class Cart(models.Model):
     @property
     def hold_reference(self) -> str:
         return f"cart:{self.public_id}"
+
+    @property
+    def total(self) -> Decimal:
+        """What the lines come to at the prices they carry."""
+        return sum((line.line_total for line in self.lines.all()), Decimal(0))
 
 
 class CartLine(models.Model):
@@ -179,6 +192,14 @@ class Order(models.Model):
     def reservation_reference(self) -> str:
         return f"order:{self.number}"
 
+    @property
+    def fulfilling_store(self) -> "Location":
+        """The store of a pick-up or an in-store sale, which the database requires them to
+        have (``order_store_for_pickup_and_till``); a delivery has none to give."""
+        if self.store is None:
+            raise ValueError(f"Order {self.number} is a delivery: no store fulfils it.")
+        return self.store
+
 
 class OrderLine(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
@@ -235,6 +256,19 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status or '-'} → {self.to_status}"
+
+    @property
+    def from_label(self) -> str:
+        """The status the order left, as people read it ("" for the first event)."""
+        return _status_label(self.from_status)
+
+    @property
+    def to_label(self) -> str:
+        return _status_label(self.to_status)
+
+
+def _status_label(status: str) -> str:
+    return str(dict(Order.Status.choices).get(status, status))
 
 
 class Shipment(models.Model):

@@ -6,26 +6,29 @@ address, otherwise SMS. Each message has an idempotency key, so a retried step n
 twice; delivery happens after the surrounding transaction commits.
 """
 
+from datetime import datetime
+
 from django.utils import formats
 
-from customers.models import Notification
+from customers.models import Customer, Notification
 from customers.notifications import notify
 from orders.models import Order
 
 
-def _channel(order: Order) -> str:
-    if order.customer.email:
+def _channel(customer: Customer) -> str:
+    if customer.email:
         return Notification.Channel.EMAIL
     return Notification.Channel.SMS
 
 
-def _send(order: Order, topic: str, subject: str, body: str, **context) -> None:
-    if order.customer_id is None or order.customer.erased_at:
+def _send(order: Order, topic: str, subject: str, body: str, **context: str) -> None:
+    customer = order.customer
+    if customer is None or customer.erased_at:
         return  # guests leave no address at checkout; the erased are never written to
     notify(
-        customer=order.customer,
+        customer=customer,
         topic=f"orders.{topic}",
-        channel=_channel(order),
+        channel=_channel(customer),
         kind=Notification.Kind.TRANSACTIONAL,
         subject=subject,
         body=body,
@@ -34,12 +37,19 @@ def _send(order: Order, topic: str, subject: str, body: str, **context) -> None:
     )
 
 
-def _when(moment) -> str:
+def _when(moment: datetime) -> str:
     return formats.date_format(moment, "l j F, H:i")
 
 
+def _collect_by(order: Order) -> datetime:
+    """Until when a ready pick-up waits (set when it became ready)."""
+    if order.pickup_expires_at is None:
+        raise ValueError(f"Order {order.number} is not waiting to be collected.")
+    return order.pickup_expires_at
+
+
 def order_placed(order: Order) -> None:
-    where = f"to collect at {order.store.name}" if order.store_id else "for delivery"
+    where = f"to collect at {order.store.name}" if order.store else "for delivery"
     _send(
         order,
         "placed",
@@ -50,26 +60,28 @@ def order_placed(order: Order) -> None:
 
 
 def ready_for_pickup(order: Order) -> None:
+    store, until = order.fulfilling_store, _collect_by(order)
     _send(
         order,
         "ready_for_pickup",
-        f"Order {order.number} is ready at {order.store.name}",
-        f"Your order {order.number} is waiting at {order.store.name}. Show this code at the "
+        f"Order {order.number} is ready at {store.name}",
+        f"Your order {order.number} is waiting at {store.name}. Show this code at the "
         f"counter: {order.pickup_code} (or its QR code in the app). We keep it for you until "
-        f"{_when(order.pickup_expires_at)}.",
-        store=order.store.code,
+        f"{_when(until)}.",
+        store=store.code,
         pickup_code=order.pickup_code,
-        expires_at=order.pickup_expires_at.isoformat(),
+        expires_at=until.isoformat(),
     )
 
 
 def pickup_reminder(order: Order) -> None:
+    store, until = order.fulfilling_store, _collect_by(order)
     _send(
         order,
         "pickup_reminder",
-        f"Reminder: order {order.number} is waiting at {order.store.name}",
-        f"Your order {order.number} is still waiting at {order.store.name}, until "
-        f"{_when(order.pickup_expires_at)}. Pick-up code: {order.pickup_code}.",
+        f"Reminder: order {order.number} is waiting at {store.name}",
+        f"Your order {order.number} is still waiting at {store.name}, until "
+        f"{_when(until)}. Pick-up code: {order.pickup_code}.",
     )
 
 

@@ -2,7 +2,8 @@
 
 from django.db.models import Prefetch, QuerySet
 
-from inventory.models import Reservation
+from customers.models import Customer
+from inventory.models import Location, Reservation
 from orders.models import Cart, CartLine, Order
 from orders.services.lifecycle import TRANSITIONS
 from orders.services.returns import RETURNABLE
@@ -32,7 +33,7 @@ def cart_detail(cart: Cart) -> Cart:
     return cart
 
 
-def orders_of(customer) -> QuerySet[Order]:
+def orders_of(customer: Customer) -> QuerySet[Order]:
     return (
         Order.objects.filter(customer=customer)
         .select_related("store")
@@ -41,7 +42,7 @@ def orders_of(customer) -> QuerySet[Order]:
     )
 
 
-def order_detail(number: str, *, customer=None) -> Order | None:
+def order_detail(number: str, *, customer: Customer | None = None) -> Order | None:
     """One order with everything its page shows; ``customer`` limits it to their own."""
     orders = Order.objects.filter(number=number)
     if customer is not None:
@@ -53,7 +54,7 @@ def order_detail(number: str, *, customer=None) -> Order | None:
     )
 
 
-def pickup_queue(store) -> QuerySet[Order]:
+def pickup_queue(store: Location) -> QuerySet[Order]:
     """A store's pick-up orders still to hand over: to pick, then ready (soonest deadline first)."""
     return (
         Order.objects.filter(

@@ -1,10 +1,22 @@
 """Reads the clerk pages compose from every app's selectors, each in a fixed number of queries."""
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal
 
-from django.db.models import Prefetch, Q, QuerySet, Sum, prefetch_related_objects
+from django.contrib.auth.models import User
+from django.db.models import (
+    BooleanField,
+    ExpressionWrapper,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    prefetch_related_objects,
+)
+from django.db.models.functions import Coalesce
 
 from customers.models import Customer
 from customers.selectors import customers_matching_any_identity
@@ -12,7 +24,7 @@ from inventory.models import Location, Sku, StockLevel
 from loyalty.models import PointsEntry
 from loyalty.selectors import Summary, account_of, account_summary
 from omni.models import StoreAssignment
-from orders.models import Cart, Order, Return
+from orders.models import Cart, CartLine, Order, Return
 from orders.selectors import cart_detail, order_detail, orders_of, pickup_queue
 from orders.services import cart_of
 
@@ -21,7 +33,7 @@ OVERDUE_WITHIN = timedelta(days=1)
 MAX_CUSTOMERS_FOUND = 10
 
 
-def store_of(user) -> Location | None:
+def store_of(user: User) -> Location | None:
     """The store a clerk works for, or None until a manager assigns one."""
     assignment = StoreAssignment.objects.select_related("store").filter(user=user).first()
     return assignment.store if assignment else None
@@ -36,13 +48,14 @@ class PickupGroups:
 
 def pickup_groups(store: Location, *, now: datetime) -> PickupGroups:
     """The store's pick-up queue in three groups: placed (to pick), ready on the shelf, and
-    ready but past or within a day of its deadline (overdue), soonest deadline first."""
+    ready but past or within a day of its deadline (overdue), soonest deadline first. An
+    overdue order says whether its deadline has passed (``order.deadline_passed``)."""
     groups = PickupGroups()
-    for order in pickup_queue(store):
+    passed = ExpressionWrapper(Q(pickup_expires_at__lte=now), output_field=BooleanField())
+    for order in pickup_queue(store).annotate(deadline_passed=passed):
         if order.status == Order.Status.PLACED:
             groups.to_pick.append(order)
         elif order.pickup_expires_at and order.pickup_expires_at <= now + OVERDUE_WITHIN:
-            order.deadline_passed = order.pickup_expires_at <= now
             groups.overdue.append(order)
         else:
             groups.ready.append(order)
@@ -50,18 +63,14 @@ def pickup_groups(store: Location, *, now: datetime) -> PickupGroups:
 
 
 def order_for_clerk(number: str) -> Order | None:
-    """One order of any store or channel, with its lines, timeline and returns."""
+    """One order of any store or channel, with its lines, timeline and returns
+    (``order.taken_returns``)."""
     order = order_detail(number)
     if order is None:
         return None
-    labels = dict(Order.Status.choices)
-    for event in order.events.all():
-        event.from_label = labels.get(event.from_status, event.from_status)
-        event.to_label = labels.get(event.to_status, event.to_status)
-    order.taken_returns = list(
-        Return.objects.filter(order=order)
-        .select_related("location")
-        .prefetch_related("lines__order_line__sku")
+    returns = Return.objects.select_related("location").prefetch_related("lines__order_line__sku")
+    prefetch_related_objects(
+        [order], Prefetch("returns", queryset=returns, to_attr="taken_returns")
     )
     return order
 
@@ -84,27 +93,22 @@ def customers_found(term: str) -> QuerySet[Customer]:
     )
 
 
-def customer_for_clerk(public_id) -> Customer | None:
+def customer_for_clerk(public_id: uuid.UUID | str) -> Customer | None:
     return Customer.objects.filter(public_id=public_id, erased_at=None).first()
 
 
 def live_cart(cart: Cart | None, *, store: Location | None = None) -> Cart | None:
     """A cart with its lines (``cart.line_list``), where each line came from (channel, device,
-    the clerk who added it) and the total; with ``store``, each line's units on hand there."""
+    the clerk who added it) and the total; with ``store``, each line's units on hand there
+    (``line.on_hand_here``)."""
     if cart is None:
         return None
     cart = cart_detail(cart)
-    cart.line_list = list(cart.lines.all())
-    prefetch_related_objects(cart.line_list, "added_by")
-    cart.total = sum((line.line_total for line in cart.line_list), Decimal(0))
+    lines = CartLine.objects.select_related("sku__product", "added_by")
     if store is not None:
-        on_hand = dict(
-            StockLevel.objects.filter(
-                location=store, sku__in=[line.sku_id for line in cart.line_list]
-            ).values_list("sku_id", "on_hand")
-        )
-        for line in cart.line_list:
-            line.on_hand_here = on_hand.get(line.sku_id, 0)
+        here = StockLevel.objects.filter(location=store, sku=OuterRef("sku")).values("on_hand")
+        lines = lines.annotate(on_hand_here=Coalesce(Subquery(here[:1]), 0))
+    prefetch_related_objects([cart], Prefetch("lines", queryset=lines, to_attr="line_list"))
     return cart
 
 

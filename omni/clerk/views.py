@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.views import LoginView, LogoutView, redirect_to_login
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse, reverse_lazy
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
@@ -34,11 +34,11 @@ from orders.selectors import order_detail
 class ClerkLoginView(LoginView):
     template_name = "clerk/login.html"
     authentication_form = ClerkLoginForm
-    next_page = reverse_lazy("clerk:pickups")
+    next_page = "clerk:pickups"  # a URL name: resolve_url reverses it
 
 
 class ClerkLogoutView(LogoutView):
-    next_page = reverse_lazy("clerk:login")
+    next_page = "clerk:login"
 
 
 def clerk_view(view):
@@ -309,8 +309,8 @@ def _refuse_other_store(request, order: Order):
         error = f"{order.number} is not a pick-up order."
     else:
         error = (
-            f"{order.number} is collected at {order.store.name}: only its own staff can pick "
-            "it and hand it over."
+            f"{order.number} is collected at {order.fulfilling_store.name}: only its own staff "
+            "can pick it and hand it over."
         )
     return _order_page(request, order, error=error, status=403)
 

@@ -92,10 +92,10 @@ def load_locations() -> None:
 
 
 def load_catalogue() -> None:
-    categories = {}
+    categories: dict[str, Category] = {}
     for code, name, parent in CATEGORIES:
         categories[code], _ = Category.objects.update_or_create(
-            code=code, defaults={"name": name, "parent": categories.get(parent)}
+            code=code, defaults={"name": name, "parent": categories.get(parent) if parent else None}
         )
     for number, (code, name, category, colour, sizes, price) in enumerate(PRODUCTS):
         product, _ = Product.objects.update_or_create(

@@ -7,6 +7,7 @@ Idempotent: everything is found by a natural key or a fixed id, so loading again
 
 import uuid
 from datetime import timedelta
+from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
@@ -107,7 +108,7 @@ def _camille(camille: Customer) -> None:
                 user_agent="Mozilla/5.0 (demo)",
             )
     now = timezone.now()
-    events = [
+    events: list[tuple[str, int, dict[str, Any]]] = [
         ("page_view", 50, {"url": "https://shop.example.com/"}),
         ("ad_click", 49, {"utm": {"source": "instagram", "medium": "paid", "campaign": "autumn"}}),
         ("product_view", 48, {"sku_code": "RAIN-JACKET-M", "product_code": "rain-jacket"}),

@@ -7,6 +7,7 @@ Everything goes through the loyalty services with idempotency keys, so reloading
 
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.utils import timezone
 
@@ -45,7 +46,7 @@ def load_loyalty() -> None:
 
 def _load_rules(programme: Programme) -> None:
     now = timezone.now()
-    rules = [
+    rules: list[dict[str, Any]] = [
         {
             "name": "Double points in the iOS app",
             "kind": "channel",

@@ -102,6 +102,8 @@ def _expired_pickup(hugo, clerk) -> Order:
     order = _pickup(cart, "demo-hugo-expired", channel=Channel.ANDROID, store="PAR-BAS")
     order = services.mark_ready_for_pickup(order=order, actor=clerk)
     deadline = order.pickup_expires_at
+    if deadline is None:  # set by mark_ready_for_pickup
+        raise ValueError(f"{order.number} has no pick-up deadline.")
     services.send_pickup_reminders(now=deadline - timedelta(hours=12))
     services.expire_uncollected_pickups(now=deadline + timedelta(minutes=1))
     return order

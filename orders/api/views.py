@@ -6,6 +6,7 @@ a declined payment can be retried with the same key once the shopper fixes it.
 A signed-in customer's cart is found by their token; a guest's by the ``X-Cart-Token``
 header, whose value the first call that creates a guest cart returns as ``guest_token``."""
 
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -14,7 +15,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from omni.core.api.auth import IsSignedInCustomer, IsStorefront
+from omni.core.api.auth import IsSignedInCustomer, IsStorefront, StorefrontClient
 from omni.core.api.client_ip import client_fingerprint
 from omni.core.api.errors import ERROR_SCHEMA
 from omni.core.api.idempotency import idempotent
@@ -252,10 +253,12 @@ class MyOrdersView(ListAPIView):
     permission_classes = [IsSignedInCustomer]
     serializer_class = OrderSummarySerializer
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
+    def get_queryset(self) -> QuerySet[Order]:
+        client = self.request.user
+        # Only the schema's fake view has no storefront client: IsSignedInCustomer lets no other in.
+        if getattr(self, "swagger_fake_view", False) or not isinstance(client, StorefrontClient):
             return Order.objects.none()
-        return selectors.orders_of(self.request.user.customer)
+        return selectors.orders_of(client.customer)
 
     @extend_schema(tags=["orders"], summary="My orders from every channel, newest first")
     def get(self, request, *args, **kwargs):

@@ -1,30 +1,58 @@
 """One cart per customer, the same from every channel, with short holds on pick-up stock."""
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any, Literal, overload
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
-from django.db.models import CharField, Sum, Value
+from django.db.models import CharField, QuerySet, Sum, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
+from customers.models import Customer
 from inventory import services as inventory
 from inventory.models import Location, Reservation, Sku
 from inventory.services import StockLine
 from omni.core.errors import HoldLimitReached, InsufficientStock, InvalidRequest, NotFound
+from orders.locks import lock_cart
 from orders.models import Cart, CartLine
 
 MAX_LINE_QUANTITY = 20  # per SKU: beyond that it is a trade order, not a basket
 
 
-def hold_expiry():
+def hold_expiry() -> datetime:
     return timezone.now() + timedelta(minutes=settings.CART_HOLD_MINUTES)
 
 
+@overload
 def cart_of(
-    *, customer=None, guest_token: str | None = None, create: bool = True, client_ref: str = ""
-) -> Cart:
+    *,
+    customer: Customer | None = None,
+    guest_token: str | None = None,
+    create: Literal[True] = True,
+    client_ref: str = "",
+) -> Cart: ...
+
+
+@overload
+def cart_of(
+    *,
+    customer: Customer | None = None,
+    guest_token: str | None = None,
+    create: bool,
+    client_ref: str = "",
+) -> Cart | None: ...
+
+
+def cart_of(
+    *,
+    customer: Customer | None = None,
+    guest_token: str | None = None,
+    create: bool = True,
+    client_ref: str = "",
+) -> Cart | None:
     """The active cart of a customer (created on first use) or of a guest's token. A new
     guest cart remembers ``client_ref`` (who opened it), to cap what one client holds."""
     if customer is not None:
@@ -50,7 +78,7 @@ def cart_of(
 
 
 def _locked(cart: Cart) -> Cart:
-    locked = Cart.objects.select_for_update().get(pk=cart.pk)
+    locked = lock_cart(cart)
     if locked.status != Cart.Status.ACTIVE:
         raise InvalidRequest("This cart was already checked out or merged.")
     return locked
@@ -95,11 +123,14 @@ def check_guest_hold_limits(cart: Cart, lines: list[CartLine]) -> None:
     ``GUEST_HOLD_MAX_UNITS`` in one cart, ``GUEST_HOLD_MAX_UNITS_PER_CLIENT`` at one store
     for the carts one client opened, and ``GUEST_HOLD_MAX_SHARE`` percent of a SKU's stock at
     a store for all guest carts together. Without them one anonymous caller could take a
-    store's whole stock of a product off sale with cart holds.
+    store's whole stock of a product off sale with cart holds. (A cart with no pick-up store
+    holds nothing, so nothing to check.)
 
     Runs after ``reserve``, which locked the store's stock levels of these SKUs: concurrent
     guest holds of the same SKU wait for this transaction, so the sums see each other.
     """
+    if cart.pickup_store_id is None:
+        return
     sign_in = "Sign in to hold more for pick-up."
     units = sum(line.quantity for line in lines)
     if units > settings.GUEST_HOLD_MAX_UNITS:
@@ -139,7 +170,7 @@ def check_guest_hold_limits(cart: Cart, lines: list[CartLine]) -> None:
             )
 
 
-def _hold_references(**guest_cart_filters):
+def _hold_references(**guest_cart_filters: str) -> "QuerySet[Cart, Any]":
     """The hold references (``cart:<public id>``) of active guest carts, as a subquery."""
     return (
         Cart.objects.filter(customer=None, status=Cart.Status.ACTIVE, **guest_cart_filters)
@@ -156,7 +187,7 @@ def set_line(
     quantity: int,
     channel: str,
     device_id: str = "",
-    clerk=None,
+    clerk: User | None = None,
     add: bool = False,
 ) -> Cart:
     """Put ``quantity`` of a SKU in the cart (or add to what is there, with ``add``). The line
@@ -221,7 +252,7 @@ def keep_holds_alive(*, cart: Cart) -> int:
 
 
 @transaction.atomic
-def merge_guest_cart(*, customer, guest_token: str) -> Cart:
+def merge_guest_cart(*, customer: Customer, guest_token: str) -> Cart:
     """A guest signs in: the guest cart's lines join the customer's cart. The same SKU in both
     keeps the larger quantity (the shopper added the same thing twice), within the limit."""
     guest = Cart.objects.filter(guest_token=guest_token).first()

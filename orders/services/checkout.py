@@ -6,15 +6,19 @@ import secrets
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.contrib.auth.models import User
 from django.db import transaction
 
+from customers.models import Customer
 from inventory import services as inventory
 from inventory.allocation import allocate_delivery
 from inventory.models import Location, Reservation
 from inventory.services import StockLine
 from loyalty import services as loyalty
 from omni.core.errors import InvalidRequest, NotFound, PriceChanged
+from omni.core.replay import replay_or_run
 from orders import notifications
+from orders.locks import lock_cart, lock_cart_lines
 from orders.models import Cart, Order, OrderEvent, OrderLine, Payment, Shipment
 from orders.payments import payment_provider
 from orders.services.carts import pickup_store
@@ -44,9 +48,9 @@ class _Choices:
     address: Address | None
     redeem_points: int
     payment_token: str
-    clerk: object | None
+    clerk: User | None
     till_store: Location | None
-    customer: object | None
+    customer: Customer | None
 
 
 @dataclass(frozen=True)
@@ -62,22 +66,21 @@ def new_order_number() -> str:
             return number
 
 
-def reprice(cart: Cart) -> list[dict]:
-    """Bring the cart's prices up to date; returns what changed (committed on its own, so the
-    shopper sees the new prices even though this checkout attempt stops)."""
+def reprice(cart: Cart) -> list[dict[str, str]]:
+    """Bring the cart's prices up to date; returns what changed. Checkout commits the new
+    prices before it refuses, so the shopper sees them even though this attempt stops."""
     changed = []
-    with transaction.atomic():
-        for line in cart.lines.select_related("sku").select_for_update(of=("self",)):
-            if line.unit_price != line.sku.price:
-                changed.append(
-                    {"sku": line.sku.code, "was": str(line.unit_price), "now": str(line.sku.price)}
-                )
-                line.unit_price = line.sku.price
-                line.save(update_fields=["unit_price", "updated_at"])
+    for line in lock_cart_lines(cart):
+        if line.unit_price != line.sku.price:
+            changed.append(
+                {"sku": line.sku.code, "was": str(line.unit_price), "now": str(line.sku.price)}
+            )
+            line.unit_price = line.sku.price
+            line.save(update_fields=["unit_price", "updated_at"])
     return changed
 
 
-def _ensure_card_presented(customer, card_number: str) -> None:
+def _ensure_card_presented(customer: Customer, card_number: str) -> None:
     number = "".join(card_number.split())
     if not number:
         raise InvalidRequest("Scan the customer's loyalty card to redeem points.")
@@ -101,9 +104,9 @@ def checkout(
     address: Address | None = None,
     redeem_points: int = 0,
     payment_token: str = "",
-    clerk=None,
+    clerk: User | None = None,
     till_store: Location | None = None,
-    customer=None,
+    customer: Customer | None = None,
     card_number: str = "",
 ) -> CheckoutResult:
     """Turn the cart into an order. A retry with the same key, or a second device checking out
@@ -121,28 +124,59 @@ def checkout(
     # empty cart, and must still get the first order back.
     owner = f"customer:{cart.customer_id}" if cart.customer_id else f"guest:{cart.guest_token}"
     key = f"{owner}:{idempotency_key}"
-    replay = Order.objects.filter(checkout_key=key).first()
-    if replay:
-        return CheckoutResult(replay, created=False)
-    if customer is not None and redeem_points:
-        _ensure_card_presented(customer, card_number)
-    changed = reprice(cart)
-    if changed:
-        raise PriceChanged(
-            "Some prices changed since they were added; the cart shows the new ones.",
-            details={"lines": changed},
-        )
     choices = _Choices(
         pickup_store_code, address, redeem_points, payment_token, clerk, till_store, customer
     )
+    locked = cart  # the cart as ``lock`` read it, for ``run``
+
+    def lock() -> None:
+        nonlocal locked
+        locked = lock_cart(cart)
+
+    with transaction.atomic():
+        outcome, _ = replay_or_run(
+            find=lambda: _placed_with(key),
+            lock=lock,
+            run=lambda: _checkout_locked(
+                locked,
+                key=key,
+                fulfilment=fulfilment,
+                channel=channel,
+                choices=choices,
+                card_number=card_number,
+            ),
+        )
+    if isinstance(outcome, PriceChanged):
+        raise outcome  # once the new prices are committed
+    return outcome
+
+
+def _placed_with(key: str) -> CheckoutResult | None:
+    """The order a checkout with this (shopper-scoped) key placed, if one did."""
+    order = Order.objects.filter(checkout_key=key).first()
+    return CheckoutResult(order, created=False) if order else None
+
+
+def _checkout_locked(
+    cart: Cart, *, key: str, fulfilment: str, channel: str, choices: _Choices, card_number: str
+) -> CheckoutResult | PriceChanged:
+    """Checkout with the cart locked. A price that changed is not an error here but the
+    refusal to raise once the new prices are committed."""
+    if choices.customer is not None and choices.redeem_points:
+        _ensure_card_presented(choices.customer, card_number)
+    changed = reprice(cart)
+    if changed:
+        return PriceChanged(
+            "Some prices changed since they were added; the cart shows the new ones.",
+            details={"lines": changed},
+        )
     return _place_order(cart=cart, key=key, fulfilment=fulfilment, channel=channel, choices=choices)
 
 
-@transaction.atomic
 def _place_order(
     *, cart: Cart, key: str, fulfilment: str, channel: str, choices: _Choices
 ) -> CheckoutResult:
-    cart = Cart.objects.select_for_update().get(pk=cart.pk)
+    """The order, from the locked and repriced cart."""
     if cart.status == Cart.Status.CHECKED_OUT:
         return CheckoutResult(cart.order, created=False)  # the other device won
     if cart.status != Cart.Status.ACTIVE:
@@ -214,7 +248,7 @@ def _order_store(cart: Cart, fulfilment: str, choices: _Choices) -> Location | N
     return None
 
 
-def _address_json(fulfilment: str, address: Address | None) -> dict:
+def _address_json(fulfilment: str, address: Address | None) -> dict[str, str | float]:
     if fulfilment != Order.Fulfilment.DELIVERY:
         return {}
     if address is None:
@@ -225,17 +259,21 @@ def _address_json(fulfilment: str, address: Address | None) -> dict:
 def _take_stock(order: Order, lines: list[OrderLine], choices: _Choices) -> None:
     if order.fulfilment == Order.Fulfilment.PICKUP:
         inventory.reserve(
-            lines=[StockLine(line.sku_id, order.store_id, line.quantity) for line in lines],
+            lines=[
+                StockLine(line.sku_id, order.fulfilling_store.pk, line.quantity) for line in lines
+            ],
             kind=Reservation.Kind.ORDER,
             reference=order.reservation_reference,
         )
     elif order.fulfilment == Order.Fulfilment.IN_STORE:
         inventory.sell_in_store(
-            location=order.store,
+            location=order.fulfilling_store,
             lines={line.sku: line.quantity for line in lines},
             reference=order.reservation_reference,
             actor=order.clerk,
         )
+    elif choices.address is None:  # refused before, by _address_json; said again for the types
+        raise InvalidRequest("A delivery needs an address.")
     else:
         _allocate(order, lines, choices.address)
 

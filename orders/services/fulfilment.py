@@ -5,14 +5,19 @@ import secrets
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from customers.models import Customer
 from inventory import services as inventory
 from loyalty import services as loyalty
+from loyalty.models import PointsEntry
 from loyalty.services import QuoteLine
 from omni.core.errors import InvalidRequest, PickupCodeLocked, WrongPickupCode
 from orders import notifications
+from orders.locks import lock_order, lock_order_if_still, lock_shipment
 from orders.models import Order, OrderEvent, Payment, Shipment
 from orders.payments import payment_provider
 from orders.services.lifecycle import actor_label, ensure_allowed, transition
@@ -20,31 +25,24 @@ from orders.services.lifecycle import actor_label, ensure_allowed, transition
 S = Order.Status
 
 
-def _locked(order: Order) -> Order:
-    return (
-        Order.objects.select_for_update(of=("self",))
-        .select_related("store", "customer")
-        .get(pk=order.pk)
-    )
-
-
 def new_pickup_code() -> str:
     return f"{secrets.randbelow(10**6):06d}"
 
 
 @transaction.atomic
-def mark_ready_for_pickup(*, order: Order, actor=None) -> Order:
+def mark_ready_for_pickup(*, order: Order, actor: User | None = None) -> Order:
     """The clerk has picked it: the customer gets a pick-up code, and the hold clock starts."""
-    order = _locked(order)
+    order = lock_order(order)
     transition(order, S.READY_FOR_PICKUP, actor=actor)
     order.pickup_code = new_pickup_code()
-    order.pickup_expires_at = timezone.now() + timedelta(days=order.store.pickup_hold_days)
+    hold_days = order.fulfilling_store.pickup_hold_days
+    order.pickup_expires_at = timezone.now() + timedelta(days=hold_days)
     order.save(update_fields=["pickup_code", "pickup_expires_at", "updated_at"])
     notifications.ready_for_pickup(order)
     return order
 
 
-def collect_pickup(*, order: Order, code: str, actor=None) -> Order:
+def collect_pickup(*, order: Order, code: str, actor: User | None = None) -> Order:
     """Hand-over at the counter after checking the code: stock leaves through the ledger,
     the payment is captured and the customer earns points.
 
@@ -54,7 +52,7 @@ def collect_pickup(*, order: Order, code: str, actor=None) -> Order:
     until a manager calls ``unlock_pickup_code``. (The count survives only if the caller has no
     transaction of its own that it rolls back: the clerk page and the admin have none.)"""
     with transaction.atomic():
-        order = _locked(order)
+        order = lock_order(order)
         ensure_allowed(order, S.COLLECTED)
         ensure_pickup_code_unlocked(order)
         if not hmac.compare_digest(order.pickup_code, (code or "").strip()):
@@ -78,7 +76,7 @@ def ensure_pickup_code_unlocked(order: Order) -> None:
         )
 
 
-def _count_wrong_pickup_code(order: Order, *, actor) -> WrongPickupCode:
+def _count_wrong_pickup_code(order: Order, *, actor: User | None) -> WrongPickupCode:
     """Count a wrong code on the locked order; returns the refusal for the caller to raise once
     the count is committed. The try that reaches the limit locks, and says so."""
     order.pickup_code_failures += 1
@@ -99,10 +97,10 @@ def _count_wrong_pickup_code(order: Order, *, actor) -> WrongPickupCode:
 
 
 @transaction.atomic
-def unlock_pickup_code(*, order: Order, actor=None) -> Order:
+def unlock_pickup_code(*, order: Order, actor: User | None = None) -> Order:
     """A manager lets the hand-over be tried again (the customer keeps the same code, which was
     never shown to whoever guessed); recorded on the order's timeline."""
-    order = _locked(order)
+    order = lock_order(order)
     if order.pickup_code_failures < settings.PICKUP_CODE_MAX_ATTEMPTS:
         raise InvalidRequest(f"The pick-up code of {order.number} is not locked.")
     failures = order.pickup_code_failures
@@ -114,7 +112,7 @@ def unlock_pickup_code(*, order: Order, actor=None) -> Order:
     return order
 
 
-def _note_on_timeline(order: Order, *, actor, note: str) -> None:
+def _note_on_timeline(order: Order, *, actor: User | None, note: str) -> None:
     """Something that happened to the order without a change of status."""
     OrderEvent.objects.create(
         order=order,
@@ -125,14 +123,14 @@ def _note_on_timeline(order: Order, *, actor, note: str) -> None:
     )
 
 
-def _hand_over(order: Order, *, actor) -> Order:
+def _hand_over(order: Order, *, actor: User | None) -> Order:
     transition(order, S.COLLECTED, actor=actor)
     inventory.consume_reservations(
         reference=order.reservation_reference, actor=actor, reason="Collected in store"
     )
     _capture(order)
     earn_points(order)
-    if order.customer_id:
+    if order.customer is not None:
         loyalty.award_bonus(
             customer=order.customer,
             action="first_pickup",
@@ -142,13 +140,14 @@ def _hand_over(order: Order, *, actor) -> Order:
     return order
 
 
-def earn_points(order: Order):
+def earn_points(order: Order) -> PointsEntry | None:
     """Points for what the customer paid, pending until the return window has passed."""
-    if order.customer_id is None:
+    customer = order.customer
+    if customer is None:
         return None
     lines = order.lines.select_related("sku__product")
     return loyalty.earn_for_order(
-        customer=order.customer,
+        customer=customer,
         reference=order.number,
         lines=[QuoteLine(line.paid, line.sku.product.category_id, line.sku.code) for line in lines],
         channel=order.channel,
@@ -180,10 +179,16 @@ def _undo_checkout(order: Order) -> None:
 
 
 @transaction.atomic
-def cancel_order(*, order: Order, actor=None, by_customer=None, note: str = "") -> Order:
+def cancel_order(
+    *,
+    order: Order,
+    actor: User | None = None,
+    by_customer: Customer | None = None,
+    note: str = "",
+) -> Order:
     """Staff may cancel until the goods leave; a customer only before a pick-up is ready
     (after that it is already picked and waiting on a shelf)."""
-    order = _locked(order)
+    order = lock_order(order)
     if by_customer is not None:
         if order.customer_id != by_customer.pk:
             raise InvalidRequest("This is not your order.")
@@ -198,11 +203,13 @@ def cancel_order(*, order: Order, actor=None, by_customer=None, note: str = "") 
 
 
 @transaction.atomic
-def ship(*, shipment: Shipment, carrier: str, tracking_number: str, actor=None) -> Shipment:
+def ship(
+    *, shipment: Shipment, carrier: str, tracking_number: str, actor: User | None = None
+) -> Shipment:
     """A parcel leaves its location: its reserved stock is consumed through the ledger. The
     order is shipped (and paid) when its last parcel leaves."""
-    order = _locked(shipment.order)
-    shipment = Shipment.objects.select_for_update().get(pk=shipment.pk)
+    order = lock_order(shipment.order)
+    shipment = lock_shipment(shipment)
     if shipment.status != Shipment.Status.ALLOCATED:
         raise InvalidRequest(f"This parcel is already {shipment.get_status_display().lower()}.")
     if not carrier.strip() or not tracking_number.strip():
@@ -222,8 +229,8 @@ def ship(*, shipment: Shipment, carrier: str, tracking_number: str, actor=None) 
 
 
 @transaction.atomic
-def mark_delivered(*, order: Order, actor=None) -> Order:
-    order = _locked(order)
+def mark_delivered(*, order: Order, actor: User | None = None) -> Order:
+    order = lock_order(order)
     transition(order, S.DELIVERED, actor=actor)
     order.shipments.filter(status=Shipment.Status.SHIPPED).update(
         status=Shipment.Status.DELIVERED, delivered_at=timezone.now()
@@ -237,7 +244,7 @@ def mark_delivered(*, order: Order, actor=None) -> Order:
 REMIND_BEFORE = timedelta(days=1)
 
 
-def pickups_to_remind(now: datetime):
+def pickups_to_remind(now: datetime) -> QuerySet[Order]:
     return Order.objects.filter(
         status=S.READY_FOR_PICKUP,
         pickup_reminder_sent_at=None,
@@ -253,7 +260,7 @@ def send_pickup_reminders(*, now: datetime | None = None) -> list[Order]:
     reminded = []
     for pk in pickups_to_remind(now).values_list("pk", flat=True):
         with transaction.atomic():
-            order = pickups_to_remind(now).select_for_update(skip_locked=True).filter(pk=pk).first()
+            order = lock_order_if_still(pickups_to_remind(now), pk)
             if order is None:
                 continue  # reminded meanwhile by another run
             order.pickup_reminder_sent_at = now
@@ -271,7 +278,7 @@ def expire_uncollected_pickups(*, now: datetime | None = None) -> list[Order]:
     expired = []
     for pk in due.values_list("pk", flat=True):
         with transaction.atomic():
-            order = due.select_for_update(skip_locked=True).filter(pk=pk).first()
+            order = lock_order_if_still(due, pk)
             if order is None:
                 continue
             transition(order, S.EXPIRED, label="system", note="Not collected in time")

@@ -1,5 +1,7 @@
 """The one place that says which order statuses may follow which, and records each move."""
 
+from django.contrib.auth.models import User
+
 from omni.core.errors import InvalidTransition
 from orders.models import Order, OrderEvent
 
@@ -20,7 +22,7 @@ TRANSITIONS: dict[str, dict[str, set[str]]] = {
 }
 
 
-def actor_label(actor) -> str:
+def actor_label(actor: User | None) -> str:
     if actor is None:
         return "system"
     return f"staff:{actor.get_username()}" if hasattr(actor, "get_username") else str(actor)
@@ -36,7 +38,9 @@ def ensure_allowed(order: Order, to: str) -> None:
         )
 
 
-def transition(order: Order, to: str, *, actor=None, label: str = "", note: str = "") -> Order:
+def transition(
+    order: Order, to: str, *, actor: User | None = None, label: str = "", note: str = ""
+) -> Order:
     """Move a locked order to ``to`` if its fulfilment allows it, with a timeline event."""
     ensure_allowed(order, to)
     OrderEvent.objects.create(

@@ -3,12 +3,15 @@
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from inventory import services as inventory
 from inventory.models import Location, StockMovement
 from loyalty import services as loyalty
 from omni.core.errors import InvalidRequest
+from omni.core.replay import replay_or_run
+from orders.locks import lock_order, lock_order_lines, lock_payments
 from orders.models import Order, OrderLine, Payment, Return, ReturnLine
 from orders.payments import payment_provider
 
@@ -23,6 +26,10 @@ class ReturnedItem:
     restock: bool  # back on the shelf, or set aside as damaged
 
 
+# An item coming back, the order line it is from, and what it refunds.
+RefundLine = tuple[ReturnedItem, OrderLine, Decimal]
+
+
 @transaction.atomic
 def return_items(
     *,
@@ -30,18 +37,37 @@ def return_items(
     items: list[ReturnedItem],
     idempotency_key: str,
     location: Location | None = None,
-    actor=None,
+    actor: User | None = None,
 ) -> Return:
     """Take items back: refund what was paid for them (their share of the order's discounts
     included), put restocked ones back in that store's stock through the ledger, reverse the
-    points they earned. Nothing can be returned twice."""
-    replay = Return.objects.filter(idempotency_key=idempotency_key).first()
-    if replay:
-        return replay
-    order = Order.objects.select_for_update().get(pk=order.pk)
-    replay = Return.objects.filter(idempotency_key=idempotency_key).first()
-    if replay:  # the same return submitted twice at once: the first one won the lock
-        return replay
+    points they earned. Nothing can be returned twice: the same return submitted again, or
+    twice at once (the first one wins the order's lock), gets the first one back."""
+    locked = order  # the order as ``lock`` read it, for ``run``
+
+    def lock() -> None:
+        nonlocal locked
+        locked = lock_order(order)
+
+    ret, _ = replay_or_run(
+        find=lambda: Return.objects.filter(idempotency_key=idempotency_key).first(),
+        lock=lock,
+        run=lambda: _take_back(
+            locked, items, idempotency_key=idempotency_key, location=location, actor=actor
+        ),
+    )
+    return ret
+
+
+def _take_back(
+    order: Order,
+    items: list[ReturnedItem],
+    *,
+    idempotency_key: str,
+    location: Location | None,
+    actor: User | None,
+) -> Return:
+    """The return itself, with the order locked."""
     if order.status not in RETURNABLE:
         raise InvalidRequest(
             f"A {order.get_status_display().lower()} order cannot be returned.",
@@ -49,16 +75,11 @@ def return_items(
         )
     if not items:
         raise InvalidRequest("Say which items come back.")
-    lines = {
-        line.pk: line
-        for line in OrderLine.objects.select_for_update()
-        .select_related("sku")
-        .filter(order=order, pk__in=[item.order_line_id for item in items])
-    }
+    lines = lock_order_lines(order, [item.order_line_id for item in items])
     _check(items, lines)
     if location is None and any(item.restock for item in items):
         raise InvalidRequest("Restocking needs the store that takes the items back.")
-    refund_lines = []
+    refund_lines: list[RefundLine] = []
     for item in items:
         line = lines[item.order_line_id]
         refund = (line.paid * item.quantity / line.quantity).quantize(CENT, ROUND_HALF_UP)
@@ -109,7 +130,11 @@ def _check(items: list[ReturnedItem], lines: dict[int, OrderLine]) -> None:
             )
 
 
-def _restock(ret: Return, refund_lines, location: Location | None, actor) -> None:
+def _restock(
+    ret: Return, refund_lines: list[RefundLine], location: Location | None, actor: User | None
+) -> None:
+    if location is None:
+        return  # nothing is restocked: return_items refuses restocking without a store
     specs = [
         inventory.MovementSpec(
             line.sku_id,
@@ -126,12 +151,13 @@ def _restock(ret: Return, refund_lines, location: Location | None, actor) -> Non
         inventory.record_movements(specs, actor=actor, source="store")
 
 
-def _reverse_points(order: Order, ret: Return, refund_lines) -> int:
-    if order.customer_id is None:
+def _reverse_points(order: Order, ret: Return, refund_lines: list[RefundLine]) -> int:
+    customer = order.customer
+    if customer is None:
         return 0
     returned_amount = sum((refund for _, _, refund in refund_lines), Decimal(0))
     entry = loyalty.reverse_for_return(
-        customer=order.customer,
+        customer=customer,
         reference=order.number,
         returned_amount=returned_amount,
         idempotency_key=f"return:{ret.public_id}:points",
@@ -142,8 +168,8 @@ def _reverse_points(order: Order, ret: Return, refund_lines) -> int:
 def _refund(order: Order, amount: Decimal) -> None:
     """Refund through the provider from the captured payments, oldest first."""
     provider = payment_provider()
-    for payment in order.payments.select_for_update().filter(
-        status__in=[Payment.Status.CAPTURED, Payment.Status.REFUNDED]
+    for payment in lock_payments(
+        order, statuses=[Payment.Status.CAPTURED, Payment.Status.REFUNDED]
     ):
         if amount <= 0:
             return
