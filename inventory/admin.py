@@ -20,7 +20,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from inventory import cycle_counts, images, integrations, services
+from inventory import images, integrations, services
 from inventory.forms import CycleCountUploadForm, ProductImageForm
 from inventory.models import (
     Category,
@@ -499,13 +499,13 @@ class CycleCountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         problems: list[str] = []
         if request.method == "POST" and form.is_valid():
             try:
-                count = cycle_counts.record_count_file(
+                count = services.record_count_file(
                     location=form.cleaned_data["location"],
                     stream=form.cleaned_data["file"],
                     actor=request.user,
                     note=form.cleaned_data["note"],
                 )
-            except cycle_counts.CountFileInvalid as invalid:
+            except services.CountFileInvalid as invalid:
                 problems = invalid.errors
             except DomainError as refusal:
                 problems = [refusal.message]

@@ -1,18 +1,70 @@
-"""Cycle counts from a file: reading a ``sku,counted`` CSV into the counts that
-``services.record_cycle_count`` records, with every bad row named by its number."""
+"""Cycle counts: what was counted becomes the truth, typed in by a clerk or read from a
+``sku,counted`` CSV file (every bad row named by its number, nothing recorded if any is bad)."""
 
 import csv
 import io
 import re
 from typing import IO
 
-from inventory import services
-from inventory.models import CycleCount, Location, Sku
-from omni.core.errors import InvalidInput
+from django.db import transaction
+
+from inventory.models import CycleCount, CycleCountLine, Location, Sku, StockMovement
+from inventory.services.levels import (
+    _add_to_levels,
+    _require_active_skus,
+    ensure_levels,
+    lock_levels,
+)
+from omni.core.errors import InvalidInput, InvalidRequest
 
 REQUIRED_COLUMNS = ("sku", "counted")
 MAX_FILE_BYTES = 10 * 1024 * 1024
 WHOLE_NUMBER = re.compile(r"[+-]?\d+")
+
+
+@transaction.atomic
+def record_cycle_count(
+    *,
+    location: Location,
+    counts: dict[Sku, int],
+    actor=None,
+    source: str = "clerk",
+    note: str = "",
+) -> CycleCount:
+    """What was counted becomes the truth: each difference is a cycle-count ledger row."""
+    if not counts:
+        raise InvalidRequest("A count needs at least one line.")
+    if any(counted < 0 for counted in counts.values()):
+        raise InvalidRequest("A counted quantity cannot be negative.")
+    _require_active_skus(counts)
+    ids = ensure_levels((sku.pk, location.pk) for sku in counts)
+    levels = lock_levels(ids.values())
+    count = CycleCount.objects.create(location=location, counted_by=actor, source=source, note=note)
+    lines = [
+        CycleCountLine(
+            count=count,
+            sku=sku,
+            counted=counted,
+            expected=levels[ids[(sku.pk, location.pk)]].on_hand,
+        )
+        for sku, counted in counts.items()
+    ]
+    CycleCountLine.objects.bulk_create(lines)
+    corrections = [
+        StockMovement(
+            level_id=ids[(line.sku.pk, location.pk)],
+            kind=StockMovement.Kind.CYCLE_COUNT,
+            quantity=line.difference,
+            reference=f"count:{count.public_id}",
+            actor=actor,
+            source=source,
+        )
+        for line in lines
+        if line.difference
+    ]
+    StockMovement.objects.bulk_create(corrections)
+    _add_to_levels("on_hand", {m.level_id: m.quantity for m in corrections})
+    return count
 
 
 class CountFileInvalid(InvalidInput):
@@ -76,7 +128,7 @@ def record_count_file(
 ) -> CycleCount:
     """Record a counted CSV file at a location; any bad row means nothing is recorded."""
     counts = parse_count_csv(stream)
-    return services.record_cycle_count(
+    return record_cycle_count(
         location=location, counts=counts, actor=actor, source="csv", note=note
     )
 
