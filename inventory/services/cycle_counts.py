@@ -8,12 +8,12 @@ from typing import IO
 
 from django.db import transaction
 
+from inventory.locks import lock_levels
 from inventory.models import CycleCount, CycleCountLine, Location, Sku, StockMovement
 from inventory.services.levels import (
     _add_to_levels,
     _require_active_skus,
     ensure_levels,
-    lock_levels,
 )
 from omni.core.errors import InvalidInput, InvalidRequest
 

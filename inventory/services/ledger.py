@@ -6,13 +6,13 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from inventory.locks import lock_levels
 from inventory.models import Location, Sku, StockMovement
 from inventory.services.levels import (
     _add_to_levels,
     _raise_if_short,
     _shortage,
     ensure_levels,
-    lock_levels,
 )
 from omni.core.errors import Conflict, InvalidRequest
 

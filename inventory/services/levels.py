@@ -37,17 +37,6 @@ def level_ids(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], int]:
     return {(sku, loc): pk for sku, loc, pk in rows if (sku, loc) in pairs}
 
 
-def lock_levels(ids: Iterable[int]) -> dict[int, StockLevel]:
-    """Row-lock levels in primary-key order (the one lock order, so no deadlocks)."""
-    levels = (
-        StockLevel.objects.select_for_update(of=("self",))
-        .select_related("sku", "location")
-        .filter(pk__in=set(ids))
-        .order_by("pk")
-    )
-    return {level.pk: level for level in levels}
-
-
 # PostgreSQL joins the deltas as a table: one pass whatever the batch size. (A CASE with one
 # branch per level, the portable form, is quadratic: fine for a few lines, slow for a sync batch.)
 _ADD_TO_LEVELS_SQL = """

@@ -10,13 +10,13 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from inventory.locks import lock_levels
 from inventory.models import Location, Reservation, Sku, StockLevel, StockMovement
 from inventory.services.levels import (
     _add_to_levels,
     _raise_if_short,
     _shortage,
     level_ids,
-    lock_levels,
 )
 from omni.core.errors import InvalidRequest
 

@@ -4,6 +4,7 @@ arrives, possibly short) or cancelled, each step allowed by ``TRANSFER_TRANSITIO
 from django.db import transaction
 from django.utils import timezone
 
+from inventory.locks import lock_transfer
 from inventory.models import Location, Sku, StockMovement, Transfer, TransferLine
 from inventory.services.ledger import MovementSpec, record_movements
 from inventory.services.levels import _require_active_skus
@@ -18,7 +19,7 @@ TRANSFER_TRANSITIONS = {
 
 
 def _move_transfer(transfer: Transfer, status: str) -> Transfer:
-    locked = Transfer.objects.select_for_update().get(pk=transfer.pk)
+    locked = lock_transfer(transfer)
     if status not in TRANSFER_TRANSITIONS[locked.status]:
         raise InvalidTransition(
             f"A {locked.get_status_display().lower()} transfer cannot become "
