@@ -11,9 +11,9 @@ from django.db import transaction
 from inventory.locks import lock_levels
 from inventory.models import CycleCount, CycleCountLine, Location, Sku, StockMovement
 from inventory.services.levels import (
-    _add_to_levels,
-    _require_active_skus,
+    add_to_levels,
     ensure_levels,
+    require_active_skus,
 )
 from omni.core.errors import InvalidInput, InvalidRequest
 
@@ -36,7 +36,7 @@ def record_cycle_count(
         raise InvalidRequest("A count needs at least one line.")
     if any(counted < 0 for counted in counts.values()):
         raise InvalidRequest("A counted quantity cannot be negative.")
-    _require_active_skus(counts)
+    require_active_skus(counts)
     ids = ensure_levels((sku.pk, location.pk) for sku in counts)
     levels = lock_levels(ids.values())
     count = CycleCount.objects.create(location=location, counted_by=actor, source=source, note=note)
@@ -63,7 +63,7 @@ def record_cycle_count(
         if line.difference
     ]
     StockMovement.objects.bulk_create(corrections)
-    _add_to_levels("on_hand", {m.level_id: m.quantity for m in corrections})
+    add_to_levels("on_hand", {m.level_id: m.quantity for m in corrections})
     return count
 
 

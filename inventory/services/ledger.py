@@ -9,10 +9,10 @@ from django.db import transaction
 from inventory.locks import lock_levels
 from inventory.models import Location, Sku, StockMovement
 from inventory.services.levels import (
-    _add_to_levels,
-    _raise_if_short,
-    _shortage,
+    add_to_levels,
     ensure_levels,
+    raise_if_short,
+    shortage,
 )
 from omni.core.errors import Conflict, InvalidRequest
 
@@ -60,9 +60,9 @@ def record_movements(
     deltas: dict[int, int] = defaultdict(int)
     for spec in fresh:
         deltas[ids[(spec.sku_id, spec.location_id)]] += spec.quantity
-    _raise_if_short(
+    raise_if_short(
         [
-            _shortage(levels[pk], -delta, levels[pk].on_hand - levels[pk].reserved)
+            shortage(levels[pk], -delta, levels[pk].on_hand - levels[pk].reserved)
             for pk, delta in deltas.items()
             if delta < 0 and levels[pk].on_hand - levels[pk].reserved + delta < 0
         ]
@@ -82,7 +82,7 @@ def record_movements(
             for spec in fresh
         ]
     )
-    _add_to_levels("on_hand", deltas)
+    add_to_levels("on_hand", deltas)
     for movement in created:
         movement.replayed = False
     for movement in replays.values():

@@ -1,15 +1,16 @@
-"""Stock levels, the cached quantities beside the ledger: finding or creating them, locking
-them in the one order, changing on hand or reserved by many deltas in one statement, and
-saying what is short."""
+"""Stock levels, the quantities cached beside the ledger: finding or creating them, changing
+on hand or reserved by many deltas in one statement, and saying what is short. (Their row
+locks are ``inventory.locks``'.)"""
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Literal
 
-from django.db import connection
-from django.db.models import Case, F, IntegerField, Q, Value, When
+from django.db.models import Q
 from django.utils import timezone
 
 from inventory.models import Sku, StockLevel
+from omni.core.counters import add_to_counters
 from omni.core.errors import InsufficientStock, InvalidRequest
 
 
@@ -37,40 +38,16 @@ def level_ids(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], int]:
     return {(sku, loc): pk for sku, loc, pk in rows if (sku, loc) in pairs}
 
 
-# PostgreSQL joins the deltas as a table: one pass whatever the batch size. (A CASE with one
-# branch per level, the portable form, is quadratic: fine for a few lines, slow for a sync batch.)
-_ADD_TO_LEVELS_SQL = """
-UPDATE inventory_stocklevel AS level
-SET {field} = level.{field} + change.delta, updated_at = %s
-FROM unnest(%s::bigint[], %s::integer[]) AS change(id, delta)
-WHERE level.id = change.id
-"""
+def add_to_levels(column: Literal["on_hand", "reserved"], deltas: Mapping[int, int]) -> None:
+    """One UPDATE that adds each level's delta to on hand or reserved and stamps ``updated_at``.
+
+    On PostgreSQL ``add_to_counters`` joins the deltas as a table (unnest): one pass whatever
+    the batch size, where a CASE with one branch per level is quadratic (slow for a sync batch).
+    """
+    add_to_counters(StockLevel, {column: deltas}, also_set={"updated_at": timezone.now()})
 
 
-def _add_to_levels(field: str, deltas: dict[int, int]) -> None:
-    """One UPDATE that adds each level's delta to ``field`` (on_hand or reserved)."""
-    if field not in ("on_hand", "reserved"):  # it is formatted into SQL
-        raise ValueError(f"Not a stock quantity: {field!r}")
-    deltas = {pk: delta for pk, delta in deltas.items() if delta}
-    if not deltas:
-        return
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _ADD_TO_LEVELS_SQL.format(field=field),
-                [timezone.now(), list(deltas), list(deltas.values())],
-            )
-        return
-    change = Case(
-        *[When(pk=pk, then=Value(delta)) for pk, delta in deltas.items()],
-        output_field=IntegerField(),
-    )
-    StockLevel.objects.filter(pk__in=deltas).update(
-        **{field: F(field) + change, "updated_at": timezone.now()}
-    )
-
-
-def _shortage(level: StockLevel, requested: int, available: int) -> dict:
+def shortage(level: StockLevel, requested: int, available: int) -> dict:
     return {
         "sku": level.sku.code,
         "location": level.location.code,
@@ -79,13 +56,13 @@ def _shortage(level: StockLevel, requested: int, available: int) -> dict:
     }
 
 
-def _raise_if_short(shortages: list[dict]) -> None:
+def raise_if_short(shortages: list[dict]) -> None:
     if shortages:
         names = ", ".join(f"{s['sku']} at {s['location']}" for s in shortages)
         raise InsufficientStock(f"Not enough stock for {names}.", details={"lines": shortages})
 
 
-def _require_active_skus(skus: Iterable[Sku]) -> None:
+def require_active_skus(skus: Iterable[Sku]) -> None:
     """Transfers and counts name SKUs that are still sold; an inactive one is refused."""
     inactive = sorted(sku.code for sku in skus if not sku.is_active)
     if inactive:

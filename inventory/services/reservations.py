@@ -13,11 +13,12 @@ from django.utils import timezone
 from inventory.locks import lock_levels
 from inventory.models import Location, Reservation, Sku, StockLevel, StockMovement
 from inventory.services.levels import (
-    _add_to_levels,
-    _raise_if_short,
-    _shortage,
+    add_to_levels,
     level_ids,
+    raise_if_short,
+    shortage,
 )
+from omni.core.batches import in_locked_batches
 from omni.core.errors import InvalidRequest
 
 
@@ -52,7 +53,7 @@ def _expire_holds_on(level_ids_: Iterable[int], now: datetime) -> int:
     )
     if freed:
         expired.update(status=Reservation.Status.EXPIRED, closed_at=now)
-        _add_to_levels("reserved", {pk: -total for pk, total in freed.items()})
+        add_to_levels("reserved", {pk: -total for pk, total in freed.items()})
     return sum(freed.values())
 
 
@@ -93,7 +94,7 @@ def _shortages_for(wanted, levels, pairs) -> list[dict]:
                 }
             )
         else:
-            shortages.append(_shortage(level, wanted[pair], level.available))
+            shortages.append(shortage(level, wanted[pair], level.available))
     return shortages
 
 
@@ -120,8 +121,8 @@ def reserve(
             levels = _locked_levels_for(wanted)  # re-read the freed quantities
             short = _unavailable(wanted, levels)
     if short:
-        _raise_if_short(_shortages_for(wanted, levels, short))
-    _add_to_levels("reserved", {levels[pair].pk: quantity for pair, quantity in wanted.items()})
+        raise_if_short(_shortages_for(wanted, levels, short))
+    add_to_levels("reserved", {levels[pair].pk: quantity for pair, quantity in wanted.items()})
     return Reservation.objects.bulk_create(
         [
             Reservation(
@@ -144,7 +145,7 @@ def _close(reservations: list[Reservation], status: str, now: datetime) -> dict[
     Reservation.objects.filter(pk__in=[r.pk for r in reservations]).update(
         status=status, closed_at=now
     )
-    _add_to_levels("reserved", {pk: -units for pk, units in per_level.items()})
+    add_to_levels("reserved", {pk: -units for pk, units in per_level.items()})
     return per_level
 
 
@@ -191,7 +192,7 @@ def consume_reservations(
             for pk, units in per_level.items()
         ]
     )
-    _add_to_levels("on_hand", {pk: -units for pk, units in per_level.items()})
+    add_to_levels("on_hand", {pk: -units for pk, units in per_level.items()})
     return movements
 
 
@@ -213,22 +214,20 @@ def expire_cart_holds(*, now: datetime | None = None, batch_size: int = 1000) ->
     holds many row locks at once.
     """
     now = now or timezone.now()
-    expired = 0
-    while True:
-        with transaction.atomic():
-            lapsed = Reservation.objects.filter(
-                kind=Reservation.Kind.CART_HOLD,
-                status=Reservation.Status.ACTIVE,
-                expires_at__lte=now,
-            )
-            level_batch = list(
-                lapsed.values_list("level_id", flat=True)
-                .distinct()
-                .order_by("level_id")[:batch_size]
-            )
-            if not level_batch:
-                return expired
-            lock_levels(level_batch)
-            count = lapsed.filter(level_id__in=level_batch).count()
-            _expire_holds_on(level_batch, now)
-            expired += count
+    lapsed = Reservation.objects.filter(
+        kind=Reservation.Kind.CART_HOLD,
+        status=Reservation.Status.ACTIVE,
+        expires_at__lte=now,
+    )
+
+    def expire(level_batch: list[int]) -> int:
+        count = lapsed.filter(level_id__in=level_batch).count()
+        _expire_holds_on(level_batch, now)
+        return count
+
+    return in_locked_batches(
+        lapsed.values_list("level_id", flat=True).distinct().order_by("level_id"),
+        lock=lock_levels,
+        process=expire,
+        batch_size=batch_size,
+    )

@@ -7,7 +7,7 @@ from django.utils import timezone
 from inventory.locks import lock_transfer
 from inventory.models import Location, Sku, StockMovement, Transfer, TransferLine
 from inventory.services.ledger import MovementSpec, record_movements
-from inventory.services.levels import _require_active_skus
+from inventory.services.levels import require_active_skus
 from omni.core.errors import InvalidRequest, InvalidTransition
 
 TRANSFER_TRANSITIONS = {
@@ -40,7 +40,7 @@ def request_transfer(
         raise InvalidRequest("A transfer needs at least one line.")
     if any(quantity <= 0 for quantity in lines.values()):
         raise InvalidRequest("Quantities must be positive.")
-    _require_active_skus(lines)
+    require_active_skus(lines)
     transfer = Transfer.objects.create(
         source=source, destination=destination, requested_by=actor, note=note
     )
