@@ -4,8 +4,10 @@
 import csv
 import io
 import re
+from collections.abc import Iterator
 from typing import IO
 
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from inventory.locks import lock_levels
@@ -27,7 +29,7 @@ def record_cycle_count(
     *,
     location: Location,
     counts: dict[Sku, int],
-    actor=None,
+    actor: User | None = None,
     source: str = "clerk",
     note: str = "",
 ) -> CycleCount:
@@ -124,7 +126,7 @@ def parse_count_csv(stream: IO[bytes]) -> dict[Sku, int]:
 
 
 def record_count_file(
-    *, location: Location, stream: IO[bytes], actor=None, note: str = ""
+    *, location: Location, stream: IO[bytes], actor: User | None = None, note: str = ""
 ) -> CycleCount:
     """Record a counted CSV file at a location; any bad row means nothing is recorded."""
     counts = parse_count_csv(stream)
@@ -139,7 +141,7 @@ def _delimiter(text: str) -> str:
     return max(",;\t", key=first_line.count)
 
 
-def _header(rows) -> dict[str, int]:
+def _header(rows: Iterator[tuple[int, list[str]]]) -> dict[str, int]:
     """Column positions from the header, the first non-blank row; refuses a file without one."""
     for number, row in rows:
         if not any(cell.strip() for cell in row):

@@ -4,6 +4,7 @@ transaction, a retried movement (same idempotency key) replayed rather than reco
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from inventory.locks import lock_levels
@@ -40,7 +41,7 @@ def validate_movement(spec: MovementSpec) -> None:
 
 @transaction.atomic
 def record_movements(
-    specs: list[MovementSpec], *, actor=None, source: str = ""
+    specs: list[MovementSpec], *, actor: User | None = None, source: str = ""
 ) -> list[StockMovement]:
     """Append movements to the ledger and change on hand by the same amounts, all or nothing.
 
@@ -94,7 +95,7 @@ def record_movements(
     ]
 
 
-def _replayed_movements(specs: list[MovementSpec]) -> dict[str, StockMovement]:
+def _replayed_movements(specs: list[MovementSpec]) -> dict[str | None, StockMovement]:
     keys = [spec.idempotency_key for spec in specs if spec.idempotency_key]
     if len(keys) != len(set(keys)):
         raise InvalidRequest("An idempotency key appears twice in one batch.")
@@ -129,7 +130,7 @@ def record_movement(
     quantity: int,
     reason: str = "",
     reference: str = "",
-    actor=None,
+    actor: User | None = None,
     source: str = "",
     idempotency_key: str | None = None,
 ) -> StockMovement:

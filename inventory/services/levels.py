@@ -4,7 +4,7 @@ locks are ``inventory.locks``'.)"""
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from typing import Literal
+from typing import Literal, TypedDict
 
 from django.db.models import Q
 from django.utils import timezone
@@ -47,7 +47,16 @@ def add_to_levels(column: Literal["on_hand", "reserved"], deltas: Mapping[int, i
     add_to_counters(StockLevel, {column: deltas}, also_set={"updated_at": timezone.now()})
 
 
-def shortage(level: StockLevel, requested: int, available: int) -> dict:
+class Shortage(TypedDict):
+    """One line that cannot be served, as ``InsufficientStock`` details name it."""
+
+    sku: str
+    location: str
+    requested: int
+    available: int
+
+
+def shortage(level: StockLevel, requested: int, available: int) -> Shortage:
     return {
         "sku": level.sku.code,
         "location": level.location.code,
@@ -56,7 +65,7 @@ def shortage(level: StockLevel, requested: int, available: int) -> dict:
     }
 
 
-def raise_if_short(shortages: list[dict]) -> None:
+def raise_if_short(shortages: list[Shortage]) -> None:
     if shortages:
         names = ", ".join(f"{s['sku']} at {s['location']}" for s in shortages)
         raise InsufficientStock(f"Not enough stock for {names}.", details={"lines": shortages})

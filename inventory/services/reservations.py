@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -13,6 +14,7 @@ from django.utils import timezone
 from inventory.locks import lock_levels
 from inventory.models import Location, Reservation, Sku, StockLevel, StockMovement
 from inventory.services.levels import (
+    Shortage,
     add_to_levels,
     level_ids,
     raise_if_short,
@@ -74,13 +76,17 @@ def _unavailable(
     ]
 
 
-def _shortages_for(wanted, levels, pairs) -> list[dict]:
+def _shortages_for(
+    wanted: dict[tuple[int, int], int],
+    levels: dict[tuple[int, int], StockLevel],
+    pairs: list[tuple[int, int]],
+) -> list[Shortage]:
     missing = [pair for pair in pairs if pair not in levels]
     skus = dict(Sku.objects.filter(pk__in={s for s, _ in missing}).values_list("pk", "code"))
     places = dict(
         Location.objects.filter(pk__in={loc for _, loc in missing}).values_list("pk", "code")
     )
-    shortages = []
+    shortages: list[Shortage] = []
     for pair in pairs:
         level = levels.get(pair)
         if level is None:
@@ -172,7 +178,11 @@ def release_reservations(*, reference: str, kind: str | None = None) -> int:
 
 @transaction.atomic
 def consume_reservations(
-    *, reference: str, actor=None, reason: str = "", kind: str | None = None
+    *,
+    reference: str,
+    actor: User | None = None,
+    reason: str = "",
+    kind: str | None = None,
 ) -> list[StockMovement]:
     """The reserved stock leaves the shelf (a pick-up collected, a parcel shipped): reserved and
     on hand both go down, and the sale is written to the ledger."""

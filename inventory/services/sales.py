@@ -1,5 +1,6 @@
 """Sales in store: a clerk's sale takes the stock off the shelf at once."""
 
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from inventory.models import Location, Sku, StockMovement
@@ -9,7 +10,11 @@ from omni.core.errors import InvalidRequest
 
 @transaction.atomic
 def sell_in_store(
-    *, location: Location, lines: dict[Sku, int], reference: str, actor=None
+    *,
+    location: Location,
+    lines: dict[Sku, int],
+    reference: str,
+    actor: User | None = None,
 ) -> list[StockMovement]:
     """A clerk's sale: stock leaves at once. It may use the safety stock, never others' reserved."""
     specs = [

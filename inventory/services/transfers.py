@@ -1,6 +1,7 @@
 """Transfers between locations: requested, shipped (stock leaves the source), received (stock
 arrives, possibly short) or cancelled, each step allowed by ``TRANSFER_TRANSITIONS`` only."""
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -10,7 +11,7 @@ from inventory.services.ledger import MovementSpec, record_movements
 from inventory.services.levels import require_active_skus
 from omni.core.errors import InvalidRequest, InvalidTransition
 
-TRANSFER_TRANSITIONS = {
+TRANSFER_TRANSITIONS: dict[str, set[str]] = {
     Transfer.Status.REQUESTED: {Transfer.Status.IN_TRANSIT, Transfer.Status.CANCELLED},
     Transfer.Status.IN_TRANSIT: {Transfer.Status.RECEIVED},
     Transfer.Status.RECEIVED: set(),
@@ -32,7 +33,12 @@ def _move_transfer(transfer: Transfer, status: str) -> Transfer:
 
 @transaction.atomic
 def request_transfer(
-    *, source: Location, destination: Location, lines: dict[Sku, int], actor=None, note: str = ""
+    *,
+    source: Location,
+    destination: Location,
+    lines: dict[Sku, int],
+    actor: User | None = None,
+    note: str = "",
 ) -> Transfer:
     if source.pk == destination.pk:
         raise InvalidRequest("A transfer needs two different locations.")
@@ -51,7 +57,7 @@ def request_transfer(
 
 
 @transaction.atomic
-def ship_transfer(*, transfer: Transfer, actor=None) -> Transfer:
+def ship_transfer(*, transfer: Transfer, actor: User | None = None) -> Transfer:
     """Stock leaves the source: a transfer-out row per line."""
     transfer = _move_transfer(transfer, Transfer.Status.IN_TRANSIT)
     record_movements(
@@ -74,7 +80,10 @@ def ship_transfer(*, transfer: Transfer, actor=None) -> Transfer:
 
 @transaction.atomic
 def receive_transfer(
-    *, transfer: Transfer, received: dict[int, int] | None = None, actor=None
+    *,
+    transfer: Transfer,
+    received: dict[int, int] | None = None,
+    actor: User | None = None,
 ) -> Transfer:
     """Stock arrives: a transfer-in row per line for what was received (all, by default).
 
