@@ -6,6 +6,7 @@ Everything configurable is read here or in ``omni/settings.py``; nothing else re
 import os
 import re
 from pathlib import Path
+from typing import Any, overload
 from urllib.parse import urlsplit
 
 import dj_database_url
@@ -24,6 +25,14 @@ class ConfigurationError(ImproperlyConfigured):
     def __init__(self, variable: str, problem: str):
         self.variable = variable
         super().__init__(f"{variable}: {problem}")
+
+
+@overload
+def env_str(name: str) -> str | None: ...
+@overload
+def env_str(name: str, default: str) -> str: ...
+@overload
+def env_str(name: str, default: None) -> str | None: ...
 
 
 def env_str(name: str, default: str | None = None) -> str | None:
@@ -87,7 +96,7 @@ def env_class_path(name: str, default: str) -> str:
     return value
 
 
-def database_from_env(default_sqlite_path: Path) -> dict:
+def database_from_env(default_sqlite_path: Path) -> dict[str, Any]:
     """``DATABASE_URL`` as a Django database dict; an SQLite file when it is not set."""
     url = env_str("DATABASE_URL")
     if url is None:
@@ -115,10 +124,10 @@ def database_from_env(default_sqlite_path: Path) -> dict:
     if not config.get("NAME"):
         raise ConfigurationError("DATABASE_URL", "names no database (the path after the host)")
     config["CONN_HEALTH_CHECKS"] = True
-    return config
+    return dict(config)
 
 
-def celery_filesystem_options(folder: Path) -> dict:
+def celery_filesystem_options(folder: Path) -> dict[str, Any]:
     """Transport options for kombu's filesystem broker: one folder shared by all processes."""
     queue, processed, control = folder / "queue", folder / "processed", folder / "control"
     for path in (queue, processed, control):

@@ -1,5 +1,7 @@
 """Domain errors: services raise these; the API maps them to the one documented error shape."""
 
+from typing import Any
+
 
 class DomainError(Exception):
     """A business rule refused the request. ``code`` is stable and documented for clients."""
@@ -7,7 +9,7 @@ class DomainError(Exception):
     code = "domain_error"
     http_status = 400
 
-    def __init__(self, message: str, *, details: dict | None = None):
+    def __init__(self, message: str, *, details: dict[str, Any] | None = None):
         super().__init__(message)
         self.message = message
         self.details = details or {}

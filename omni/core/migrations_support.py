@@ -1,7 +1,14 @@
 """Helpers for hand-written migrations shared by the apps."""
 
+from collections.abc import Callable
+from typing import Any
 
-def append_only_table(table: str, *, movable_columns: tuple[str, ...] = ()):
+MigrationStep = Callable[[Any, Any], None]  # RunPython's (apps, schema_editor)
+
+
+def append_only_table(
+    table: str, *, movable_columns: tuple[str, ...] = ()
+) -> tuple[MigrationStep, MigrationStep]:
     """RunPython (forward, backward) that make the database refuse UPDATE and DELETE on a
     ledger table, on PostgreSQL (a trigger raising an error) and on SQLite (the demo).
 
@@ -32,7 +39,7 @@ def append_only_table(table: str, *, movable_columns: tuple[str, ...] = ()):
             FOR EACH ROW EXECUTE FUNCTION {function}()""",
         ]
 
-    def sqlite(create: bool, cursor) -> list[str]:
+    def sqlite(create: bool, cursor: Any) -> list[str]:
         if not create:
             return [f"DROP TRIGGER {table}_no_{op}" for op in ("update", "delete")]
         columns = [row[1] for row in cursor.execute(f"PRAGMA table_info({table})").fetchall()]
@@ -44,8 +51,8 @@ def append_only_table(table: str, *, movable_columns: tuple[str, ...] = ()):
             BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END""",
         ]
 
-    def run(create: bool):
-        def operation(apps, schema_editor):
+    def run(create: bool) -> MigrationStep:
+        def operation(apps: Any, schema_editor: Any) -> None:
             connection = schema_editor.connection
             if connection.vendor == "postgresql":
                 statements = postgres(create)

@@ -5,4 +5,4 @@ from django.conf import settings
 
 def default_currency() -> str:
     """The shop's currency (DEFAULT_CURRENCY); a callable so migrations don't freeze it."""
-    return settings.DEFAULT_CURRENCY
+    return str(settings.DEFAULT_CURRENCY)

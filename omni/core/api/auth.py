@@ -10,9 +10,11 @@ Only hashes of both are stored (``customers.models``). A token unused for
 ``not_authenticated``, sign in again.
 """
 
+from __future__ import annotations
+
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
@@ -20,6 +22,10 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.permissions import BasePermission
+
+if TYPE_CHECKING:  # DRF's views import the authentication classes named in settings
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
 
 API_KEY_HEADER = "X-Api-Key"
 
@@ -41,7 +47,7 @@ class StorefrontClient:
 
     @property
     def channel(self) -> str:
-        return self.key.channel
+        return str(self.key.channel)
 
 
 @dataclass(frozen=True)
@@ -72,7 +78,7 @@ class StorefrontAuthentication(BaseAuthentication):
     """No ``X-Api-Key`` header: not this scheme (a staff session may still apply).
     A key or token that is wrong, revoked or erased: 401, never a silent anonymous call."""
 
-    def authenticate(self, request):
+    def authenticate(self, request: Request) -> tuple[StorefrontClient, Any] | None:
         raw_key = request.headers.get(API_KEY_HEADER, "").strip()
         if not raw_key:
             return None
@@ -97,7 +103,7 @@ class StorefrontAuthentication(BaseAuthentication):
         client = StorefrontClient(key=key, customer=token.customer if token else None, token=token)
         return client, key
 
-    def authenticate_header(self, request) -> str:
+    def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="api"'
 
 
@@ -106,7 +112,7 @@ class IsStorefront(BasePermission):
 
     message = "Send the storefront's API key in the X-Api-Key header."
 
-    def has_permission(self, request, view) -> bool:
+    def has_permission(self, request: Request, view: APIView) -> bool:
         return isinstance(request.user, StorefrontClient)
 
 
@@ -115,15 +121,16 @@ class IsSignedInCustomer(IsStorefront):
 
     message = "Sign in: send the customer's token as 'Authorization: Bearer <token>'."
 
-    def has_permission(self, request, view) -> bool:
-        return super().has_permission(request, view) and request.user.customer is not None
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        user = request.user
+        return isinstance(user, StorefrontClient) and user.customer is not None
 
 
 class StorefrontAuthenticationScheme(OpenApiAuthenticationExtension):
     target_class = StorefrontAuthentication
     name = ["storefrontKey", "customerToken"]
 
-    def get_security_definition(self, auto_schema):
+    def get_security_definition(self, auto_schema: Any) -> list[dict[str, str]]:
         return [
             {"type": "apiKey", "in": "header", "name": API_KEY_HEADER},
             {"type": "http", "scheme": "bearer", "description": "Customer token from sign-in."},

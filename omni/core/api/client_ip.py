@@ -7,17 +7,18 @@ With 0, the default, the header is ignored and the socket's address is used.
 """
 
 from django.conf import settings
+from django.http import HttpRequest
 from django.utils.crypto import salted_hmac
 
 
-def client_ip(request) -> str:
-    remote = request.META.get("REMOTE_ADDR", "")
-    count = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
+def client_ip(request: HttpRequest) -> str:
+    remote = str(request.META.get("REMOTE_ADDR", ""))
+    count = int(getattr(settings, "TRUSTED_PROXY_COUNT", 0))
     if count <= 0:
         return remote
     forwarded = [
         part.strip()
-        for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+        for part in str(request.META.get("HTTP_X_FORWARDED_FOR", "")).split(",")
         if part.strip()
     ]
     if len(forwarded) < count:
@@ -26,7 +27,7 @@ def client_ip(request) -> str:
     return forwarded[-count]
 
 
-def client_fingerprint(request) -> str:
+def client_fingerprint(request: HttpRequest) -> str:
     """The client's address as a keyed hash: enough to count what one client does (guest
     carts), without keeping the address itself."""
     return salted_hmac("omni.client", client_ip(request)).hexdigest()

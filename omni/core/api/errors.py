@@ -6,6 +6,8 @@
 field errors (validation) or facts about the refusal (e.g. the quantity still available).
 """
 
+from typing import Any
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from drf_spectacular.utils import inline_serializer
@@ -30,11 +32,11 @@ ERROR_SCHEMA = inline_serializer(
 )
 
 
-def error_body(code: str, message: str, details: dict | None = None) -> dict:
+def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details or {}}}
 
 
-def api_exception_handler(exc, context):
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
         set_rollback()
         return Response(error_body(exc.code, exc.message, exc.details), status=exc.http_status)
@@ -46,10 +48,13 @@ def api_exception_handler(exc, context):
         return None  # a bug: let Django report it as a 500
     set_rollback()
     headers = {}
-    if getattr(exc, "auth_header", None):
-        headers["WWW-Authenticate"] = exc.auth_header
-    if getattr(exc, "wait", None):
-        headers["Retry-After"] = str(int(exc.wait))
+    # Set by DRF on NotAuthenticated / AuthenticationFailed, and on Throttled.
+    auth_header = getattr(exc, "auth_header", None)
+    if auth_header:
+        headers["WWW-Authenticate"] = str(auth_header)
+    wait = getattr(exc, "wait", None)
+    if wait:
+        headers["Retry-After"] = str(int(wait))
     if isinstance(exc, exceptions.ValidationError):
         body = error_body(
             "validation_error", "The request has invalid fields.", _as_dict(exc.detail)
@@ -60,7 +65,7 @@ def api_exception_handler(exc, context):
     return Response(body, status=exc.status_code, headers=headers)
 
 
-def _as_dict(detail) -> dict:
+def _as_dict(detail: Any) -> dict[str, Any]:
     """Validation details keyed by field; errors not tied to a field go under ``non_field``."""
     if isinstance(detail, dict):
         return detail

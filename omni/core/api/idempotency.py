@@ -43,18 +43,21 @@ there is no one to scope the key to. Erasing a customer drops the kept answers t
 and any kept answer that mentions one of their identities (``forget_customer``).
 """
 
+from __future__ import annotations
+
 import functools
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
-from django.db.models import Q, TextField
+from django.db.models import Q, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.http.request import RawPostDataException
 from django.utils import timezone
@@ -66,6 +69,13 @@ from omni.core.api.auth import StorefrontClient
 from omni.core.api.parsers import loads_bounded
 from omni.core.errors import DomainError
 from omni.core.models import IdempotencyRecord
+
+if TYPE_CHECKING:
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
+
+# A DRF handler method: (view, request, *args, **kwargs) -> Response.
+Handler = Callable[..., Response]
 
 KEY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -127,11 +137,11 @@ class _Call:
     cart_token: str = ""
 
     @property
-    def identity(self) -> dict:
+    def identity(self) -> dict[str, str]:
         return {"caller": self.caller, "key": self.key, "method": self.method, "path": self.path}
 
 
-def idempotent(handler):
+def idempotent(handler: Handler) -> Handler:
     """Make a DRF handler method (``post``, ``patch``, ``create`` ...) honour ``Idempotency-Key``.
 
     On a ViewSet ``@action``, put ``@idempotent`` above ``@action`` (which replaces what is
@@ -139,7 +149,7 @@ def idempotent(handler):
     """
 
     @functools.wraps(handler)
-    def run_once(view, request, *args, **kwargs):
+    def run_once(view: APIView, request: Request, *args: Any, **kwargs: Any) -> Response:
         key = _key_of(request)
         caller = _caller_of(request)
         if key is None or caller is None:
@@ -147,7 +157,7 @@ def idempotent(handler):
         call = _Call(
             caller,
             key,
-            request.method,
+            str(request.method),
             request.path,
             _request_hash(request),
             cart_token=_guest_cart_token(request),
@@ -183,8 +193,8 @@ def purge_expired_idempotency_records(*, now: datetime | None = None) -> int:
 # --- The request ----------------------------------------------------------------------------
 
 
-def _key_of(request) -> str | None:
-    raw = request.headers.get(KEY_HEADER)
+def _key_of(request: Request) -> str | None:
+    raw: str | None = request.headers.get(KEY_HEADER)
     if raw is None:
         return None
     key = raw.strip()
@@ -195,7 +205,7 @@ def _key_of(request) -> str | None:
     return key
 
 
-def _caller_of(request) -> str | None:
+def _caller_of(request: Request) -> str | None:
     """Whom the key belongs to: a staff user, a signed-in customer, a guest by the hash of
     its cart token, or a storefront app's anonymous visitors (who can only be replayed
     answers that hold no secret, see ``_storable_body``)."""
@@ -213,15 +223,15 @@ def _caller_of(request) -> str | None:
     return None
 
 
-def _guest_cart_token(request) -> str:
+def _guest_cart_token(request: Request) -> str:
     """The cart token a guest sent; a signed-in customer's calls never use one."""
     user = request.user
     if not isinstance(user, StorefrontClient) or user.customer is not None:
         return ""
-    return request.headers.get(CART_TOKEN_HEADER, "").strip()
+    return str(request.headers.get(CART_TOKEN_HEADER, "")).strip()
 
 
-def _request_hash(request) -> str:
+def _request_hash(request: Request) -> str:
     """The query string and the body; a JSON body in canonical form, so that a client that
     serialises the same object with its keys in another order is still retrying."""
     try:
@@ -278,7 +288,7 @@ def _claim(call: _Call) -> IdempotencyRecord:
 
 
 @contextmanager
-def _waiting_at_most(wait: timedelta):
+def _waiting_at_most(wait: timedelta) -> Iterator[None]:
     """Bound how long PostgreSQL waits for another transaction's lock (here: its uncommitted
     record with the same key), for this block only. SQLite (the demo) has one writer at a
     time and its own busy timeout."""
@@ -305,7 +315,9 @@ def _time_to_live() -> timedelta:
 # --- The answer -----------------------------------------------------------------------------
 
 
-def _answer(handler, view, request, *args, **kwargs) -> Response:
+def _answer(
+    handler: Handler, view: APIView, request: Request, *args: Any, **kwargs: Any
+) -> Response:
     """The handler's response, with errors turned into responses as ``APIView.dispatch`` does,
     so that a 4xx can be kept. Its writes roll back if it raises; what DRF's exception handler
     does not answer (a bug, a 5xx) is raised again and rolls back the record too."""
@@ -332,7 +344,7 @@ class _HoldsSecret(Exception):
     """The answer carries a secret that is not the caller's own cart token."""
 
 
-def _storable_body(response: Response, call: _Call):
+def _storable_body(response: Response, call: _Call) -> Any:
     """The body to keep for this answer, or ``NOT_KEPT``: for a status that is not kept, or
     when the body holds a secret other than the caller's own cart token (which is swapped for
     ``OWN_CART_TOKEN``)."""
@@ -344,7 +356,7 @@ def _storable_body(response: Response, call: _Call):
         return NOT_KEPT
 
 
-def _without_secrets(data, own_cart_token: str):
+def _without_secrets(data: Any, own_cart_token: str) -> Any:
     if isinstance(data, Mapping):
         clean = {}
         for name, value in data.items():
@@ -361,7 +373,7 @@ def _without_secrets(data, own_cart_token: str):
     return data
 
 
-def _with_own_secret(data, cart_token: str):
+def _with_own_secret(data: Any, cart_token: str) -> Any:
     if isinstance(data, dict):
         return {
             name: (
@@ -376,7 +388,7 @@ def _with_own_secret(data, cart_token: str):
     return data
 
 
-def _keep(record: IdempotencyRecord, response: Response, body) -> None:
+def _keep(record: IdempotencyRecord, response: Response, body: Any) -> None:
     record.status_code = response.status_code
     record.response_body = body
     record.response_headers = {
@@ -396,13 +408,13 @@ def _replay(record: IdempotencyRecord, call: _Call) -> Response:
 # --- Privacy --------------------------------------------------------------------------------
 
 
-def _kept_answers():
+def _kept_answers() -> QuerySet[IdempotencyRecord]:
     """Records with their answer. The one of the call now running (its answer not saved yet,
     e.g. the erasure itself) is left alone: it is this transaction's own, and saved next."""
     return IdempotencyRecord.objects.exclude(status_code=None)
 
 
-def forget_customer(*, customer) -> None:
+def forget_customer(*, customer: Any) -> None:
     """Erasure: drop the kept answers to the customer's own calls (they may hold profile data)
     and any other kept answer that mentions one of their identities (an e-mail, a phone, a
     device id in a guest's cart before they signed in). Runs before identities are deleted."""
@@ -417,17 +429,18 @@ def forget_customer(*, customer) -> None:
         ).delete()
 
 
-def forget_merged_customer(*, survivor, merged) -> None:
+def forget_merged_customer(*, survivor: Any, merged: Any) -> None:
     """Merge: the merged profile's answers could never be replayed (its tokens now sign in the
     survivor) and erasing the survivor would not find them, so they go now."""
     _kept_answers().filter(caller__endswith=f":customer:{merged.pk}").delete()
 
 
-def export_kept_answers(*, customer) -> list[dict]:
+def export_kept_answers(*, customer: Any) -> list[dict[str, Any]]:
     """Data export: the answers kept for the customer's own calls, as they were sent."""
-    return list(
+    answers = (
         _kept_answers()
         .filter(caller__endswith=f":customer:{customer.pk}")
         .order_by("created_at", "pk")
         .values("method", "path", "status_code", "response_body", "created_at")
     )
+    return [dict(answer) for answer in answers]

@@ -2,6 +2,8 @@
 (a 500) in the parser or in whatever walks the data afterwards."""
 
 import json
+from collections.abc import Mapping
+from typing import IO, Any, NoReturn
 
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
@@ -33,7 +35,7 @@ def json_depth_exceeds(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
     return False
 
 
-def loads_bounded(raw: bytes | str, limit: int = MAX_JSON_DEPTH):
+def loads_bounded(raw: bytes | str, limit: int = MAX_JSON_DEPTH) -> Any:
     """``json.loads`` that refuses documents nested deeper than ``limit`` with a ValueError."""
     text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
     if json_depth_exceeds(text, limit):
@@ -42,7 +44,12 @@ def loads_bounded(raw: bytes | str, limit: int = MAX_JSON_DEPTH):
 
 
 class BoundedJSONParser(JSONParser):
-    def parse(self, stream, media_type=None, parser_context=None):
+    def parse(
+        self,
+        stream: IO[bytes] | None,
+        media_type: str | None = None,
+        parser_context: Mapping[str, Any] | None = None,
+    ) -> Any:
         raw = stream.read() if stream is not None else b""
         encoding = (parser_context or {}).get("encoding", "utf-8")
         try:
@@ -57,6 +64,6 @@ class BoundedJSONParser(JSONParser):
             raise ParseError(f"JSON parse error - {error}") from None
 
 
-def _refuse_constant(name: str):
+def _refuse_constant(name: str) -> NoReturn:
     # NaN and Infinity are not JSON; DRF's own parser refuses them too (strict mode).
     raise ValueError(f"{name} is not valid JSON")

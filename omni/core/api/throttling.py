@@ -17,13 +17,20 @@ from many addresses. Counters live in the default cache, which production must s
 processes (``CACHE_URL``; settings refuse to start without it when ``DEBUG`` is off).
 """
 
+from __future__ import annotations
+
 import hashlib
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from omni.core.api.auth import StorefrontClient
 from omni.core.api.client_ip import client_ip
+
+if TYPE_CHECKING:  # DRF's views import the authentication classes named in settings
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
 
 
 class OmniThrottle(SimpleRateThrottle):
@@ -32,26 +39,26 @@ class OmniThrottle(SimpleRateThrottle):
     kind = ""
     cache_format = "throttle:%(scope)s:%(kind)s:%(ident)s"
 
-    def __init__(self):
+    def __init__(self) -> None:
         # The rate is read per request (in ``allow_request``), once the view's scope is known.
         pass
 
-    def allow_request(self, request, view) -> bool:
+    def allow_request(self, request: Request, view: APIView) -> bool:
         self.scope = getattr(view, "throttle_scope", None)
         self.rate = settings.API_RATE_LIMITS.get(f"{self.scope}.{self.kind}")
         if self.scope is None or self.rate is None:
             return True
         self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
+        return bool(super().allow_request(request, view))
 
-    def get_ident(self, request) -> str:
+    def get_ident(self, request: Request) -> str:
         return client_ip(request)
 
-    def ident(self, request) -> str | None:
+    def ident(self, request: Request) -> str | None:
         """Whose requests count together, or None when this kind does not apply."""
         raise NotImplementedError
 
-    def get_cache_key(self, request, view) -> str | None:
+    def get_cache_key(self, request: Request, view: APIView) -> str | None:
         ident = self.ident(request)
         if ident is None:
             return None
@@ -61,14 +68,14 @@ class OmniThrottle(SimpleRateThrottle):
 class AddressThrottle(OmniThrottle):
     kind = "address"
 
-    def ident(self, request) -> str | None:
+    def ident(self, request: Request) -> str | None:
         return self.get_ident(request) or None
 
 
 class StorefrontKeyThrottle(OmniThrottle):
     kind = "key"
 
-    def ident(self, request) -> str | None:
+    def ident(self, request: Request) -> str | None:
         user = getattr(request, "user", None)
         return str(user.key.pk) if isinstance(user, StorefrontClient) else None
 
@@ -76,7 +83,7 @@ class StorefrontKeyThrottle(OmniThrottle):
 class CustomerThrottle(OmniThrottle):
     kind = "customer"
 
-    def ident(self, request) -> str | None:
+    def ident(self, request: Request) -> str | None:
         user = getattr(request, "user", None)
         if isinstance(user, StorefrontClient) and user.customer is not None:
             return str(user.customer.pk)
@@ -89,7 +96,7 @@ class GuestThrottle(OmniThrottle):
 
     kind = "guest"
 
-    def ident(self, request) -> str | None:
+    def ident(self, request: Request) -> str | None:
         user = getattr(request, "user", None)
         if isinstance(user, StorefrontClient) and user.customer is not None:
             return None
@@ -101,7 +108,7 @@ class EmailThrottle(OmniThrottle):
 
     kind = "email"
 
-    def ident(self, request) -> str | None:
+    def ident(self, request: Request) -> str | None:
         data = getattr(request, "data", None)
         email = data.get("email") if isinstance(data, dict) else None
         if not isinstance(email, str) or not email.strip():

@@ -8,16 +8,19 @@ ends, whether the tests passed or not.
 import os
 import shutil
 import tempfile
+from typing import Any
 
 import pytest
 
 from omni.core.testing.throwaway import start_postgres
 
-_throwaway = {}
+_throwaway: dict[str, Any] = {}
 
 
 @pytest.hookimpl(tryfirst=True)
-def pytest_load_initial_conftests(early_config, parser, args):
+def pytest_load_initial_conftests(
+    early_config: pytest.Config, parser: pytest.Parser, args: list[str]
+) -> None:
     # Uploads, the SQLite file and the Celery broker folder of a test run never touch var/.
     # Worker processes started by tests inherit this environment and so share the broker.
     scratch = tempfile.mkdtemp(prefix="omni-test-var-")
@@ -32,7 +35,7 @@ def pytest_load_initial_conftests(early_config, parser, args):
     _throwaway["server"], os.environ["DATABASE_URL"] = start_postgres()
 
 
-def pytest_configure(config):
+def pytest_configure(config: pytest.Config) -> None:
     from django.conf import settings
 
     engine = settings.DATABASES["default"]["ENGINE"]
@@ -43,12 +46,12 @@ def pytest_configure(config):
         )
 
 
-def pytest_report_header(config):
+def pytest_report_header(config: pytest.Config) -> str:
     source = "throwaway server" if "server" in _throwaway else "DATABASE_URL"
     return f"database: {server_version()} ({source})"
 
 
-def pytest_unconfigure(config):
+def pytest_unconfigure(config: pytest.Config) -> None:
     server = _throwaway.pop("server", None)
     if server is not None:
         server.cleanup()
@@ -67,4 +70,5 @@ def server_version() -> str:
         host=db.get("HOST") or None,
         port=db.get("PORT") or None,
     ) as conn:
-        return "PostgreSQL " + conn.execute("SHOW server_version").fetchone()[0]
+        row = conn.execute("SHOW server_version").fetchone()
+    return f"PostgreSQL {row[0] if row else 'unknown'}"

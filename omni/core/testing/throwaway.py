@@ -12,10 +12,11 @@ import subprocess
 import sys
 import tempfile
 import warnings
+from typing import Any
 from urllib.parse import quote
 
 
-def start_postgres():
+def start_postgres() -> tuple[Any, str]:
     """Start a server; returns (server, DATABASE_URL). Call ``server.cleanup()`` to stop it."""
     with warnings.catch_warnings():
         # platformdirs warns that XDG_RUNTIME_DIR is unset on CI machines; /tmp is fine here.
