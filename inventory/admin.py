@@ -447,9 +447,7 @@ class TransferAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             queryset.select_related("source", "destination").order_by("pk"),
             service,
             argument="transfer",
-            # run_for_each (omni.core.admin_support) types label as taking any object; it is
-            # only ever called with the objects given, here transfers.
-            label=_transfer_label,  # type: ignore[arg-type]
+            label=_transfer_label,
             done=done,
             noun="transfer",
             **kwargs,
