@@ -7,6 +7,7 @@ the ledger directly is read-only here, and the actions call the services.
 """
 
 from collections import defaultdict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django import forms
 from django.conf import settings
@@ -20,7 +21,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from inventory import cycle_counts, images, integrations, services
+from inventory import images, integrations, services
 from inventory.forms import CycleCountUploadForm, ProductImageForm
 from inventory.models import (
     Category,
@@ -40,6 +41,9 @@ from inventory.models import (
 )
 from omni.core.admin_support import ReadOnlyAdminMixin, ReadOnlyTabularInline, run_for_each
 from omni.core.errors import DomainError
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 # --- Shared pieces ---------------------------------------------------------------------------
 
@@ -89,10 +93,11 @@ class CategoryFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request, queryset):
-        if self.value() is None:
+        value = self.value()
+        if value is None:
             return queryset
         try:
-            category_id = int(self.value())
+            category_id = int(value)
         except ValueError:
             return queryset.none()
         return queryset.filter(
@@ -187,7 +192,13 @@ class SkuAdmin(admin.ModelAdmin):
 # --- Stock levels ----------------------------------------------------------------------------
 
 
-def with_available(levels: QuerySet[StockLevel]) -> QuerySet[StockLevel]:
+class _AvailableUnits(TypedDict):
+    available_units: int
+
+
+def with_available(
+    levels: QuerySet[StockLevel],
+) -> "QuerySet[WithAnnotations[StockLevel, _AvailableUnits]]":
     """Annotate available stock as the model computes it (never below zero), in SQL."""
     return levels.annotate(
         available_units=Greatest(F("on_hand") - F("reserved") - F("safety_stock"), Value(0))
@@ -274,7 +285,15 @@ class StockLevelAdmin(admin.ModelAdmin):
 # --- The ledger and reservations -------------------------------------------------------------
 
 
-class LevelColumnsMixin:
+# The mixin's super() is the ModelAdmin it is mixed into; mypy is told so, Python is not (a
+# ModelAdmin base would put ModelAdmin before ReadOnlyAdminMixin in the subclasses' MRO).
+if TYPE_CHECKING:
+    _LevelRowAdmin = admin.ModelAdmin[Any]
+else:
+    _LevelRowAdmin = object
+
+
+class LevelColumnsMixin(_LevelRowAdmin):
     """SKU and location columns for rows that belong to a stock level (ledger, reservations)."""
 
     def get_queryset(self, request):
@@ -306,7 +325,7 @@ class StockMovementAdmin(LevelColumnsMixin, ReadOnlyAdminMixin, admin.ModelAdmin
     list_select_related = ["level__sku", "level__location", "actor"]
     search_fields = ["level__sku__code", "reference"]
     show_full_result_count = False
-    fields = readonly_fields = [
+    fields = readonly_fields = (
         "created_at",
         "sku",
         "location",
@@ -317,7 +336,7 @@ class StockMovementAdmin(LevelColumnsMixin, ReadOnlyAdminMixin, admin.ModelAdmin
         "source",
         "actor",
         "idempotency_key",
-    ]
+    )
 
 
 @admin.register(Reservation)
@@ -337,7 +356,7 @@ class ReservationAdmin(LevelColumnsMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ["level__sku", "level__location"]
     search_fields = ["reference", "level__sku__code"]
     show_full_result_count = False
-    fields = readonly_fields = [
+    fields = readonly_fields = (
         "public_id",
         "reference",
         "sku",
@@ -348,7 +367,7 @@ class ReservationAdmin(LevelColumnsMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
         "expires_at",
         "created_at",
         "closed_at",
-    ]
+    )
 
 
 # --- Transfers -------------------------------------------------------------------------------
@@ -386,7 +405,7 @@ class TransferAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["status", "source", "destination"]
     list_select_related = ["source", "destination", "requested_by"]
     search_fields = ["lines__sku__code", "note"]
-    fields = readonly_fields = [
+    fields = readonly_fields = (
         "public_id",
         "status",
         "source",
@@ -396,7 +415,7 @@ class TransferAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "created_at",
         "shipped_at",
         "received_at",
-    ]
+    )
     inlines = [TransferLineInline]
     actions = ["ship", "receive", "cancel"]
 
@@ -451,6 +470,10 @@ class CycleCountLineInline(ReadOnlyTabularInline):
         return f"{line.difference:+d}"
 
 
+class _LineTotal(TypedDict):
+    line_total: int  # counted in CycleCountAdmin.get_queryset
+
+
 @admin.register(CycleCount)
 class CycleCountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Counts are recorded by clerks or by uploading a CSV file here (``upload/``)."""
@@ -459,21 +482,21 @@ class CycleCountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["source", "location", "created_at"]
     list_select_related = ["location", "counted_by"]
     search_fields = ["note", "lines__sku__code"]
-    fields = readonly_fields = [
+    fields = readonly_fields = (
         "public_id",
         "location",
         "source",
         "counted_by",
         "note",
         "created_at",
-    ]
+    )
     inlines = [CycleCountLineInline]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(line_total=Count("lines"))
 
     @admin.display(description="Lines", ordering="line_total")
-    def line_count(self, count: CycleCount) -> int:
+    def line_count(self, count: "WithAnnotations[CycleCount, _LineTotal]") -> int:
         return count.line_total
 
     def has_upload_permission(self, request) -> bool:
@@ -499,13 +522,13 @@ class CycleCountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         problems: list[str] = []
         if request.method == "POST" and form.is_valid():
             try:
-                count = cycle_counts.record_count_file(
+                count = services.record_count_file(
                     location=form.cleaned_data["location"],
                     stream=form.cleaned_data["file"],
                     actor=request.user,
                     note=form.cleaned_data["note"],
                 )
-            except cycle_counts.CountFileInvalid as invalid:
+            except services.CountFileInvalid as invalid:
                 problems = invalid.errors
             except DomainError as refusal:
                 problems = [refusal.message]
@@ -563,14 +586,14 @@ class LowStockAlertAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = [AlertStatusFilter, "level__location", "raised_at"]
     list_select_related = ["level__sku", "level__location"]
     search_fields = ["level__sku__code"]
-    fields = readonly_fields = [
+    fields = readonly_fields = (
         "sku",
         "location",
         "available",
         "reorder_point",
         "raised_at",
         "resolved_at",
-    ]
+    )
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("level__sku", "level__location")

@@ -11,7 +11,9 @@ database; ``allocate_delivery`` loads the candidates in two queries and applies 
 """
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.db.models import F
 
@@ -42,7 +44,7 @@ def distance_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(a))
 
 
-def _preference(candidate: Candidate, skus) -> tuple:
+def _preference(candidate: Candidate, skus: Iterable[int]) -> tuple[float, int]:
     """Sort key: nearer first (unknown distance last), then more stock of the ordered SKUs."""
     distance = math.inf if candidate.distance_km is None else candidate.distance_km
     return (distance, -sum(candidate.available.get(sku, 0) for sku in skus))
@@ -108,15 +110,20 @@ def delivery_candidates(
     return [
         Candidate(
             location_id=pk,
-            distance_km=(
-                distance_km(float(lat), float(lng), latitude, longitude)
-                if None not in (lat, lng, latitude, longitude)
-                else None
-            ),
+            distance_km=_distance_or_none(lat, lng, latitude, longitude),
             available=stock[pk],
         )
         for pk, lat, lng in locations
     ]
+
+
+def _distance_or_none(
+    lat: Decimal | None, lng: Decimal | None, latitude: float | None, longitude: float | None
+) -> float | None:
+    """The distance from a location to the address, or None when either has no coordinates."""
+    if lat is None or lng is None or latitude is None or longitude is None:
+        return None
+    return distance_km(float(lat), float(lng), latitude, longitude)
 
 
 def allocate_delivery(

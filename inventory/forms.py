@@ -47,7 +47,7 @@ class ProductImageForm(forms.ModelForm):
             product_image.thumbnail = self._thumbnail
         if commit:
             images.save_product_image(product_image)
-            self._save_m2m()
+            self.save_m2m()  # set by save(commit=False) above
         return product_image
 
 

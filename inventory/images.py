@@ -86,7 +86,7 @@ def make_thumbnail(upload: File) -> ContentFile:
         picture.thumbnail(THUMBNAIL_BOX, Image.Resampling.LANCZOS)
         buffer = io.BytesIO()
         picture.save(buffer, format=THUMBNAIL_FORMAT, quality=THUMBNAIL_QUALITY)
-    return ContentFile(buffer.getvalue(), name=f"{PurePath(upload.name).stem}.webp")
+    return ContentFile(buffer.getvalue(), name=f"{PurePath(upload.name or '').stem}.webp")
 
 
 def prepare_product_image(product_image: ProductImage, upload: File) -> None:
@@ -110,7 +110,7 @@ def save_product_image(product_image: ProductImage) -> ProductImage:
             product_image.save()
     except BaseException:
         for field_file in new_files:
-            if not _is_unwritten(field_file):
+            if field_file.name and not _is_unwritten(field_file):
                 field_file.storage.delete(field_file.name)
         raise
     current = {product_image.image.name, product_image.thumbnail.name}
@@ -129,7 +129,7 @@ def add_product_image(
 
 def delete_product_image(product_image: ProductImage) -> None:
     """Delete the row, then its files once the deletion is committed."""
-    names = [f.name for f in (product_image.image, product_image.thumbnail) if f]
+    names = [f.name for f in (product_image.image, product_image.thumbnail) if f.name]
     product_image.delete()
     _delete_on_commit(names)
 
@@ -188,14 +188,17 @@ def _megapixels(pixels: int) -> str:
 
 def _is_unwritten(field_file: FieldFile) -> bool:
     # Django marks a file assigned but not yet written to storage as not committed.
-    return bool(field_file) and not field_file._committed
+    # (django-stubs leave that private flag out.)
+    return bool(field_file) and not field_file._committed  # type: ignore[attr-defined]
 
 
 def _stored_names(product_image: ProductImage) -> list[str]:
     if product_image.pk is None:
         return []
     row = ProductImage.objects.filter(pk=product_image.pk).values("image", "thumbnail").first()
-    return [name for name in (row or {}).values() if name]
+    if row is None:
+        return []
+    return [name for name in (row["image"], row["thumbnail"]) if name]
 
 
 def _delete_on_commit(names: list[str]) -> None:

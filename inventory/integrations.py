@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -19,7 +20,7 @@ MAX_DAYS = 365  # a token is rotated at least once a year
 @transaction.atomic
 def issue_integration_token(
     *,
-    user,
+    user: User,
     name: str,
     days: int | None = None,
     locations: Iterable[Location] = (),

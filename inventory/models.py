@@ -138,7 +138,7 @@ class ProductImage(models.Model):
         ordering = ["product", "position", "pk"]
 
     def __str__(self) -> str:
-        return self.alt_text or self.image.name
+        return self.alt_text or self.image.name or ""
 
 
 class Sku(models.Model):
@@ -224,7 +224,7 @@ class StockMovement(models.Model):
         TRANSFER_IN = "transfer_in", "Transfer in"
 
     # The sign each kind's quantity must have; None means either (corrections).
-    SIGN = {
+    SIGN: dict[str, int | None] = {
         Kind.RECEIPT: 1,
         Kind.SALE: -1,
         Kind.RETURN: 1,
@@ -254,6 +254,10 @@ class StockMovement(models.Model):
     )
     idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    # Not a column: ``services.record_movements`` says on each movement it returns whether it
+    # was recorded before (a retry with the same idempotency key) rather than just now.
+    replayed: bool = False
 
     class Meta:
         ordering = ["-created_at", "-pk"]

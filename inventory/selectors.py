@@ -3,9 +3,11 @@
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TypedDict
 
 from django.conf import settings
 from django.db.models import F, FloatField, Prefetch, QuerySet, Value
+from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import ASin, Cast, Cos, Least, Power, Radians, Sin, Sqrt
 
 from inventory.models import (
@@ -40,7 +42,7 @@ def band_for(available: int) -> str:
     return Band.AVAILABLE
 
 
-def _distance_km(latitude: float, longitude: float):
+def _distance_km(latitude: float, longitude: float) -> CombinedExpression:
     """Great-circle distance from a point to each row's coordinates (haversine), in SQL."""
     lat, lng = Radians(Cast("latitude", FloatField())), Radians(Cast("longitude", FloatField()))
     lat0, lng0 = math.radians(latitude), math.radians(longitude)
@@ -131,7 +133,14 @@ def locations_by_code(codes: Iterable[str]) -> dict[str, Location]:
     return {location.code: location for location in Location.objects.filter(code__in=set(codes))}
 
 
-def stock_on_hand(level_ids: Iterable[int]) -> dict[int, dict]:
+class LevelOnHand(TypedDict):
+    pk: int
+    on_hand: int
+    sku_code: str
+    location_code: str
+
+
+def stock_on_hand(level_ids: Iterable[int]) -> dict[int, LevelOnHand]:
     """On hand of levels by id, with their SKU and location codes, in one query."""
     rows = StockLevel.objects.filter(pk__in=set(level_ids)).values(
         "pk", "on_hand", sku_code=F("sku__code"), location_code=F("location__code")

@@ -3,6 +3,7 @@ each row told apart as newly recorded or a replay, with the on hand it leaves.""
 
 from dataclasses import dataclass
 
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from inventory import selectors, services
@@ -12,7 +13,7 @@ from inventory.services import MovementSpec
 @dataclass(frozen=True)
 class SyncedMovement:
     index: int
-    idempotency_key: str
+    idempotency_key: str | None  # the API requires one on every row
     sku: str
     location: str
     status: str  # "recorded" or "replayed"
@@ -34,7 +35,9 @@ class SyncReport:
 
 
 @transaction.atomic
-def sync_movements(*, specs: list[MovementSpec], source: str, actor=None) -> SyncReport:
+def sync_movements(
+    *, specs: list[MovementSpec], source: str, actor: User | None = None
+) -> SyncReport:
     """Record a batch with ``services.record_movements`` (all or nothing; known keys replay)
     and report, per row, whether it was new and the level's on hand afterwards.
 

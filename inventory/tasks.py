@@ -12,6 +12,6 @@ def expire_cart_holds() -> int:
 
 
 @shared_task(name="inventory.raise_low_stock_alerts")
-def raise_low_stock_alerts() -> dict:
+def raise_low_stock_alerts() -> dict[str, int]:
     raised, resolved = services.raise_low_stock_alerts()
     return {"raised": raised, "resolved": resolved}

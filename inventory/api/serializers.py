@@ -1,6 +1,8 @@
 """Input checks and output shapes of the inventory API. Codes in, codes out: SKUs and
 locations are named by their public codes, resolved with one query per table."""
 
+from typing import Any
+
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
@@ -14,6 +16,10 @@ MAX_STORES = 50
 MAX_SYNC_ROWS = 1000
 MAX_LINES = 500
 MAX_QUANTITY = 1_000_000  # per row; keeps sums far inside the database's integer range
+
+# SOURCE_FIELD: serializers with a field named ``source`` (part of the API) tell mypy to ignore
+# that drf-stubs see it as the ``Field.source`` attribute (a str); DRF's serializer metaclass
+# takes declared fields off the class, so the two never meet.
 
 # Transfers and counts write their own movements through their own endpoints, tied to the
 # transfer or count they belong to; a sync reports everything else that happened to stock.
@@ -68,7 +74,8 @@ class DistanceField(serializers.FloatField):
         kwargs.setdefault("help_text", "Great-circle distance from the point asked about, in km.")
         super().__init__(read_only=True, **kwargs)
 
-    def to_representation(self, value) -> float:
+    # drf-stubs type FloatField's representation as str; DRF's own FloatField gives a float.
+    def to_representation(self, value: float) -> float:  # type: ignore[override]
         return round(float(value), 2)
 
 
@@ -132,7 +139,7 @@ class RowsField(serializers.ListField):
                 errors[index] = error.detail
         rows = self.check_rows(rows, errors)
         if errors:
-            raise ValidationError({index: errors[index] for index in sorted(errors)})
+            raise ValidationError({str(index): errors[index] for index in sorted(errors)})
         return rows
 
     def check_rows(self, rows: list, errors: dict) -> list:
@@ -195,7 +202,7 @@ class MovementRowsField(RowsField):
         skus = selectors.skus_by_code(row["sku"] for row in present)
         locations = selectors.locations_by_code(row["location"] for row in present)
         first_row_with_key: dict[str, int] = {}
-        specs = []
+        specs: list[services.MovementSpec | None] = []
         for index, row in enumerate(rows):
             if row is None:
                 specs.append(None)
@@ -234,7 +241,7 @@ class MovementRowsField(RowsField):
 
 
 class StockSyncSerializer(serializers.Serializer):
-    source = serializers.CharField(
+    source = serializers.CharField(  # type: ignore[assignment]  # see SOURCE_FIELD
         max_length=64, help_text="The reporting system, e.g. pos-paris or wms-lyon."
     )
     movements = MovementRowsField(
@@ -255,7 +262,7 @@ class SyncedMovementSerializer(serializers.Serializer):
 
 
 class SyncReportSerializer(serializers.Serializer):
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # see SOURCE_FIELD
     recorded = serializers.IntegerField()
     replayed = serializers.IntegerField()
     movements = SyncedMovementSerializer(many=True)
@@ -270,7 +277,9 @@ class TransferLineInputSerializer(serializers.Serializer):
 
 
 class TransferRequestSerializer(serializers.Serializer):
-    source = serializers.CharField(max_length=32, help_text="Location code stock leaves.")
+    source = serializers.CharField(  # type: ignore[assignment]  # see SOURCE_FIELD
+        max_length=32, help_text="Location code stock leaves."
+    )
     destination = serializers.CharField(max_length=32, help_text="Location code it goes to.")
     lines = SkuLinesField(
         child=TransferLineInputSerializer(), allow_empty=False, max_length=MAX_LINES
@@ -311,8 +320,13 @@ class TransferReceiptSerializer(serializers.Serializer):
         return {"received": {line["sku"].pk: line["received"] for line in data.get("lines", [])}}
 
 
+def _by_code() -> "serializers.SlugRelatedField[Any]":
+    """A related SKU or location shown by its code (read only)."""
+    return serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+
 class TransferLineSerializer(serializers.ModelSerializer):
-    sku = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    sku = _by_code()
 
     class Meta:
         model = TransferLine
@@ -320,8 +334,8 @@ class TransferLineSerializer(serializers.ModelSerializer):
 
 
 class TransferSerializer(serializers.ModelSerializer):
-    source = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    destination = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    source = _by_code()  # type: ignore[assignment]  # see SOURCE_FIELD
+    destination = _by_code()
     lines = TransferLineSerializer(many=True, read_only=True)
 
     class Meta:
@@ -368,7 +382,7 @@ class CycleCountLineSerializer(serializers.Serializer):
 
 
 class CycleCountSerializer(serializers.ModelSerializer):
-    location = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    location = _by_code()
     lines = CycleCountLineSerializer(many=True, read_only=True)
 
     class Meta:

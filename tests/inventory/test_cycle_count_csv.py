@@ -5,8 +5,8 @@ from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from inventory.cycle_counts import CountFileInvalid, parse_count_csv, record_count_file
 from inventory.models import CycleCount, StockLevel, StockMovement
+from inventory.services import CountFileInvalid, parse_count_csv, record_count_file
 from tests.inventory.factories import LocationFactory, SkuFactory, stock
 
 pytestmark = pytest.mark.django_db

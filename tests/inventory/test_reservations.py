@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from inventory import services
 from inventory.models import Reservation, StockLevel, StockMovement
-from inventory.services import StockLine
+from inventory.services import StockLine, reservations
 from omni.core.errors import InsufficientStock, InvalidRequest
 from tests.inventory.factories import LocationFactory, SkuFactory, stock
 
@@ -186,7 +186,7 @@ def test_an_interrupted_hold_clean_up_resumes_without_releasing_twice(time_machi
             expires_at=soon(5),
         )
     time_machine.move_to(timezone.now() + timedelta(minutes=10))
-    real_expire, batches = services._expire_holds_on, []
+    real_expire, batches = reservations._expire_holds_on, []
 
     def crash_on_second_batch(level_ids, now):
         batches.append(level_ids)
@@ -194,10 +194,10 @@ def test_an_interrupted_hold_clean_up_resumes_without_releasing_twice(time_machi
             raise RuntimeError("worker killed")
         return real_expire(level_ids, now)
 
-    monkeypatch.setattr(services, "_expire_holds_on", crash_on_second_batch)
+    monkeypatch.setattr(reservations, "_expire_holds_on", crash_on_second_batch)
     with pytest.raises(RuntimeError):
         services.expire_cart_holds(batch_size=2)
-    monkeypatch.setattr(services, "_expire_holds_on", real_expire)
+    monkeypatch.setattr(reservations, "_expire_holds_on", real_expire)
 
     assert services.expire_cart_holds(batch_size=2) == 2
 

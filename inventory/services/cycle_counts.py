@@ -1,18 +1,72 @@
-"""Cycle counts from a file: reading a ``sku,counted`` CSV into the counts that
-``services.record_cycle_count`` records, with every bad row named by its number."""
+"""Cycle counts: what was counted becomes the truth, typed in by a clerk or read from a
+``sku,counted`` CSV file (every bad row named by its number, nothing recorded if any is bad)."""
 
 import csv
 import io
 import re
+from collections.abc import Iterator
 from typing import IO
 
-from inventory import services
-from inventory.models import CycleCount, Location, Sku
-from omni.core.errors import InvalidInput
+from django.contrib.auth.models import User
+from django.db import transaction
+
+from inventory.locks import lock_levels
+from inventory.models import CycleCount, CycleCountLine, Location, Sku, StockMovement
+from inventory.services.levels import (
+    add_to_levels,
+    ensure_levels,
+    require_active_skus,
+)
+from omni.core.errors import InvalidInput, InvalidRequest
 
 REQUIRED_COLUMNS = ("sku", "counted")
 MAX_FILE_BYTES = 10 * 1024 * 1024
 WHOLE_NUMBER = re.compile(r"[+-]?\d+")
+
+
+@transaction.atomic
+def record_cycle_count(
+    *,
+    location: Location,
+    counts: dict[Sku, int],
+    actor: User | None = None,
+    source: str = "clerk",
+    note: str = "",
+) -> CycleCount:
+    """What was counted becomes the truth: each difference is a cycle-count ledger row."""
+    if not counts:
+        raise InvalidRequest("A count needs at least one line.")
+    if any(counted < 0 for counted in counts.values()):
+        raise InvalidRequest("A counted quantity cannot be negative.")
+    require_active_skus(counts)
+    ids = ensure_levels((sku.pk, location.pk) for sku in counts)
+    levels = lock_levels(ids.values())
+    count = CycleCount.objects.create(location=location, counted_by=actor, source=source, note=note)
+    lines = [
+        CycleCountLine(
+            count=count,
+            sku=sku,
+            counted=counted,
+            expected=levels[ids[(sku.pk, location.pk)]].on_hand,
+        )
+        for sku, counted in counts.items()
+    ]
+    CycleCountLine.objects.bulk_create(lines)
+    corrections = [
+        StockMovement(
+            level_id=ids[(line.sku.pk, location.pk)],
+            kind=StockMovement.Kind.CYCLE_COUNT,
+            quantity=line.difference,
+            reference=f"count:{count.public_id}",
+            actor=actor,
+            source=source,
+        )
+        for line in lines
+        if line.difference
+    ]
+    StockMovement.objects.bulk_create(corrections)
+    add_to_levels("on_hand", {m.level_id: m.quantity for m in corrections})
+    return count
 
 
 class CountFileInvalid(InvalidInput):
@@ -72,11 +126,11 @@ def parse_count_csv(stream: IO[bytes]) -> dict[Sku, int]:
 
 
 def record_count_file(
-    *, location: Location, stream: IO[bytes], actor=None, note: str = ""
+    *, location: Location, stream: IO[bytes], actor: User | None = None, note: str = ""
 ) -> CycleCount:
     """Record a counted CSV file at a location; any bad row means nothing is recorded."""
     counts = parse_count_csv(stream)
-    return services.record_cycle_count(
+    return record_cycle_count(
         location=location, counts=counts, actor=actor, source="csv", note=note
     )
 
@@ -87,7 +141,7 @@ def _delimiter(text: str) -> str:
     return max(",;\t", key=first_line.count)
 
 
-def _header(rows) -> dict[str, int]:
+def _header(rows: Iterator[tuple[int, list[str]]]) -> dict[str, int]:
     """Column positions from the header, the first non-blank row; refuses a file without one."""
     for number, row in rows:
         if not any(cell.strip() for cell in row):
