@@ -29,8 +29,8 @@ $(INSTALLED): pyproject.toml requirements.lock
 browser:
 	bash scripts/ensure-chromium.sh
 
-# Ruff; the layers of DESIGN.md as import contracts (pyproject: tool.importlinter); mypy
-# (strict on the kernel, services and selectors; the modules still loose are listed there).
+# Ruff; the layers of DESIGN.md as import contracts (pyproject: tool.importlinter); mypy over
+# every module (strict on the kernel, services and selectors).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
