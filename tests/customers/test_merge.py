@@ -194,6 +194,7 @@ def wait_for_a_blocked_transaction(timeout: float = 10) -> bool:
     return False
 
 
+@pytest.mark.concurrency
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_merges_of_the_same_pair_happen_once():
     older = CustomerFactory()

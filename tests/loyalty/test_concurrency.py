@@ -13,7 +13,7 @@ from omni.errors import InsufficientPoints
 from tests.concurrency import run_concurrently
 from tests.loyalty.factories import customer, programme
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.concurrency]
 
 ATTEMPTS = 16
 
