@@ -4,6 +4,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db.models import Sum
 from django.utils import timezone
 
 from loyalty import services
@@ -49,12 +50,19 @@ def test_redemptions_from_every_channel_at_once_never_take_the_balance_below_zer
 
     outcome = run_concurrently([redemption(n) for n in range(ATTEMPTS)], InsufficientPoints)
 
+    # Without the account lock the balance's CHECK constraint would still refuse the sixth
+    # debit, as a crash: the test asks for the business answer, not for the constraint's.
     summary = outcome.summary(ATTEMPTS)
     assert not outcome.crashed, summary
     assert len(outcome.granted) == 5, summary
+    assert len(outcome.refused) == ATTEMPTS - 5, summary
+    assert {error.details["available"] for error in outcome.refused} == {0}, summary
+    assert {r.points for r in outcome.granted} == {100}, summary
     account = Account.objects.get(customer=member)
     assert account.available == 0, summary
     assert PointsEntry.objects.filter(kind="redeem").count() == 5, summary
+    ledger = PointsEntry.objects.filter(account=account).aggregate(total=Sum("available"))
+    assert ledger["total"] == account.available, summary
 
 
 def test_six_retries_of_one_redemption_of_the_whole_balance_all_get_the_first_answer(
