@@ -50,6 +50,12 @@ def commits_for_real(item: pytest.Item) -> bool:
 
 @pytest.hookimpl(tryfirst=True)  # before ``-m`` deselects by marker
 def pytest_collection_modifyitems(config, items):
+    only_under = os.environ.get("MUTATION_TESTS", "").split()
+    if only_under:
+        # `make mutation TESTS=...`: mutmut takes its tests from pyproject.toml only.
+        outside = [item for item in items if not item.nodeid.startswith(tuple(only_under))]
+        config.hook.pytest_deselected(items=outside)
+        items[:] = [item for item in items if item not in outside]
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
         if "live_celery_worker" in fixtures:
