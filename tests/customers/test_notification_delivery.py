@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from customers import notifications
 from customers.models import ContactChannel, Notification
-from customers.notifications import OutgoingMessage, deliver, requeue_stranded
+from customers.notifications import OutgoingMessage, deliver, notify, requeue_stranded
+from omni.errors import InvalidInput
 from tests.customers.factories import ConsentFactory, CustomerFactory
 
 Status = Notification.Status
@@ -28,13 +29,16 @@ class RecordingBackend:
 
 
 class BrokenMailServer:
-    """A Django e-mail backend whose server refuses every message."""
+    """A Django e-mail backend whose server refuses every message (silently if asked to,
+    as Django's SMTP backend does)."""
 
-    def __init__(self, *args, **kwargs):
-        pass
+    def __init__(self, *args, fail_silently=False, **kwargs):
+        self.fail_silently = fail_silently
 
     def send_messages(self, messages):
-        raise ConnectionRefusedError("smtp.example.com refused the connection")
+        if not self.fail_silently:
+            raise ConnectionRefusedError("smtp.example.com refused the connection")
+        return 0
 
 
 def queued(customer, *, kind="transactional", key="order-ready:2001", **fields) -> Notification:
@@ -144,3 +148,54 @@ def test_only_queued_messages_never_tried_are_queued_again(monkeypatch):
     assert enqueued == [stranded.pk]
     assert waiting_for_a_retry.pk not in enqueued
     assert suppressed.pk not in enqueued
+
+
+def test_the_outbox_keeps_what_was_asked_and_no_purpose_for_a_transactional_message():
+    customer = CustomerFactory()
+
+    notification = notify(
+        customer=customer,
+        topic="orders.ready_for_pickup",
+        channel="email",
+        kind="transactional",
+        subject="Your order is ready",
+        body="Come and collect order 2001.",
+        context={"order": "2001"},
+        idempotency_key="order-ready:2001",
+        purpose="marketing",  # ignored: a transactional message needs no consent
+    )
+
+    stored = Notification.objects.get(pk=notification.pk)
+    assert (stored.kind, stored.channel, stored.purpose) == ("transactional", "email", "")
+    assert (stored.subject, stored.body) == ("Your order is ready", "Come and collect order 2001.")
+    assert stored.context == {"order": "2001"}
+    assert (stored.status, stored.suppression_reason) == (Status.QUEUED, "")
+
+
+@pytest.mark.parametrize(
+    ("terms", "field"),
+    [
+        ({"body": "   "}, "body"),
+        ({"idempotency_key": ""}, "idempotency_key"),
+        ({"kind": "marketing", "purpose": "gossip"}, "purpose"),
+        ({"channel": "push"}, "channel"),  # a channel with no backend configured
+    ],
+)
+def test_each_wrong_term_of_a_notification_is_named_and_nothing_is_recorded(settings, terms, field):
+    settings.NOTIFICATION_BACKENDS = {
+        name: path for name, path in settings.NOTIFICATION_BACKENDS.items() if name != "push"
+    }
+    asked = {
+        "channel": "email",
+        "kind": "transactional",
+        "body": "Ready.",
+        "idempotency_key": "order-ready:2002",
+        **terms,
+    }
+
+    with pytest.raises(InvalidInput) as refused:
+        notify(customer=CustomerFactory(), topic="orders.ready_for_pickup", **asked)
+
+    assert list(refused.value.details) == [field]
+    assert refused.value.details[field]
+    assert not Notification.objects.exists()
