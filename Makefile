@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(abspath $(VENV))/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test install browser lint format lock benchmark clean
+.PHONY: run test test-fast mutation install browser lint format lock benchmark clean
 
 # Creates the environment, migrates, loads the demo data, then runs web + worker + beat.
 # DEBUG=1 gives the demo's defaults (fixed key, demo payments, SQLite); never in production.
@@ -17,6 +17,25 @@ run: install
 # The lint, then the whole suite on a throwaway PostgreSQL server (or on $$DATABASE_URL if set).
 test: lint browser
 	$(BIN)/pytest
+
+# The inner loop: the suite without its slow lanes (races that commit, a real Celery worker,
+# the browser), which tests/conftest.py marks. `make test` runs them all.
+test-fast: install
+	$(BIN)/pytest -m "not concurrency and not worker and not browser"
+
+# Mutation testing of services modules (not part of `make test`): mutmut changes the code one
+# small way at a time and reports the changes no test catches ("survived").
+# PATHS are files or packages under [tool.mutmut] only_mutate in pyproject.toml; TESTS the test
+# folders that may kill a mutant (all by default; the app's own folder is much faster):
+#   make mutation PATHS="loyalty/services.py" TESTS=tests/loyalty
+# `$(BIN)/mutmut results` lists the survivors, `$(BIN)/mutmut show NAME` shows one.
+PATHS ?= customers/notifications.py
+TESTS ?= tests
+mutation: install
+	rm -rf mutants
+	set -f; names=$$(for path in $(PATHS); do echo "$${path%.py}" | sed 's|/*$$||; s|/|.|g; s|$$|.*|'; done); \
+	MUTATION_TESTS="$(TESTS)" $(BIN)/python -m omni.core.testing.throwaway \
+		$(BIN)/mutmut run --max-children 1 $$names
 
 install: $(INSTALLED)
 
@@ -46,7 +65,7 @@ lock:
 	$(BIN)/python -m pip freeze --exclude-editable > requirements.lock
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache mutants
 
 # Figures at scale on a throwaway PostgreSQL (see inventory/management/commands/benchmark_inventory.py).
 benchmark: export DEBUG = 1

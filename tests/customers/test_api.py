@@ -187,13 +187,21 @@ def test_an_unparseable_phone_or_unknown_time_zone_is_a_400_that_changes_nothing
 
 
 def test_taking_another_customers_e_mail_is_a_conflict(signed_in):
-    CustomerFactory(email="taken@example.com")
+    owner = CustomerFactory(email="taken@example.com")
+    customer = CustomerFactory(email="mine@example.com")
 
-    response = signed_in(CustomerFactory()).patch(
+    response = signed_in(customer).patch(
         "/api/v1/customers/me", {"email": "taken@example.com"}, format="json"
     )
 
     assert response.status_code == 409
+    error = response.json()["error"]
+    assert error["code"] == "conflict"
+    assert list(error["details"]) == ["email"]
+    customer.refresh_from_db()
+    assert customer.email == "mine@example.com"
+    assert not customer.identities.filter(kind="email", value="taken@example.com").exists()
+    assert owner.identities.filter(kind="email", value="taken@example.com").exists()
 
 
 # --- My consents --------------------------------------------------------------------------

@@ -194,6 +194,7 @@ def wait_for_a_blocked_transaction(timeout: float = 10) -> bool:
     return False
 
 
+@pytest.mark.concurrency
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_merges_of_the_same_pair_happen_once():
     older = CustomerFactory()
@@ -221,8 +222,11 @@ def test_two_concurrent_merges_of_the_same_pair_happen_once():
         for thread in threads:
             thread.join()
 
+    # Both calls answer with the one merge record: the second waited for the first and
+    # found it done (without the lock it crashes on a unique constraint instead).
     assert errors == []
     assert overlapped == [True]
+    assert len(results) == 2
     assert len(set(results)) == 1
     assert CustomerMerge.objects.count() == 1
     assert list(Customer.objects.all()) == [older]

@@ -34,21 +34,22 @@ def test_phone_numbers_without_a_country_code_are_read_in_the_configured_region(
 
 
 @pytest.mark.parametrize(
-    ("kind", "raw"),
+    ("kind", "raw", "field"),
     [
-        ("phone", "call me maybe"),
-        ("phone", "+33 6 12"),
-        ("email", "not-an-address"),
-        ("external", "998877"),
-        ("device", "   "),
-        ("fax", "123"),
+        ("phone", "call me maybe", "phone"),
+        ("phone", "+33 6 12", "phone"),
+        ("email", "not-an-address", "email"),
+        ("external", "998877", "external"),
+        ("device", "   ", "device"),
+        ("fax", "123", "kind"),  # the kind itself is what is wrong
     ],
 )
-def test_unreadable_identity_values_are_refused_naming_the_field(kind, raw):
+def test_unreadable_identity_values_are_refused_naming_the_field(kind, raw, field):
     with pytest.raises(InvalidInput) as refused:
         normalise_identity(kind, raw)
 
-    assert refused.value.details
+    assert list(refused.value.details) == [field]
+    assert refused.value.details[field]  # with a message for it
 
 
 def test_resolving_unknown_identities_creates_one_customer_holding_them_all():

@@ -99,6 +99,7 @@ def a_request_waits_for_a_lock() -> bool:
         return cursor.fetchone()[0] > 0
 
 
+@pytest.mark.concurrency
 @pytest.mark.django_db(transaction=True)
 def test_a_retry_while_the_erasure_runs_gets_the_same_answer(held_erasure):
     started, release = held_erasure

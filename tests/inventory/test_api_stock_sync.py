@@ -280,6 +280,7 @@ def test_an_integration_authenticates_with_its_token():
     assert (movement.actor, movement.source) == (token.user, "wms")
 
 
+@pytest.mark.concurrency
 @pytest.mark.django_db(transaction=True)
 def test_a_batch_retried_while_the_first_attempt_is_still_running_is_recorded_once():
     store, sku = LocationFactory(), SkuFactory()

@@ -11,7 +11,7 @@ from omni.core.errors import InsufficientStock
 from tests.concurrency import run_concurrently
 from tests.inventory.factories import LocationFactory, SkuFactory, stock
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.concurrency]
 
 ATTEMPTS = 24
 

@@ -3,8 +3,11 @@
 from datetime import timedelta
 from decimal import Decimal
 
+import time_machine
 from django.utils import timezone
 
+from customers.models import Notification
+from customers.services import record_consent
 from loyalty import services, tasks
 from loyalty.models import Account, PointsLot
 from loyalty.services import QuoteLine
@@ -41,3 +44,43 @@ def test_a_worker_expires_points_past_their_date(live_celery_worker):
 
     assert expired == 80
     assert Account.objects.get(customer=member).available == 0
+
+
+def test_a_worker_downgrades_a_tier_whose_spend_left_the_last_twelve_months(live_celery_worker):
+    programme()
+    member = customer()
+    # The worker runs on the real clock: the spend is made 400 days ago instead.
+    with time_machine.travel(timezone.now() - timedelta(days=400), tick=False):
+        services.earn_for_order(
+            customer=member,
+            reference="o1",
+            lines=[QuoteLine(Decimal("600"))],
+            channel="web",
+            idempotency_key="o1",
+        )
+    assert Account.objects.get(customer=member).tier.name == "Silver"
+
+    changed = tasks.evaluate_tiers.delay().get(timeout=60)
+
+    assert changed == 1
+    account = Account.objects.get(customer=member)
+    assert account.tier.name == "Member"
+    assert account.tier_anniversary > timezone.localdate()
+
+
+def test_a_worker_tells_a_consenting_member_about_points_about_to_expire(live_celery_worker):
+    programme(pending_days=0)  # notices 14 days ahead
+    member = customer()
+    record_consent(
+        customer=member, channel="email", purpose="marketing", granted=True, source_channel="web"
+    )
+    services.adjust_points(account=services.enrol(customer=member), points=80, reason="gift")
+    PointsLot.objects.update(expires_at=timezone.now() + timedelta(days=5))
+
+    counts = tasks.send_expiry_notices.delay().get(timeout=60)
+
+    assert counts == {"queued": 1, "suppressed": 0}
+    notice = Notification.objects.get(customer=member, topic=services.EXPIRY_NOTICE_TOPIC)
+    assert notice.status != Notification.Status.SUPPRESSED
+    assert "80" in notice.body
+    assert PointsLot.objects.get().expiry_notice_sent_at is not None

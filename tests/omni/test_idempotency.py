@@ -281,6 +281,7 @@ class NeverRaised(Exception):
     pass
 
 
+@pytest.mark.concurrency
 @pytest.mark.django_db(transaction=True)
 def test_two_identical_sign_ups_at_once_send_one_link_and_get_the_same_answer(web_key):
     def attempt():
@@ -337,6 +338,7 @@ def a_request_waits_for_a_lock() -> bool:
         return cursor.fetchone()[0] > 0
 
 
+@pytest.mark.concurrency
 @pytest.mark.django_db(transaction=True)
 def test_a_retry_while_the_first_attempt_runs_waits_and_replays_its_answer(web_key, held_ingestion):
     started, release = held_ingestion
@@ -361,6 +363,7 @@ def test_a_retry_while_the_first_attempt_runs_waits_and_replays_its_answer(web_k
     assert Touchpoint.objects.count() == 2
 
 
+@pytest.mark.concurrency
 @pytest.mark.django_db(transaction=True)
 def test_a_retry_still_waiting_when_the_wait_runs_out_gets_409_in_progress(
     web_key, held_ingestion, monkeypatch

@@ -11,7 +11,7 @@ from tests.concurrency import run_concurrently
 from tests.inventory.factories import LocationFactory, SkuFactory, stock
 from tests.loyalty.factories import customer
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.concurrency]
 
 
 def test_two_devices_checking_out_the_same_cart_at_once_make_one_order():

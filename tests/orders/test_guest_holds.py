@@ -117,6 +117,7 @@ def test_through_the_api_a_guest_over_the_cap_gets_a_409_that_holds_nothing_more
     assert held(shop, shop.beanie) == 2
 
 
+@pytest.mark.concurrency
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_guest_holds_never_pass_the_share(shop, settings):
     settings.GUEST_HOLD_MAX_SHARE = 50  # 10 beanies at Rivoli: guests may hold 5 together

@@ -123,6 +123,7 @@ def test_the_count_is_committed_although_the_hand_over_is_refused(order, clerk):
     assert Order.objects.get(pk=order.pk).pickup_code_failures == 1
 
 
+@pytest.mark.concurrency
 @pytest.mark.django_db(transaction=True)
 def test_wrong_codes_tried_at_once_never_get_past_the_limit(order):
     code = wrong_code(order)
