@@ -1,11 +1,14 @@
-"""The delivery task's retries: growing pauses, then the row is marked failed."""
+"""The e-mailing tasks' retries: growing pauses, then the row is marked failed (or the task
+fails, for a sign-up link)."""
 
 import pytest
 from celery.signals import task_retry
 from django.core import mail
 
-from customers.models import Notification
-from customers.tasks import MAX_DELIVERY_RETRIES, deliver_notification
+from customers import services
+from customers.models import Notification, SignUpRequest
+from customers.tasks import MAX_DELIVERY_RETRIES, deliver_notification, send_sign_up_email
+from omni.channels import Channel
 from tests.customers.factories import CustomerFactory
 
 Status = Notification.Status
@@ -37,15 +40,15 @@ def email_backend(settings):
 
 @pytest.fixture
 def retries():
-    """The (retry number, countdown) of every retry the task asks Celery for."""
+    """The (retry number, countdown) of every retry a task asks Celery for."""
     asked = []
 
     def record(sender, request, reason, **kwargs):
         asked.append((request.retries, reason.when))
 
-    task_retry.connect(record, sender=deliver_notification, weak=False)
+    task_retry.connect(record, weak=False)
     yield asked
-    task_retry.disconnect(record, sender=deliver_notification)
+    task_retry.disconnect(record)
 
 
 def queued_notification() -> Notification:
@@ -102,3 +105,53 @@ def test_a_message_that_leaves_on_the_first_try_is_never_retried(retries):
     assert retries == []
     assert result.get() == Status.SENT
     assert len(mail.outbox) == 1
+
+
+class MailServerDownFor:
+    """A Django e-mail backend whose server refuses the first ``failures`` messages."""
+
+    failures = 0
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def send_messages(self, messages):
+        if MailServerDownFor.failures > 0:
+            MailServerDownFor.failures -= 1
+            raise ConnectionRefusedError("smtp.example.com refused the connection")
+        return len(messages)
+
+
+@pytest.fixture
+def sign_up_request(settings, django_capture_on_commit_callbacks) -> SignUpRequest:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.EMAIL_BACKEND = "tests.customers.test_notification_task_retries.MailServerDownFor"
+    with django_capture_on_commit_callbacks(execute=False):  # its own task is not sent here
+        return services.request_sign_up(
+            email="new@example.com", password="a-long-customer-password-1", channel=Channel.WEB
+        )
+
+
+def test_a_sign_up_link_is_retried_with_growing_pauses_until_the_server_takes_it(
+    sign_up_request, retries
+):
+    MailServerDownFor.failures = 2
+
+    result = send_sign_up_email.apply(args=[sign_up_request.pk])
+
+    assert retries == [(0, 30), (1, 60)]
+    assert result.get() is True
+    sign_up_request.refresh_from_db()
+    assert sign_up_request.email_sent_at is not None
+
+
+def test_a_sign_up_link_the_server_never_takes_fails_after_five_retries(sign_up_request, retries):
+    MailServerDownFor.failures = MAX_DELIVERY_RETRIES + 1
+
+    result = send_sign_up_email.apply(args=[sign_up_request.pk])
+
+    assert retries == [(0, 30), (1, 60), (2, 120), (3, 240), (4, 480)]
+    assert result.failed()
+    assert isinstance(result.result, ConnectionRefusedError)
+    sign_up_request.refresh_from_db()
+    assert sign_up_request.email_sent_at is None
