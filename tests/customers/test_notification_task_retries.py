@@ -8,7 +8,7 @@ from django.core import mail
 from customers import services
 from customers.models import Notification, SignUpRequest
 from customers.tasks import MAX_DELIVERY_RETRIES, deliver_notification, send_sign_up_email
-from omni.channels import Channel
+from omni.core.channels import Channel
 from tests.customers.factories import CustomerFactory
 
 Status = Notification.Status
