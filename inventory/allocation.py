@@ -11,7 +11,7 @@ database; ``allocate_delivery`` loads the candidates in two queries and applies 
 """
 
 import math
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -53,13 +53,18 @@ def _preference(candidate: Candidate, skus: Iterable[int]) -> tuple[float, int]:
 def allocate(lines: dict[int, int], candidates: list[Candidate]) -> list[Shipment]:
     if not lines:
         return []
+    best = _best_complete(lines, candidates)
+    if best is not None:
+        return [Shipment(best.location_id, dict(lines))]
+    return _split(dict(lines), list(candidates))
+
+
+def _best_complete(lines: dict[int, int], candidates: list[Candidate]) -> Candidate | None:
+    """The preferred candidate that can ship every line in full, if any can."""
     complete = [
         c for c in candidates if all(c.available.get(sku, 0) >= q for sku, q in lines.items())
     ]
-    if complete:
-        best = min(complete, key=lambda c: _preference(c, lines))
-        return [Shipment(best.location_id, dict(lines))]
-    return _split(dict(lines), list(candidates))
+    return min(complete, key=lambda c: _preference(c, lines), default=None)
 
 
 def _split(missing: dict[int, int], pool: list[Candidate]) -> list[Shipment]:
@@ -131,3 +136,22 @@ def allocate_delivery(
 ) -> list[Shipment]:
     """Ship-from locations for a delivery order (see the module docstring for the strategy)."""
     return allocate(lines, delivery_candidates(list(lines), latitude, longitude))
+
+
+def location_for_whole(
+    lines: dict[int, int],
+    *,
+    latitude: float | None = None,
+    longitude: float | None = None,
+    exclude: Collection[int] = (),
+) -> int | None:
+    """The one ship-from location (outside ``exclude``) that can ship all of ``lines``, chosen
+    as checkout chooses (nearest, then most stock); None when no single location can. For a
+    line that moves whole when its location turns out to be short."""
+    candidates = [
+        c
+        for c in delivery_candidates(list(lines), latitude, longitude)
+        if c.location_id not in exclude
+    ]
+    best = _best_complete(lines, candidates)
+    return best.location_id if best else None

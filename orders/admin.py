@@ -108,18 +108,31 @@ class OrderEventInline(ReadOnlyTabularInline):
 
 class ShipmentInline(ReadOnlyTabularInline):
     model = Shipment
-    fields = readonly_fields = (
-        "location",
-        "status",
-        "lines",
-        "carrier",
-        "tracking_number",
-        "shipped_at",
-        "delivered_at",
-    )
+    fields = readonly_fields = ("location", "status", "contents", "parcels_sent", "created_at")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("location")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("location")
+            .prefetch_related("lines__order_line__sku", "parcels")
+        )
+
+    @admin.display(description="Lines")
+    def contents(self, shipment: Shipment) -> str:
+        return ", ".join(
+            f"{line.quantity} x {line.order_line.sku.code} ({line.get_status_display().lower()})"
+            for line in shipment.lines.all()
+        )
+
+    @admin.display(description="Parcels")
+    def parcels_sent(self, shipment: Shipment) -> str:
+        return ", ".join(
+            f"{parcel.carrier} {parcel.tracking_number} ({parcel.get_status_display().lower()})"
+            if parcel.tracking_number
+            else parcel.get_status_display()
+            for parcel in shipment.parcels.all()
+        )
 
 
 class PaymentInline(ReadOnlyTabularInline):

@@ -9,7 +9,16 @@ from collections.abc import Iterable
 
 from django.db.models import QuerySet
 
-from orders.models import Cart, CartLine, Order, OrderLine, Payment, Shipment
+from orders.models import (
+    Cart,
+    CartLine,
+    Order,
+    OrderLine,
+    Parcel,
+    Payment,
+    Shipment,
+    ShipmentLine,
+)
 
 SELF = ("self",)
 
@@ -63,5 +72,27 @@ def lock_payments(order: Order, *, statuses: Iterable[str]) -> list[Payment]:
 
 
 def lock_shipment(shipment: Shipment) -> Shipment:
-    """The parcel, fresh and locked (the caller holds its order's lock first)."""
+    """The shipment, fresh and locked (the caller holds its order's lock first)."""
     return Shipment.objects.select_for_update(of=SELF).get(pk=shipment.pk)
+
+
+def lock_shipment_lines(shipment: Shipment) -> dict[int, ShipmentLine]:
+    """The shipment's lines with their order lines and SKUs, locked in primary-key order and
+    keyed by primary key (the caller holds the shipment's lock first)."""
+    lines = (
+        ShipmentLine.objects.select_for_update(of=SELF)
+        .select_related("order_line__sku")
+        .filter(shipment=shipment)
+        .order_by("pk")
+    )
+    return {line.pk: line for line in lines}
+
+
+def lock_order_line(pk: int) -> OrderLine:
+    """One order line, fresh and locked (the caller holds its order's lock first)."""
+    return OrderLine.objects.select_for_update(of=SELF).select_related("sku").get(pk=pk)
+
+
+def lock_parcel(parcel: Parcel) -> Parcel:
+    """The parcel, fresh and locked (the caller holds its order's and shipment's locks)."""
+    return Parcel.objects.select_for_update(of=SELF).get(pk=parcel.pk)

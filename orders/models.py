@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from omni.core.channels import Channel
 from omni.core.money import default_currency
@@ -121,6 +122,7 @@ class Order(models.Model):
         READY_FOR_PICKUP = "ready_for_pickup", "Ready for pick-up"
         COLLECTED = "collected", "Collected"
         ALLOCATED = "allocated", "Allocated"
+        PARTLY_SHIPPED = "partly_shipped", "Partly shipped"
         SHIPPED = "shipped", "Shipped"
         DELIVERED = "delivered", "Delivered"
         COMPLETED = "completed", "Completed"
@@ -214,6 +216,15 @@ class OrderLine(models.Model):
         help_text="This line's share of the order's discounts (points), for pro-rata refunds.",
     )
     returned_quantity = models.PositiveIntegerField(default=0)
+    cancelled_quantity = models.PositiveIntegerField(
+        default=0, help_text="Units no location could ship, cancelled and refunded."
+    )
+    cancelled_refund = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("0"),
+        help_text="Refunded for the cancelled units (their share of the discounts out).",
+    )
 
     class Meta:
         ordering = ["pk"]
@@ -225,7 +236,9 @@ class OrderLine(models.Model):
                 condition=Q(unit_price__gte=0), name="order_line_price_not_negative"
             ),
             models.CheckConstraint(
-                condition=Q(returned_quantity__lte=models.F("quantity")),
+                condition=Q(
+                    returned_quantity__lte=models.F("quantity") - models.F("cancelled_quantity")
+                ),
                 name="order_line_returned_lte_bought",
             ),
         ]
@@ -235,7 +248,17 @@ class OrderLine(models.Model):
 
     @property
     def paid(self) -> Decimal:
+        """What the customer paid for the line at checkout (its discounts out)."""
         return self.line_total - self.discount
+
+    @property
+    def paid_for_kept(self) -> Decimal:
+        """What the customer still pays for the line once its cancelled units are refunded."""
+        return self.paid - self.cancelled_refund
+
+    @property
+    def kept_quantity(self) -> int:
+        return self.quantity - self.cancelled_quantity
 
 
 class OrderEvent(models.Model):
@@ -272,25 +295,31 @@ def _status_label(status: str) -> str:
 
 
 class Shipment(models.Model):
-    """What one location ships of a delivery order."""
+    """What one location ships of a delivery order: its lines, picked, then packed into one or
+    more parcels that leave with a carrier. Its stock is reserved at the location under
+    ``reservation_reference`` until each parcel ships (consumed) or a line moves (released)."""
 
     class Status(models.TextChoices):
-        ALLOCATED = "allocated", "Allocated"
+        ALLOCATED = "allocated", "To pick"
+        PICKED = "picked", "Picked"
+        PACKED = "packed", "Packed"
         SHIPPED = "shipped", "Shipped"
         DELIVERED = "delivered", "Delivered"
         CANCELLED = "cancelled", "Cancelled"
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="shipments")
-    location = models.ForeignKey("inventory.Location", on_delete=models.PROTECT, related_name="+")
+    location = models.ForeignKey(
+        "inventory.Location", on_delete=models.PROTECT, related_name="shipments"
+    )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ALLOCATED)
-    lines = models.JSONField(default=dict, help_text="SKU code → units shipped from here.")
-    carrier = models.CharField(max_length=60, blank=True)
-    tracking_number = models.CharField(max_length=100, blank=True)
-    shipped_at = models.DateTimeField(null=True, blank=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["pk"]
+        indexes = [
+            models.Index(fields=["location", "status"], name="shipment_location_status"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.order} from {self.location}"
@@ -298,6 +327,139 @@ class Shipment(models.Model):
     @property
     def reservation_reference(self) -> str:
         return f"order:{self.order.number}:ship:{self.pk}"
+
+    def units_by_sku(self) -> dict[str, int]:
+        """What the shipment still sends or sent ({SKU code: units}), lines that moved or were
+        cancelled left out."""
+        live = ["open", "picked", "shipped"]
+        return {
+            line.order_line.sku.code: line.quantity
+            for line in self.lines.filter(status__in=live).select_related("order_line__sku")
+        }
+
+
+class ShipmentLine(models.Model):
+    """Units of one order line that a shipment's location sends. A line is fulfilled whole
+    where it is allocated, or moves whole to another location (``moved``), or is cancelled
+    and refunded when no location can cover it."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "To pick"
+        PICKED = "picked", "Picked"
+        SHIPPED = "shipped", "Shipped"
+        MOVED = "moved", "Moved to another location"
+        CANCELLED = "cancelled", "Cancelled"
+
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey(
+        OrderLine, on_delete=models.PROTECT, related_name="shipment_lines"
+    )
+    quantity = models.PositiveIntegerField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    short_reported_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the location said it could not find the units."
+    )
+    note = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="shipment_line_quantity_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.order_line.sku}"
+
+
+class Parcel(models.Model):
+    """A box packed at a shipment's location; it leaves with a carrier and a tracking number,
+    and the customer is told with the tracking link."""
+
+    class Status(models.TextChoices):
+        PACKED = "packed", "Packed"
+        SHIPPED = "shipped", "Shipped"
+        DELIVERED = "delivered", "Delivered"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="parcels")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PACKED)
+    carrier = models.CharField(max_length=60, blank=True)
+    tracking_number = models.CharField(max_length=100, blank=True)
+    tracking_url = models.URLField(max_length=500, blank=True)
+    packed_at = models.DateTimeField(default=timezone.now)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who shipped it (or packed it, until shipped).",
+    )
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["carrier", "tracking_number"],
+                condition=~Q(tracking_number=""),
+                name="parcel_tracking_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="packed") | ~Q(tracking_number=""),
+                name="parcel_shipped_has_tracking",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Parcel {self.tracking_number or str(self.public_id)[:8]}"
+
+
+class ParcelLine(models.Model):
+    parcel = models.ForeignKey(Parcel, on_delete=models.CASCADE, related_name="lines")
+    shipment_line = models.ForeignKey(
+        ShipmentLine, on_delete=models.PROTECT, related_name="parcel_lines"
+    )
+    quantity = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="parcel_line_quantity_positive"
+            ),
+            models.UniqueConstraint(fields=["parcel", "shipment_line"], name="parcel_line_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.shipment_line.order_line.sku}"
+
+
+class CarrierEvent(models.Model):
+    """A tracking event a carrier posted to the webhook, kept once per carrier event id: a
+    carrier that retries changes nothing twice."""
+
+    carrier = models.CharField(max_length=60)
+    event_id = models.CharField(max_length=100)
+    tracking_number = models.CharField(max_length=100)
+    kind = models.CharField(max_length=30, help_text="e.g. in_transit, delivered.")
+    occurred_at = models.DateTimeField()
+    parcel = models.ForeignKey(
+        Parcel, on_delete=models.SET_NULL, null=True, blank=True, related_name="carrier_events"
+    )
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["carrier", "event_id"], name="carrier_event_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.carrier} {self.tracking_number}: {self.kind}"
 
 
 class Payment(models.Model):
@@ -312,6 +474,12 @@ class Payment(models.Model):
     reference = models.CharField(max_length=100, help_text="The provider's id; no card data.")
     amount = models.DecimalField(max_digits=12, decimal_places=2)
     refunded = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    released = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("0"),
+        help_text="Authorised but never to be captured (lines cancelled before shipping).",
+    )
     status = models.CharField(max_length=12, choices=Status.choices)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -319,7 +487,8 @@ class Payment(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=Q(refunded__lte=models.F("amount")), name="payment_refund_lte_amount"
+                condition=Q(refunded__lte=models.F("amount") - models.F("released")),
+                name="payment_refund_lte_amount",
             ),
         ]
 

@@ -7,12 +7,13 @@ twice; delivery happens after the surrounding transaction commits.
 """
 
 from datetime import datetime
+from decimal import Decimal
 
 from django.utils import formats
 
 from customers.models import Customer, Notification
 from customers.notifications import notify
-from orders.models import Order
+from orders.models import Order, OrderLine, Parcel
 
 
 def _channel(customer: Customer) -> str:
@@ -21,7 +22,11 @@ def _channel(customer: Customer) -> str:
     return Notification.Channel.SMS
 
 
-def _send(order: Order, topic: str, subject: str, body: str, **context: str) -> None:
+def _send(
+    order: Order, topic: str, subject: str, body: str, *, once_per: str = "", **context: str
+) -> None:
+    """Tell the order's customer, once per order and topic (and ``once_per``, for what happens
+    more than once to an order, such as each parcel)."""
     customer = order.customer
     if customer is None or customer.erased_at:
         return  # guests leave no address at checkout; the erased are never written to
@@ -33,7 +38,7 @@ def _send(order: Order, topic: str, subject: str, body: str, **context: str) -> 
         subject=subject,
         body=body,
         context={"order": order.number, **context},
-        idempotency_key=f"order-{topic}:{order.number}",
+        idempotency_key=f"order-{topic}:{order.number}" + (f":{once_per}" if once_per else ""),
     )
 
 
@@ -105,12 +110,39 @@ def cancelled(order: Order) -> None:
     )
 
 
-def shipped(order: Order, carrier: str, tracking_number: str) -> None:
+def parcel_shipped(parcel: Parcel, *, order: Order) -> None:
+    """Each parcel, with its carrier and the link to follow it."""
+    follow = f" Follow it: {parcel.tracking_url}" if parcel.tracking_url else ""
+    contents = ", ".join(
+        f"{item.quantity} x {item.shipment_line.order_line.sku.product.name}"
+        for item in parcel.lines.select_related("shipment_line__order_line__sku__product")
+    )
     _send(
         order,
-        "shipped",
-        f"Order {order.number} is on its way",
-        f"Your order {order.number} has left us with {carrier}: tracking number {tracking_number}.",
-        carrier=carrier,
-        tracking_number=tracking_number,
+        "parcel_shipped",
+        f"Order {order.number}: a parcel is on its way",
+        f"A parcel of your order {order.number} ({contents}) has left us with "
+        f"{parcel.carrier}, tracking number {parcel.tracking_number}.{follow}",
+        once_per=str(parcel.public_id),
+        carrier=parcel.carrier,
+        tracking_number=parcel.tracking_number,
+        tracking_url=parcel.tracking_url,
+    )
+
+
+def line_cancelled(
+    order: Order, line: OrderLine, *, units: int, refund: Decimal, points: int
+) -> None:
+    """A line no location could ship: what was cancelled and what comes back."""
+    back = f"{refund} {order.currency}" + (f" and {points} points" if points else "")
+    _send(
+        order,
+        "line_cancelled",
+        f"Order {order.number}: an item is no longer available",
+        f"We are sorry: {units} x {line.sku.product.name} of your order {order.number} could "
+        f"not be found in any of our stores or warehouses, so we cancelled it. {back} will "
+        "come back to you; the rest of your order is on its way.",
+        once_per=f"line:{line.pk}:{line.cancelled_quantity}",
+        sku=line.sku.code,
+        refund=str(refund),
     )

@@ -6,7 +6,8 @@ from typing import Any
 from django.db.models import Prefetch, Q
 
 from customers.models import Customer, Identity
-from orders.models import Cart, CartLine, Order, OrderEvent, OrderLine, Return, ReturnLine, Shipment
+from orders.models import Cart, CartLine, Order, OrderEvent, OrderLine, Return, ReturnLine
+from orders.selectors import SHIPMENTS_WITH_CONTENTS
 
 # The rows ``export_orders`` covers (see ``customers.selectors.register_export_section``).
 EXPORTED_MODELS = ("orders.Order", "orders.Cart")
@@ -42,14 +43,14 @@ def erase_order_personal_data(*, customer: Customer) -> None:
 
 def export_orders(*, customer: Customer) -> dict[str, list[dict[str, Any]]]:
     """The customer's orders (lines, timeline, parcels, payments, returns) and carts (lines),
-    in 9 queries whatever their number. Money as strings, dates as objects."""
+    in 12 queries whatever their number. Money as strings, dates as objects."""
     orders = (
         Order.objects.filter(customer=customer)
         .select_related("store")
         .prefetch_related(
             Prefetch("lines", queryset=OrderLine.objects.select_related("sku__product")),
             "events",
-            Prefetch("shipments", queryset=Shipment.objects.select_related("location")),
+            Prefetch("shipments", queryset=SHIPMENTS_WITH_CONTENTS),
             "payments",
             Prefetch(
                 "returns",
@@ -116,11 +117,32 @@ def _exported_order(order: Order) -> dict[str, Any]:
             {
                 "from": shipment.location.code,
                 "status": shipment.status,
-                "lines": shipment.lines,
-                "carrier": shipment.carrier,
-                "tracking_number": shipment.tracking_number,
-                "shipped_at": shipment.shipped_at,
-                "delivered_at": shipment.delivered_at,
+                "lines": [
+                    {
+                        "sku": line.order_line.sku.code,
+                        "quantity": line.quantity,
+                        "status": line.status,
+                    }
+                    for line in shipment.lines.all()
+                ],
+                "parcels": [
+                    {
+                        "status": parcel.status,
+                        "carrier": parcel.carrier,
+                        "tracking_number": parcel.tracking_number,
+                        "tracking_url": parcel.tracking_url,
+                        "shipped_at": parcel.shipped_at,
+                        "delivered_at": parcel.delivered_at,
+                        "lines": [
+                            {
+                                "sku": item.shipment_line.order_line.sku.code,
+                                "quantity": item.quantity,
+                            }
+                            for item in parcel.lines.all()
+                        ],
+                    }
+                    for parcel in shipment.parcels.all()
+                ],
             }
             for shipment in order.shipments.all()
         ],

@@ -4,7 +4,7 @@ from django.db.models import Prefetch, QuerySet
 
 from customers.models import Customer
 from inventory.models import Location, Reservation
-from orders.models import Cart, CartLine, Order
+from orders.models import Cart, CartLine, Order, Parcel, ParcelLine, Shipment, ShipmentLine
 from orders.services.lifecycle import TRANSITIONS
 from orders.services.returns import RETURNABLE
 
@@ -33,6 +33,21 @@ def cart_detail(cart: Cart) -> Cart:
     return cart
 
 
+# A shipment with its location, its lines' SKUs and products, and its parcels with their lines.
+SHIPMENTS_WITH_CONTENTS = Shipment.objects.select_related("location").prefetch_related(
+    Prefetch("lines", queryset=ShipmentLine.objects.select_related("order_line__sku__product")),
+    Prefetch(
+        "parcels",
+        queryset=Parcel.objects.prefetch_related(
+            Prefetch(
+                "lines",
+                queryset=ParcelLine.objects.select_related("shipment_line__order_line__sku"),
+            )
+        ),
+    ),
+)
+
+
 def orders_of(customer: Customer) -> QuerySet[Order]:
     return (
         Order.objects.filter(customer=customer)
@@ -49,7 +64,11 @@ def order_detail(number: str, *, customer: Customer | None = None) -> Order | No
         orders = orders.filter(customer=customer)
     return (
         orders.select_related("store", "customer")
-        .prefetch_related("lines__sku__product", "events", "shipments__location")
+        .prefetch_related(
+            "lines__sku__product",
+            "events",
+            Prefetch("shipments", queryset=SHIPMENTS_WITH_CONTENTS),
+        )
         .first()
     )
 

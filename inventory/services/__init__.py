@@ -29,9 +29,11 @@ from inventory.services.levels import ensure_levels, level_ids
 from inventory.services.reservations import (
     StockLine,
     consume_reservations,
+    consume_reserved,
     expire_cart_holds,
     extend_holds,
     release_reservations,
+    release_reserved,
     reserve,
 )
 from inventory.services.sales import sell_in_store
@@ -50,6 +52,7 @@ __all__ = [
     "StockLine",
     "cancel_transfer",
     "consume_reservations",
+    "consume_reserved",
     "ensure_levels",
     "expire_cart_holds",
     "extend_holds",
@@ -62,6 +65,7 @@ __all__ = [
     "record_movement",
     "record_movements",
     "release_reservations",
+    "release_reserved",
     "request_transfer",
     "reserve",
     "sell_in_store",

@@ -187,8 +187,92 @@ def consume_reservations(
     """The reserved stock leaves the shelf (a pick-up collected, a parcel shipped): reserved and
     on hand both go down, and the sale is written to the ledger."""
     reservations = _active_reservations(reference, kind)
+    per_level = _close(reservations, Reservation.Status.CONSUMED, timezone.now())
+    return _record_sales(per_level, reference=reference, actor=actor, reason=reason)
+
+
+def _reserved_under(
+    reference: str, wanted: dict[tuple[int, int], int]
+) -> dict[tuple[int, int], list[Reservation]]:
+    """The active reservations under ``reference`` on the wanted (sku, location) levels, their
+    levels locked first (the one lock order), oldest first."""
+    levels = _locked_levels_for(wanted)
+    found: dict[tuple[int, int], list[Reservation]] = defaultdict(list)
+    by_level = {level.pk: pair for pair, level in levels.items()}
+    for reservation in Reservation.objects.filter(
+        reference=reference, status=Reservation.Status.ACTIVE, level_id__in=list(by_level)
+    ).order_by("pk"):
+        found[by_level[reservation.level_id]].append(reservation)
+    return found
+
+
+def _close_part(reference: str, lines: Iterable[StockLine], status: str) -> dict[int, int]:
+    """Close exactly the units of ``lines`` among what ``reference`` reserves, splitting a
+    reservation when only part of it goes; returns units closed per level. Refuses, changing
+    nothing, when fewer units are reserved than asked (already taken, or never reserved)."""
+    wanted = _merge_lines(lines)
+    reserved = _reserved_under(reference, wanted)
     now = timezone.now()
-    per_level = _close(reservations, Reservation.Status.CONSUMED, now)
+    per_level: dict[int, int] = defaultdict(int)
+    for pair, units in wanted.items():
+        held = sum(r.quantity for r in reserved[pair])
+        if held < units:
+            sku = Sku.objects.filter(pk=pair[0]).values_list("code", flat=True).first()
+            raise InvalidRequest(
+                f"Only {held} of {sku} are reserved for {reference}; {units} were asked.",
+                details={"sku": sku, "reserved": held, "requested": units},
+            )
+        for reservation in reserved[pair]:
+            if units == 0:
+                break
+            portion = min(reservation.quantity, units)
+            if portion < reservation.quantity:  # keep the rest reserved, close the portion
+                Reservation.objects.filter(pk=reservation.pk).update(
+                    quantity=reservation.quantity - portion
+                )
+                Reservation.objects.create(
+                    level_id=reservation.level_id,
+                    kind=reservation.kind,
+                    quantity=portion,
+                    reference=reference,
+                    expires_at=reservation.expires_at,
+                    status=status,
+                    closed_at=now,
+                )
+            else:
+                Reservation.objects.filter(pk=reservation.pk).update(status=status, closed_at=now)
+            per_level[reservation.level_id] += portion
+            units -= portion
+    add_to_levels("reserved", {pk: -units for pk, units in per_level.items()})
+    return per_level
+
+
+@transaction.atomic
+def release_reserved(*, reference: str, lines: Iterable[StockLine]) -> int:
+    """Put back part of what ``reference`` reserves (a line that moved to another location or
+    was cancelled): exactly these units, or nothing. Returns the units released."""
+    return sum(_close_part(reference, lines, Reservation.Status.RELEASED).values())
+
+
+@transaction.atomic
+def consume_reserved(
+    *,
+    reference: str,
+    lines: Iterable[StockLine],
+    actor: User | None = None,
+    reason: str = "",
+) -> list[StockMovement]:
+    """Part of what ``reference`` reserves leaves the shelf (one parcel of a shipment): exactly
+    these units go out of reserved and on hand, written to the ledger as a sale, or nothing
+    changes. A second report of the same units finds them no longer reserved and is refused,
+    so stock is never taken twice."""
+    per_level = _close_part(reference, lines, Reservation.Status.CONSUMED)
+    return _record_sales(per_level, reference=reference, actor=actor, reason=reason)
+
+
+def _record_sales(
+    per_level: dict[int, int], *, reference: str, actor: User | None, reason: str
+) -> list[StockMovement]:
     movements = StockMovement.objects.bulk_create(
         [
             StockMovement(

@@ -6,7 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 
 from customers.models import Customer
 from loyalty.locks import lock_account, lock_available_lots, lock_lots, lock_lots_of_entries
@@ -120,39 +120,78 @@ def _debit(
 
 
 @transaction.atomic
-def release_redemption(*, redemption_key: str) -> PointsEntry:
+def release_redemption(
+    *, redemption_key: str, points: int | None = None, part: str = ""
+) -> PointsEntry:
     """Give back a redemption's points (its order was cancelled), to the very lots they came
-    from, so their expiry dates are unchanged. Releasing twice changes nothing."""
+    from, so their expiry dates are unchanged. Releasing twice changes nothing.
+
+    With ``points`` and ``part`` only that many go back (an order line that could not be
+    shipped), once per ``part``, the latest-expiring lots first; a later full release gives
+    back only what is left."""
     redemption = PointsEntry.objects.filter(
         idempotency_key=redemption_key, kind=Kind.REDEEM
     ).first()
     if redemption is None:
         raise NotFound("No redemption has this key.")
-    release_key = f"release:{redemption_key}"
+    if (points is None) != (not part):
+        raise InvalidRequest("A partial release names both its points and its part.")
+    release_key = f"release:{redemption_key}" + (f":{part}" if part else "")
     return replay_or_post(
         release_key,
         lock=lambda: lock_account(redemption.account_id),
-        post=lambda account: _release(account, redemption, idempotency_key=release_key),
+        post=lambda account: _release(
+            account, redemption, points=points, idempotency_key=release_key
+        ),
     )
 
 
-def _release(account: Account, redemption: PointsEntry, *, idempotency_key: str) -> PointsEntry:
-    """Put the points back into the lots the redemption took them from. The caller holds the
-    account's lock."""
-    lots = lock_lots(t["lot"] for t in redemption.explanation)
+def _still_taken(redemption: PointsEntry) -> dict[int, int]:
+    """What the redemption still holds of each lot, once earlier releases are deducted (in
+    the order it took them)."""
+    held: dict[int, int] = {}
     for taken in redemption.explanation:
-        lots[taken["lot"]].remaining += taken["points"]
+        held[taken["lot"]] = held.get(taken["lot"], 0) + taken["points"]
+    base = f"release:{redemption.idempotency_key}"
+    released = PointsEntry.objects.filter(
+        Q(idempotency_key=base) | Q(idempotency_key__startswith=f"{base}:"),
+        kind=Kind.RELEASE,
+        account_id=redemption.account_id,
+    )
+    for entry in released:
+        for given in entry.explanation:
+            held[given["lot"]] -= given["points"]
+    return {lot: points for lot, points in held.items() if points > 0}
+
+
+def _release(
+    account: Account, redemption: PointsEntry, *, points: int | None, idempotency_key: str
+) -> PointsEntry:
+    """Put points back into the lots the redemption took them from (all that is left, or
+    ``points`` of it, latest lots first). The caller holds the account's lock."""
+    if points is not None and points <= 0:
+        raise InvalidRequest("Release a positive number of points.")
+    held = _still_taken(redemption)
+    due = sum(held.values()) if points is None else min(points, sum(held.values()))
+    lots = lock_lots(held)
+    given: list[dict[str, int]] = []
+    for lot_pk in reversed(list(held)):  # the last taken (latest expiry) back first
+        portion = min(held[lot_pk], due - sum(g["points"] for g in given))
+        if portion > 0:
+            lots[lot_pk].remaining += portion
+            given.append({"lot": lot_pk, "points": portion})
     PointsLot.objects.bulk_update(lots.values(), ["remaining"])
+    released = sum(g["points"] for g in given)
     entry = PointsEntry.objects.create(
         account=account,
         kind=Kind.RELEASE,
-        available=-redemption.available,
+        available=released,
         source=redemption.source,
         reference=redemption.reference,
-        explanation=redemption.explanation,
+        explanation=given,
         idempotency_key=idempotency_key,
     )
-    add_to_account(account, available=-redemption.available)
+    add_to_account(account, available=released)
     return entry
 
 

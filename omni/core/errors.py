@@ -116,3 +116,11 @@ class PickupCodeLocked(DomainError):
 
     code = "pickup_code_locked"
     http_status = 403
+
+
+class AlreadyShipped(DomainError):
+    """A second report of a parcel, shipment or line that already left: its stock was taken
+    once and is not taken again."""
+
+    code = "already_shipped"
+    http_status = 409

@@ -172,7 +172,13 @@ def _delivered(lea, clerk) -> Order:
     order = _delivery(cart, "demo-lea-delivered", channel=Channel.WEB, address=PARIS)
     for shipment in order.shipments.all():
         services.ship(
-            shipment=shipment, carrier="Colissimo", tracking_number="6A20931874512", actor=clerk
+            shipment=shipment,
+            tracking=services.Tracking(
+                "Colissimo",
+                "6A20931874512",
+                "https://www.laposte.fr/outils/suivre-vos-envois?code=6A20931874512",
+            ),
+            actor=clerk,
         )
     return services.mark_delivered(order=order, actor=clerk)
 
@@ -182,7 +188,13 @@ def _shipped(hugo, clerk) -> Order:
     order = _delivery(cart, "demo-hugo-shipped", channel=Channel.ANDROID, address=LYON)
     for shipment in order.shipments.all():
         services.ship(
-            shipment=shipment, carrier="Chronopost", tracking_number="XY418203957FR", actor=clerk
+            shipment=shipment,
+            tracking=services.Tracking(
+                "Chronopost",
+                "XY418203957FR",
+                "https://www.chronopost.fr/tracking-no-cms/suivi-page?listeNumerosLT=XY418203957FR",
+            ),
+            actor=clerk,
         )
     return order
 

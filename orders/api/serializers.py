@@ -1,6 +1,16 @@
 from rest_framework import serializers
 
-from orders.models import Cart, CartLine, Order, OrderEvent, OrderLine, Shipment
+from orders.models import (
+    Cart,
+    CartLine,
+    Order,
+    OrderEvent,
+    OrderLine,
+    Parcel,
+    ParcelLine,
+    Shipment,
+    ShipmentLine,
+)
 
 
 class CartLineSerializer(serializers.ModelSerializer):
@@ -104,7 +114,16 @@ class OrderLineSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = OrderLine
-        fields = ["sku", "quantity", "unit_price", "line_total", "discount", "returned_quantity"]
+        fields = [
+            "sku",
+            "quantity",
+            "unit_price",
+            "line_total",
+            "discount",
+            "returned_quantity",
+            "cancelled_quantity",
+            "cancelled_refund",
+        ]
 
 
 class OrderEventSerializer(serializers.ModelSerializer):
@@ -113,12 +132,48 @@ class OrderEventSerializer(serializers.ModelSerializer):
         fields = ["created_at", "from_status", "to_status", "actor_label", "note"]
 
 
+class ShipmentLineSerializer(serializers.ModelSerializer):
+    sku = serializers.CharField(source="order_line.sku.code")
+
+    class Meta:
+        model = ShipmentLine
+        fields = ["sku", "quantity", "status"]
+
+
+class ParcelLineSerializer(serializers.ModelSerializer):
+    sku = serializers.CharField(source="shipment_line.order_line.sku.code")
+
+    class Meta:
+        model = ParcelLine
+        fields = ["sku", "quantity"]
+
+
+class ParcelSerializer(serializers.ModelSerializer):
+    lines = ParcelLineSerializer(many=True)
+
+    class Meta:
+        model = Parcel
+        fields = [
+            "status",
+            "carrier",
+            "tracking_number",
+            "tracking_url",
+            "shipped_at",
+            "delivered_at",
+            "lines",
+        ]
+
+
 class ShipmentSerializer(serializers.ModelSerializer):
+    """What one location sends: its lines, and the parcels that left (with tracking)."""
+
     location = serializers.CharField(source="location.code")
+    lines = ShipmentLineSerializer(many=True)
+    parcels = ParcelSerializer(many=True)
 
     class Meta:
         model = Shipment
-        fields = ["location", "status", "lines", "carrier", "tracking_number", "shipped_at"]
+        fields = ["location", "status", "lines", "parcels"]
 
 
 class OrderSummarySerializer(serializers.ModelSerializer):

@@ -19,11 +19,11 @@ from omni.core.errors import InvalidRequest, NotFound, PriceChanged
 from omni.core.replay import replay_or_run
 from orders import notifications
 from orders.locks import lock_cart, lock_cart_lines
-from orders.models import Cart, Order, OrderEvent, OrderLine, Payment, Shipment
+from orders.models import Cart, Order, OrderEvent, OrderLine, Payment, Shipment, ShipmentLine
 from orders.payments import payment_provider
 from orders.services.carts import pickup_store
-from orders.services.fulfilment import earn_points
 from orders.services.lifecycle import transition
+from orders.services.points import earn_points
 
 CENT = Decimal("0.01")
 NUMBER_ALPHABET = "ACDEFGHJKLMNPQRTUVWXY34679"  # no 0/O, 1/I, 5/S, 8/B to misread at a till
@@ -280,17 +280,19 @@ def _take_stock(order: Order, lines: list[OrderLine], choices: _Choices) -> None
 
 def _allocate(order: Order, lines: list[OrderLine], address: Address) -> None:
     """Ship from the locations the allocation strategy picks, each shipment reserved."""
-    codes = {line.sku_id: line.sku.code for line in lines}
+    by_sku = {line.sku_id: line for line in lines}  # a cart has one line per SKU
     plan = allocate_delivery(
         {line.sku_id: line.quantity for line in lines},
         latitude=address.latitude,
         longitude=address.longitude,
     )
     for planned in plan:
-        shipment = Shipment.objects.create(
-            order=order,
-            location_id=planned.location_id,
-            lines={codes[sku_id]: units for sku_id, units in planned.lines.items()},
+        shipment = Shipment.objects.create(order=order, location_id=planned.location_id)
+        ShipmentLine.objects.bulk_create(
+            [
+                ShipmentLine(shipment=shipment, order_line=by_sku[sku_id], quantity=units)
+                for sku_id, units in planned.lines.items()
+            ]
         )
         inventory.reserve(
             lines=[

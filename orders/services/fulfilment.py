@@ -1,4 +1,5 @@
-"""After checkout: picking, handing over, shipping, cancelling and expiring orders."""
+"""After checkout: picking and handing over pick-ups, cancelling and expiring orders (delivery
+orders are shipped by ``orders.services.shipping``)."""
 
 import hmac
 import secrets
@@ -13,14 +14,14 @@ from django.utils import timezone
 from customers.models import Customer
 from inventory import services as inventory
 from loyalty import services as loyalty
-from loyalty.models import PointsEntry
-from loyalty.services import QuoteLine
 from omni.core.errors import InvalidRequest, PickupCodeLocked, WrongPickupCode
 from orders import notifications
-from orders.locks import lock_order, lock_order_if_still, lock_shipment
-from orders.models import Order, OrderEvent, Payment, Shipment
-from orders.payments import payment_provider
+from orders.locks import lock_order, lock_order_if_still
+from orders.models import Order, OrderEvent
+from orders.services import money
 from orders.services.lifecycle import actor_label, ensure_allowed, transition
+from orders.services.points import earn_points
+from orders.services.shipping import cancel_shipments
 
 S = Order.Status
 
@@ -128,7 +129,7 @@ def _hand_over(order: Order, *, actor: User | None) -> Order:
     inventory.consume_reservations(
         reference=order.reservation_reference, actor=actor, reason="Collected in store"
     )
-    _capture(order)
+    money.capture(order)
     earn_points(order)
     if order.customer is not None:
         loyalty.award_bonus(
@@ -140,42 +141,13 @@ def _hand_over(order: Order, *, actor: User | None) -> Order:
     return order
 
 
-def earn_points(order: Order) -> PointsEntry | None:
-    """Points for what the customer paid, pending until the return window has passed."""
-    customer = order.customer
-    if customer is None:
-        return None
-    lines = order.lines.select_related("sku__product")
-    return loyalty.earn_for_order(
-        customer=customer,
-        reference=order.number,
-        lines=[QuoteLine(line.paid, line.sku.product.category_id, line.sku.code) for line in lines],
-        channel=order.channel,
-        idempotency_key=f"order:{order.number}:earn",
-    )
-
-
-def _capture(order: Order) -> None:
-    provider = payment_provider()
-    for payment in order.payments.filter(status=Payment.Status.AUTHORIZED):
-        provider.capture(payment_reference=payment.reference, amount=payment.amount)
-        payment.status = Payment.Status.CAPTURED
-        payment.save(update_fields=["status", "updated_at"])
-
-
 def _undo_checkout(order: Order) -> None:
     """Put back stock, points and the payment hold of an order that will not be fulfilled."""
     inventory.release_reservations(reference=order.reservation_reference)
-    for shipment in order.shipments.all():
-        inventory.release_reservations(reference=shipment.reservation_reference)
-    order.shipments.update(status=Shipment.Status.CANCELLED)
+    cancel_shipments(order)
     if order.points_redeemed:
         loyalty.release_redemption(redemption_key=f"order:{order.number}:redeem")
-    provider = payment_provider()
-    for payment in order.payments.filter(status=Payment.Status.AUTHORIZED):
-        provider.void(payment_reference=payment.reference)
-        payment.status = Payment.Status.VOIDED
-        payment.save(update_fields=["status", "updated_at"])
+    money.void(order)
 
 
 @transaction.atomic
@@ -186,57 +158,44 @@ def cancel_order(
     by_customer: Customer | None = None,
     note: str = "",
 ) -> Order:
-    """Staff may cancel until the goods leave; a customer only before a pick-up is ready
-    (after that it is already picked and waiting on a shelf)."""
+    """Staff may cancel until the goods leave; a customer a pick-up only before it is ready
+    (after that it is already picked and waiting on a shelf), a delivery until a parcel has
+    shipped (after that it is a return). Stock, points and the payment hold come back."""
     order = lock_order(order)
     if by_customer is not None:
         if order.customer_id != by_customer.pk:
             raise InvalidRequest("This is not your order.")
-        if order.fulfilment == Order.Fulfilment.PICKUP and order.status != S.PLACED:
-            raise InvalidRequest(
-                "The order is ready for pick-up: ask the store to cancel it.",
-                details={"status": order.status},
-            )
+        _ensure_customer_may_cancel(order)
     transition(order, S.CANCELLED, actor=actor, label="customer" if by_customer else "", note=note)
     _undo_checkout(order)
     return order
 
 
-@transaction.atomic
-def ship(
-    *, shipment: Shipment, carrier: str, tracking_number: str, actor: User | None = None
-) -> Shipment:
-    """A parcel leaves its location: its reserved stock is consumed through the ledger. The
-    order is shipped (and paid) when its last parcel leaves."""
-    order = lock_order(shipment.order)
-    shipment = lock_shipment(shipment)
-    if shipment.status != Shipment.Status.ALLOCATED:
-        raise InvalidRequest(f"This parcel is already {shipment.get_status_display().lower()}.")
-    if not carrier.strip() or not tracking_number.strip():
-        raise InvalidRequest("Give the carrier and the tracking number.")
-    inventory.consume_reservations(
-        reference=shipment.reservation_reference, actor=actor, reason=f"Shipped by {carrier}"
-    )
-    shipment.status = Shipment.Status.SHIPPED
-    shipment.carrier, shipment.tracking_number = carrier, tracking_number
-    shipment.shipped_at = timezone.now()
-    shipment.save()
-    if not order.shipments.filter(status=Shipment.Status.ALLOCATED).exists():
-        transition(order, S.SHIPPED, actor=actor, note=f"{carrier} {tracking_number}")
-        _capture(order)
-        notifications.shipped(order, carrier, tracking_number)
-    return shipment
+# What a customer is told when their order can no longer be cancelled, by where it stands.
+_WHY_NOT_CANCELLABLE: dict[str, str] = {
+    S.READY_FOR_PICKUP: "The order is ready for pick-up: ask the store to cancel it.",
+    S.PARTLY_SHIPPED: "Part of the order has already shipped: return it once it is delivered.",
+    S.SHIPPED: "The order has shipped: return it once it is delivered.",
+    S.DELIVERED: "The order was delivered: return the items instead.",
+    S.COLLECTED: "The order was collected: return the items instead.",
+    S.COMPLETED: "The order was bought in store: return the items instead.",
+    S.CANCELLED: "The order is already cancelled.",
+    S.EXPIRED: "The order expired uncollected: it is already cancelled.",
+}
+CUSTOMER_CANCELLABLE: dict[str, set[str]] = {
+    Order.Fulfilment.PICKUP: {S.PLACED},
+    Order.Fulfilment.DELIVERY: {S.PLACED, S.ALLOCATED},
+    Order.Fulfilment.IN_STORE: set(),
+}
 
 
-@transaction.atomic
-def mark_delivered(*, order: Order, actor: User | None = None) -> Order:
-    order = lock_order(order)
-    transition(order, S.DELIVERED, actor=actor)
-    order.shipments.filter(status=Shipment.Status.SHIPPED).update(
-        status=Shipment.Status.DELIVERED, delivered_at=timezone.now()
+def _ensure_customer_may_cancel(order: Order) -> None:
+    if order.status in CUSTOMER_CANCELLABLE[order.fulfilment]:
+        return
+    message = _WHY_NOT_CANCELLABLE.get(
+        order.status, f"The order is {order.get_status_display().lower()}: it cannot be cancelled."
     )
-    earn_points(order)
-    return order
+    raise InvalidRequest(message, details={"status": order.status})
 
 
 # --- Scheduled: reminders and expiry of uncollected pick-ups ---------------------------------

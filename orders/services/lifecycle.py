@@ -15,7 +15,8 @@ TRANSITIONS: dict[str, dict[str, set[str]]] = {
     },
     F.DELIVERY: {
         S.PLACED: {S.ALLOCATED, S.CANCELLED},
-        S.ALLOCATED: {S.SHIPPED, S.CANCELLED},
+        S.ALLOCATED: {S.PARTLY_SHIPPED, S.SHIPPED, S.CANCELLED},
+        S.PARTLY_SHIPPED: {S.SHIPPED},
         S.SHIPPED: {S.DELIVERED},
     },
     F.IN_STORE: {S.PLACED: {S.COMPLETED}},

@@ -11,9 +11,9 @@ from inventory.models import Location, StockMovement
 from loyalty import services as loyalty
 from omni.core.errors import InvalidRequest
 from omni.core.replay import replay_or_run
-from orders.locks import lock_order, lock_order_lines, lock_payments
-from orders.models import Order, OrderLine, Payment, Return, ReturnLine
-from orders.payments import payment_provider
+from orders.locks import lock_order, lock_order_lines
+from orders.models import Order, OrderLine, Return, ReturnLine
+from orders.services import money
 
 RETURNABLE = {Order.Status.COLLECTED, Order.Status.DELIVERED, Order.Status.COMPLETED}
 CENT = Decimal("0.01")
@@ -109,7 +109,7 @@ def _take_back(
     _restock(ret, refund_lines, location, actor)
     ret.points_reversed = _reverse_points(order, ret, refund_lines)
     ret.save(update_fields=["points_reversed"])
-    _refund(order, total_refund)
+    money.give_back(order, total_refund)
     return ret
 
 
@@ -122,7 +122,7 @@ def _check(items: list[ReturnedItem], lines: dict[int, OrderLine]) -> None:
         if item.order_line_id in seen:
             raise InvalidRequest("Name each item once.")
         seen.add(item.order_line_id)
-        left = line.quantity - line.returned_quantity
+        left = line.kept_quantity - line.returned_quantity
         if not 0 < item.quantity <= left:
             raise InvalidRequest(
                 f"{left} of {line.sku.code} can still be returned.",
@@ -163,21 +163,3 @@ def _reverse_points(order: Order, ret: Return, refund_lines: list[RefundLine]) -
         idempotency_key=f"return:{ret.public_id}:points",
     )
     return -entry.points if entry else 0
-
-
-def _refund(order: Order, amount: Decimal) -> None:
-    """Refund through the provider from the captured payments, oldest first."""
-    provider = payment_provider()
-    for payment in lock_payments(
-        order, statuses=[Payment.Status.CAPTURED, Payment.Status.REFUNDED]
-    ):
-        if amount <= 0:
-            return
-        portion = min(amount, payment.amount - payment.refunded)
-        if portion <= 0:
-            continue
-        provider.refund(payment_reference=payment.reference, amount=portion)
-        payment.refunded += portion
-        payment.status = Payment.Status.REFUNDED
-        payment.save(update_fields=["refunded", "status", "updated_at"])
-        amount -= portion

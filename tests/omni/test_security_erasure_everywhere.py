@@ -221,7 +221,7 @@ def a_life_in_every_app(chain) -> tuple[Customer, str]:
     )
     order = Order.objects.get(number=delivery["number"])
     for shipment in order.shipments.all():
-        orders.ship(shipment=shipment, carrier="Colissimo", tracking_number="8R0001", actor=staff)
+        orders.ship(shipment=shipment, tracking=orders.Tracking("Colissimo", "8R0001"), actor=staff)
     orders.mark_delivered(order=order, actor=staff)
     orders.return_items(
         order=order,

@@ -125,7 +125,7 @@ def test_a_delivery_checkout_allocates_from_the_warehouse(shop, camille):
 
     assert order.status == "allocated"
     shipment = order.shipments.get()
-    assert (shipment.location, shipment.lines) == (shop.warehouse, {"RAIN-JACKET-M": 4})
+    assert (shipment.location, shipment.units_by_sku()) == (shop.warehouse, {"RAIN-JACKET-M": 4})
     assert level(shop.jacket, shop.warehouse).reserved == 4
 
 

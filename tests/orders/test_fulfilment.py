@@ -136,7 +136,9 @@ def test_a_delivery_order_ships_then_is_delivered_and_earns_points(shop, camille
     ).order
 
     services.ship(
-        shipment=order.shipments.get(), carrier="Colissimo", tracking_number="6A123", actor=clerk
+        shipment=order.shipments.get(),
+        tracking=services.Tracking("Colissimo", "6A123"),
+        actor=clerk,
     )
     services.mark_delivered(order=order, actor=clerk)
 
