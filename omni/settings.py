@@ -131,6 +131,8 @@ USE_TZ = True
 DEFAULT_CURRENCY = env_str("DEFAULT_CURRENCY", "EUR")
 # Orders: how long a pick-up cart holds stock, and who takes payments (see orders/payments.py).
 CART_HOLD_MINUTES = env_int("CART_HOLD_MINUTES", 20)
+# A delivery shipment not shipped this many hours after it was allocated is late.
+FULFILMENT_LATE_HOURS = env_int("FULFILMENT_LATE_HOURS", 24)
 # What anonymous (guest) carts may hold for pick-up: units per cart, units per client at one
 # store, and the share (percent) of a SKU's stock at a store all guest carts may hold together.
 GUEST_HOLD_MAX_UNITS = env_int("GUEST_HOLD_MAX_UNITS", 10)

@@ -1,6 +1,17 @@
 """Reads of carts and orders shared by the API, the admin and the clerk pages."""
 
-from django.db.models import Prefetch, QuerySet
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import (
+    BooleanField,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+)
 
 from customers.models import Customer
 from inventory.models import Location, Reservation
@@ -96,3 +107,43 @@ def next_statuses(order: Order) -> frozenset[str]:
 def is_returnable(order: Order) -> bool:
     """Whether items of the order may be brought back now (collected, delivered, completed)."""
     return order.status in RETURNABLE
+
+
+# --- Delivery fulfilment ------------------------------------------------------------------------
+
+OPEN_SHIPMENT = [Shipment.Status.ALLOCATED, Shipment.Status.PICKED, Shipment.Status.PACKED]
+
+
+def late_before(now: datetime) -> datetime:
+    """Shipments allocated before this moment and not shipped yet are late."""
+    return now - timedelta(hours=settings.FULFILMENT_LATE_HOURS)
+
+
+def with_fulfilment_flags(shipments: QuerySet[Shipment], *, now: datetime) -> QuerySet[Shipment]:
+    """Annotate ``is_late`` (open and allocated before ``late_before(now)``) and ``has_short``
+    (a line of it was reported short here), in SQL."""
+    late = Q(status__in=OPEN_SHIPMENT, created_at__lt=late_before(now))
+    short = ShipmentLine.objects.filter(shipment=OuterRef("pk"), short_reported_at__isnull=False)
+    return shipments.annotate(
+        is_late=ExpressionWrapper(late, output_field=BooleanField()), has_short=Exists(short)
+    )
+
+
+def ship_queue(location: Location, *, now: datetime) -> QuerySet[Shipment]:
+    """A location's delivery shipments still to send (to pick, picked, packed), oldest first,
+    each with its order, lines, parcels and the ``is_late`` / ``has_short`` flags, in a fixed
+    number of queries whatever their number."""
+    shipments = (
+        SHIPMENTS_WITH_CONTENTS.filter(location=location, status__in=OPEN_SHIPMENT)
+        .select_related("order__customer")
+        .order_by("created_at", "pk")
+    )
+    return with_fulfilment_flags(shipments, now=now)
+
+
+def shipment_detail(pk: int, *, location: Location | None = None) -> Shipment | None:
+    """One shipment with its order, lines and parcels; ``location`` limits it to that one's."""
+    shipments = SHIPMENTS_WITH_CONTENTS.select_related("order__customer").filter(pk=pk)
+    if location is not None:
+        shipments = shipments.filter(location=location)
+    return shipments.first()
