@@ -122,13 +122,13 @@ def _debit(
 @transaction.atomic
 def release_redemption(
     *, redemption_key: str, points: int | None = None, part: str = ""
-) -> PointsEntry:
+) -> PointsEntry | None:
     """Give back a redemption's points (its order was cancelled), to the very lots they came
     from, so their expiry dates are unchanged. Releasing twice changes nothing.
 
     With ``points`` and ``part`` only that many go back (an order line that could not be
     shipped), once per ``part``, the latest-expiring lots first; a later full release gives
-    back only what is left."""
+    back only what is left (None when nothing is)."""
     redemption = PointsEntry.objects.filter(
         idempotency_key=redemption_key, kind=Kind.REDEEM
     ).first()
@@ -166,7 +166,7 @@ def _still_taken(redemption: PointsEntry) -> dict[int, int]:
 
 def _release(
     account: Account, redemption: PointsEntry, *, points: int | None, idempotency_key: str
-) -> PointsEntry:
+) -> PointsEntry | None:
     """Put points back into the lots the redemption took them from (all that is left, or
     ``points`` of it, latest lots first). The caller holds the account's lock."""
     if points is not None and points <= 0:
@@ -180,8 +180,10 @@ def _release(
         if portion > 0:
             lots[lot_pk].remaining += portion
             given.append({"lot": lot_pk, "points": portion})
-    PointsLot.objects.bulk_update(lots.values(), ["remaining"])
     released = sum(g["points"] for g in given)
+    if not released:
+        return None  # earlier partial releases gave everything back
+    PointsLot.objects.bulk_update(lots.values(), ["remaining"])
     entry = PointsEntry.objects.create(
         account=account,
         kind=Kind.RELEASE,

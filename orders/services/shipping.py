@@ -679,12 +679,13 @@ def _settle_order(order: Order, *, actor: User | None) -> None:
         transition(order, S.CANCELLED, actor=actor, label=_label(actor), note="Nothing to ship")
         _give_back_the_rest(order)
         return
-    if order.status not in _PATH or not any(s == SL.SHIPPED for s in statuses):
-        return
+    parcels = set(Parcel.objects.filter(shipment__order=order).values_list("status", flat=True))
+    left = parcels - {P.PACKED}
+    if order.status not in _PATH or not left:
+        return  # nothing has left yet
     target = S.PARTLY_SHIPPED
     if all(s == SL.SHIPPED for s in statuses):
-        parcels = set(Parcel.objects.filter(shipment__order=order).values_list("status", flat=True))
-        target = S.DELIVERED if parcels == {P.DELIVERED} else S.SHIPPED
+        target = S.DELIVERED if left == {P.DELIVERED} else S.SHIPPED
     for step in _PATH[_PATH.index(order.status) + 1 : _PATH.index(target) + 1]:
         if step == S.PARTLY_SHIPPED and target != S.PARTLY_SHIPPED:
             continue  # all of it left at once: straight to shipped
