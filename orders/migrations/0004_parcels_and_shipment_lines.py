@@ -36,7 +36,7 @@ def lines_and_parcels_from_shipments(apps, schema_editor):
                 quantity=units,
                 status=line_status,
             )
-            for code, units in (shipment.lines or {}).items()
+            for code, units in (shipment.legacy_lines or {}).items()
             if code in order_lines
         ]
         if shipment.status in sent:
@@ -65,6 +65,8 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        # The JSON column leaves the name "lines" to the new ShipmentLine relation.
+        migrations.RenameField(model_name="shipment", old_name="lines", new_name="legacy_lines"),
         migrations.CreateModel(
             name="CarrierEvent",
             fields=[
@@ -415,7 +417,7 @@ class Migration(migrations.Migration):
         ),
         migrations.RemoveField(
             model_name="shipment",
-            name="lines",
+            name="legacy_lines",
         ),
         migrations.RemoveField(
             model_name="shipment",
