@@ -243,6 +243,35 @@ def test_releasing_a_redemption_gives_the_points_back_to_the_lots_they_came_from
     assert account_of(member).available == 150
 
 
+def test_part_of_a_redemption_goes_back_once_latest_lots_first_and_the_rest_on_release(
+    time_machine,
+):
+    member = matured_member("100", "50", time_machine=time_machine)
+    redeem(member, 120, "order:9:redeem")  # 100 from the first lot, 20 from the second
+
+    services.release_redemption(redemption_key="order:9:redeem", points=30, part="line:1")
+    services.release_redemption(redemption_key="order:9:redeem", points=30, part="line:1")
+
+    assert [lot.remaining for lot in PointsLot.objects.order_by("pk")] == [10, 50]
+    assert account_of(member).available == 60
+
+    services.release_redemption(redemption_key="order:9:redeem")  # the order is cancelled
+
+    assert [lot.remaining for lot in PointsLot.objects.order_by("pk")] == [100, 50]
+    assert account_of(member).available == 150
+    assert ledger_sums(account_of(member)) == (150, 0)
+
+
+def test_a_partial_release_names_its_points_and_its_part(time_machine):
+    member = matured_member("100", time_machine=time_machine)
+    redeem(member, 100, "order:9:redeem")
+
+    with pytest.raises(InvalidRequest):
+        services.release_redemption(redemption_key="order:9:redeem", points=10)
+    with pytest.raises(InvalidRequest):
+        services.release_redemption(redemption_key="order:9:redeem", points=0, part="line:1")
+
+
 def test_a_return_reverses_a_pro_rata_share_of_the_orders_pending_points():
     programme()
     member = customer()
