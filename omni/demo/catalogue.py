@@ -29,7 +29,7 @@ from inventory.services import MovementSpec, StockLine
 
 LOCATIONS = [
     # code, name, kind, city, postcode, latitude, longitude, pick-up, ship-from
-    ("PAR-RIV", "Paris Rivoli", "store", "Paris", "75001", "48.860600", "2.347800", True, False),
+    ("PAR-RIV", "Paris Rivoli", "store", "Paris", "75001", "48.860600", "2.347800", True, True),
     ("PAR-BAS", "Paris Bastille", "store", "Paris", "75011", "48.853200", "2.369100", True, False),
     ("LYS-PDI", "Lyon Part-Dieu", "store", "Lyon", "69003", "45.760900", "4.858400", True, True),
     (

@@ -58,6 +58,15 @@ def test_the_demo_pick_up_orders_carry_their_codes_and_timelines(demo):
     assert Order.objects.get(status="completed").clerk.username == "clerk"
 
 
+def test_the_demo_clerks_store_has_a_web_order_to_ship_and_shipped_orders_have_parcels(demo):
+    to_ship = Shipment.objects.get(status="allocated")
+
+    assert to_ship.location.code == "PAR-RIV"  # where the demo clerk works: "To ship" shows it
+    assert to_ship.order.fulfilment == "delivery"
+    shipped = Order.objects.get(status="shipped").shipments.get().parcels.get()
+    assert shipped.tracking_url.startswith("https://")
+
+
 def test_the_demo_return_is_at_another_store_and_restocked(demo):
     ret = Return.objects.get()
 
