@@ -166,6 +166,12 @@ class Order(models.Model):
     checkout_key = models.CharField(
         max_length=140, null=True, blank=True, unique=True, help_text="Idempotency key of checkout."
     )
+    checkout_fingerprint = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="SHA-256 of what the checkout asked for (fulfilment, store, address, points, "
+        "payment token): the same key with another request is refused, not given this order.",
+    )
     placed_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 

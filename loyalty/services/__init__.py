@@ -6,11 +6,11 @@ every debit locks the account row first (``loyalty.locks``); expiry and redempti
 oldest points first; every call that earns or spends carries an idempotency key, so a retry
 changes nothing.
 
-One module per concern: ``programme`` (the programme, its entry tier, enrolling), ``cards``,
-``earning`` (quotes, earn rules, orders, bonuses), ``redemption`` (redeem, release, reverse
-for a return), ``adjustments`` (manual, and the four-eyes approval of large ones), ``expiry``
-(maturing, expiring, expiry notices), ``tiers``; ``ledger`` writes entries, lots and balances
-for them all. Callers import from ``loyalty.services``.
+One module per concern: ``programme`` (the programme, its entry tier, setting them up,
+enrolling), ``cards``, ``earning`` (quotes, earn rules, orders, bonuses), ``redemption``
+(redeem, release, reverse for a return), ``adjustments`` (manual, and the four-eyes approval
+of large ones), ``expiry`` (maturing, expiring, expiry notices), ``tiers``; ``ledger`` writes
+entries, lots and balances for them all. Callers import from ``loyalty.services``.
 """
 
 from loyalty.services.adjustments import (
@@ -45,7 +45,18 @@ from loyalty.services.expiry import (
     send_expiry_notices,
 )
 from loyalty.services.ledger import Kind
-from loyalty.services.programme import YEAR, current_programme, enrol, entry_tier
+from loyalty.services.programme import (
+    DEFAULT_PROGRAMME_NAME,
+    DEFAULT_TIERS,
+    YEAR,
+    ProgrammeSetUp,
+    TierSpec,
+    current_programme,
+    enrol,
+    entry_tier,
+    is_set_up,
+    set_up_programme,
+)
 from loyalty.services.redemption import (
     Redemption,
     redeem,
@@ -57,12 +68,16 @@ from loyalty.services.tiers import evaluate_all_tiers, evaluate_tier, qualifying
 __all__ = [
     "APPROVE_ADJUSTMENTS",
     "CARD_PREFIX",
+    "DEFAULT_PROGRAMME_NAME",
+    "DEFAULT_TIERS",
     "EXPIRY_NOTICE_TOPIC",
     "YEAR",
     "Kind",
+    "ProgrammeSetUp",
     "Quote",
     "QuoteLine",
     "Redemption",
+    "TierSpec",
     "account_for_card",
     "adjust_points",
     "approve_points_adjustment",
@@ -74,6 +89,7 @@ __all__ = [
     "evaluate_all_tiers",
     "evaluate_tier",
     "expire_points",
+    "is_set_up",
     "is_valid_card_number",
     "issue_card",
     "luhn_check_digit",
@@ -90,4 +106,5 @@ __all__ = [
     "request_points_adjustment",
     "reverse_for_return",
     "send_expiry_notices",
+    "set_up_programme",
 ]

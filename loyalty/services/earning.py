@@ -1,7 +1,12 @@
 """Earning points: the quote for a basket (base rate, channel, category and tier multipliers,
 campaign bonuses), the points for an order (pending until its return window has passed), and
-bonuses for actions."""
+bonuses for actions.
 
+Where no programme is set up yet (a new database, ``setup_loyalty`` not run), earning is a
+no-op with a warning in the log: the goods of a collected, delivered or till order still
+leave; spending points is refused instead (``NotConfigured``), as there are none to spend."""
+
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
@@ -15,9 +20,11 @@ from customers.models import Customer
 from inventory.models import Category, Sku
 from loyalty.models import Account, EarnRule, PointsEntry, Programme
 from loyalty.services.ledger import Kind, credit, replay_or_post, require_key
-from loyalty.services.programme import current_programme, enrolled_and_locked
+from loyalty.services.programme import current_programme, enrolled_and_locked, is_set_up
 from loyalty.services.tiers import evaluate_tier
 from omni.core.errors import InvalidRequest
+
+logger = logging.getLogger(__name__)
 
 # --- How many points: quotes -----------------------------------------------------------------
 
@@ -183,7 +190,7 @@ def earn_for_order(
     """Points for a collected or delivered order; pending until the return window has passed.
     An erased customer earns nothing: no account, card or identity is made for them again."""
     require_key(idempotency_key)
-    if customer.erased_at is not None:
+    if customer.erased_at is not None or not _can_earn(reference):
         return None
     return replay_or_post(
         idempotency_key,
@@ -199,6 +206,19 @@ def earn_for_order(
             source=source,
         ),
     )
+
+
+def _can_earn(reference: str) -> bool:
+    """False, with a warning for the operator, while no programme is set up: nothing to earn
+    under, and the order or action it is for must not fail for it."""
+    if is_set_up():
+        return True
+    logger.warning(
+        "No loyalty programme with tiers is set up: %s earns no points "
+        "(run `python manage.py setup_loyalty`).",
+        reference,
+    )
+    return False
 
 
 def _earn(
@@ -245,6 +265,8 @@ def award_bonus(
     """Bonus points for an action (sign-up, first pick-up order, review), available at once.
     Returns None when no rule rewards that action right now."""
     require_key(idempotency_key)
+    if not _can_earn(reference or action):
+        return None
     return replay_or_post(
         idempotency_key,
         lock=lambda: enrolled_and_locked(customer),

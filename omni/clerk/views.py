@@ -77,6 +77,11 @@ def customers(request):
     term = request.GET.get("q", "").strip()
     found = list(selectors.customers_found(term)) if term else []
     order = order_detail(term.upper()) if term else None
+    # One match: the clerk came for that page, not for a list of one.
+    if order is not None and not found:
+        return redirect("clerk:order", number=order.number)
+    if len(found) == 1 and order is None:
+        return redirect("clerk:customer", public_id=found[0].public_id)
     return render(
         request, "clerk/customers.html", {"q": term, "customers": found, "order_found": order}
     )

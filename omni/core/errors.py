@@ -39,6 +39,23 @@ class Conflict(DomainError):
     http_status = 409
 
 
+class IdempotencyKeyReused(DomainError):
+    """The key already belongs to a call with another body: its answer is not this one's.
+    Raised by ``@idempotent`` (``omni.core.api.idempotency``) and by services that keep their
+    own key, such as checkout."""
+
+    code = "idempotency_key_reused"
+    http_status = 422
+
+    @classmethod
+    def for_key(cls, key: str) -> "IdempotencyKeyReused":
+        return cls(
+            "This Idempotency-Key was already used for a different request; "
+            "send a new key for a new request.",
+            details={"key": key},
+        )
+
+
 class InvalidRequest(DomainError):
     """The request breaks a business rule before anything is changed (e.g. same-location move)."""
 

@@ -14,24 +14,14 @@ from django.utils import timezone
 from customers.models import Customer
 from inventory.models import Category
 from loyalty import services
-from loyalty.models import Card, EarnRule, Programme, Tier
+from loyalty.models import Card, EarnRule, Programme
 from loyalty.services import QuoteLine
-
-TIERS = [("Member", "0", "1.00"), ("Silver", "500", "1.25"), ("Gold", "1500", "1.50")]
 
 
 def load_loyalty() -> None:
-    programme, _ = Programme.objects.get_or_create(name="Omni Rewards")
-    for rank, (name, threshold, multiplier) in enumerate(TIERS):
-        Tier.objects.update_or_create(
-            programme=programme,
-            rank=rank,
-            defaults={
-                "name": name,
-                "threshold": Decimal(threshold),
-                "earn_multiplier": Decimal(multiplier),
-            },
-        )
+    # The programme and tiers a real database gets from `manage.py setup_loyalty`: Omni
+    # Rewards, with Member, Silver (500) and Gold (1500).
+    programme = services.set_up_programme().programme
     _load_rules(programme)
     members = {c.email.split(".")[0]: c for c in Customer.objects.filter(erased_at=None)}
     if "camille" in members:

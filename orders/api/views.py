@@ -52,7 +52,9 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     str,
     OpenApiParameter.HEADER,
     required=True,
-    description="Unique per checkout attempt; a retry with the same key returns the same order.",
+    description="Unique per checkout attempt; a retry with the same key and body returns the "
+    "same order. The same key with another body (a delivery after a pick-up, other points, "
+    "another payment token): 422 `idempotency_key_reused`, nothing changed.",
 )
 ERRORS = {
     400: ERROR_SCHEMA,
@@ -218,11 +220,19 @@ class CheckoutView(APIView):
     @extend_schema(
         tags=["checkout"],
         summary="Place the order: delivery or pick-up in store",
-        description="All or nothing. Send an Idempotency-Key: a retry, or a second device "
-        "checking out the same cart, gets the first order (200) instead of a new one (201).",
+        description="All or nothing. Send an Idempotency-Key: a retry with the same body, or "
+        "a second device checking out the same cart, gets the first order (200) instead of a "
+        "new one (201). The same key with a different body is refused: 422 "
+        "`idempotency_key_reused`, and nothing changes.",
         parameters=[CART_TOKEN, IDEMPOTENCY_KEY],
         request=CheckoutSerializer,
-        responses={201: OrderSerializer, 200: OrderSerializer, 402: ERROR_SCHEMA, **LIMITED},
+        responses={
+            201: OrderSerializer,
+            200: OrderSerializer,
+            402: ERROR_SCHEMA,
+            422: ERROR_SCHEMA,
+            **LIMITED,
+        },
     )
     def post(self, request):
         body = CheckoutSerializer(data=request.data)

@@ -2,8 +2,10 @@
 in store and in-store sales. All or nothing: stock, points and payment are taken together in
 one transaction, so any failure puts every quantity back exactly."""
 
+import hashlib
+import json
 import secrets
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth.models import User
@@ -15,7 +17,7 @@ from inventory.allocation import allocate_delivery
 from inventory.models import Location, Reservation
 from inventory.services import StockLine
 from loyalty import services as loyalty
-from omni.core.errors import InvalidRequest, NotFound, PriceChanged
+from omni.core.errors import IdempotencyKeyReused, InvalidRequest, NotFound, PriceChanged
 from omni.core.replay import replay_or_run
 from orders import notifications
 from orders.locks import lock_cart, lock_cart_lines
@@ -51,6 +53,20 @@ class _Choices:
     clerk: User | None
     till_store: Location | None
     customer: Customer | None
+
+    def fingerprint(self, fulfilment: str) -> str:
+        """What was asked, as a SHA-256: a retry asks the same, another request with the same
+        key does not. The payment token is only in the hash, never kept as sent."""
+        asked = {
+            "fulfilment": fulfilment,
+            "pickup_store": self.pickup_store_code,
+            "address": asdict(self.address) if self.address else None,
+            "redeem_points": self.redeem_points,
+            "payment_token": hashlib.sha256(self.payment_token.encode()).hexdigest(),
+            "till_store": self.till_store.code if self.till_store else None,
+            "customer": str(self.customer.public_id) if self.customer else None,
+        }
+        return hashlib.sha256(json.dumps(asked, sort_keys=True).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -110,7 +126,9 @@ def checkout(
     card_number: str = "",
 ) -> CheckoutResult:
     """Turn the cart into an order. A retry with the same key, or a second device checking out
-    the same cart at the same moment, gets the first order and reserves nothing twice.
+    the same cart at the same moment, gets the first order and reserves nothing twice. The
+    same key with another request (a delivery after a pick-up, other points, another card)
+    is refused with ``IdempotencyKeyReused`` and changes nothing.
 
     ``customer`` is for a clerk's sale rung up on the till's own cart: the order (and its
     points) is the customer's, while their online cart stays as it is. Redeeming that
@@ -127,6 +145,7 @@ def checkout(
     choices = _Choices(
         pickup_store_code, address, redeem_points, payment_token, clerk, till_store, customer
     )
+    fingerprint = choices.fingerprint(fulfilment)
     locked = cart  # the cart as ``lock`` read it, for ``run``
 
     def lock() -> None:
@@ -135,11 +154,12 @@ def checkout(
 
     with transaction.atomic():
         outcome, _ = replay_or_run(
-            find=lambda: _placed_with(key),
+            find=lambda: _placed_with(key, fingerprint, idempotency_key),
             lock=lock,
             run=lambda: _checkout_locked(
                 locked,
                 key=key,
+                fingerprint=fingerprint,
                 fulfilment=fulfilment,
                 channel=channel,
                 choices=choices,
@@ -151,14 +171,26 @@ def checkout(
     return outcome
 
 
-def _placed_with(key: str) -> CheckoutResult | None:
-    """The order a checkout with this (shopper-scoped) key placed, if one did."""
+def _placed_with(key: str, fingerprint: str, sent_key: str) -> CheckoutResult | None:
+    """The order a checkout with this (shopper-scoped) key placed, if one did and was asked
+    the same. Orders placed before fingerprints were kept have none: they are given back."""
     order = Order.objects.filter(checkout_key=key).first()
-    return CheckoutResult(order, created=False) if order else None
+    if order is None:
+        return None
+    if order.checkout_fingerprint and order.checkout_fingerprint != fingerprint:
+        raise IdempotencyKeyReused.for_key(sent_key)
+    return CheckoutResult(order, created=False)
 
 
 def _checkout_locked(
-    cart: Cart, *, key: str, fulfilment: str, channel: str, choices: _Choices, card_number: str
+    cart: Cart,
+    *,
+    key: str,
+    fingerprint: str,
+    fulfilment: str,
+    channel: str,
+    choices: _Choices,
+    card_number: str,
 ) -> CheckoutResult | PriceChanged:
     """Checkout with the cart locked. A price that changed is not an error here but the
     refusal to raise once the new prices are committed."""
@@ -170,11 +202,18 @@ def _checkout_locked(
             "Some prices changed since they were added; the cart shows the new ones.",
             details={"lines": changed},
         )
-    return _place_order(cart=cart, key=key, fulfilment=fulfilment, channel=channel, choices=choices)
+    return _place_order(
+        cart=cart,
+        key=key,
+        fingerprint=fingerprint,
+        fulfilment=fulfilment,
+        channel=channel,
+        choices=choices,
+    )
 
 
 def _place_order(
-    *, cart: Cart, key: str, fulfilment: str, channel: str, choices: _Choices
+    *, cart: Cart, key: str, fingerprint: str, fulfilment: str, channel: str, choices: _Choices
 ) -> CheckoutResult:
     """The order, from the locked and repriced cart."""
     if cart.status == Cart.Status.CHECKED_OUT:
@@ -200,6 +239,7 @@ def _place_order(
         subtotal=subtotal,
         total=subtotal,
         checkout_key=key,
+        checkout_fingerprint=fingerprint,
     )
     order_lines = OrderLine.objects.bulk_create(
         [

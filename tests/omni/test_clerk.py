@@ -9,6 +9,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from customers import services as customer_services
+from customers.models import Identity
 from inventory.models import Location, StockLevel
 from loyalty import services as loyalty
 from omni.models import StoreAssignment
@@ -536,16 +537,17 @@ def card_number_of(someone) -> str:
         "card",  # replaced by the member's loyalty card number, written with spaces
     ],
 )
-def test_a_customer_is_found_by_phone_email_or_card_with_points_and_every_order(
+def test_one_customer_found_by_phone_email_or_card_opens_their_page_with_points_and_orders(
     clerk_client, member, term
 ):
     if term == "card":
         number = card_number_of(member)
         term = " ".join(number[i : i + 4] for i in range(0, 16, 4))
 
-    response = clerk_client.get("/clerk/customers/", {"q": term})
+    response = clerk_client.get("/clerk/customers/", {"q": term}, follow=True)
 
-    assert response.context["customers"] == [member]
+    assert response.redirect_chain == [(f"/clerk/customers/{member.public_id}/", 302)]
+    assert response.context["customer"] == member
     page = response.content.decode()
     assert "Camille Martin" in page
     assert "<strong>Member</strong> · 0 points available, 89 pending" in page
@@ -559,9 +561,9 @@ def test_a_customer_who_is_not_a_loyalty_member_is_found_too(clerk_client, shop)
     louis = customer(first_name="Louis", email="louis@example.com")
     customer_services.update_profile(customer=louis, changes={"email": louis.email})
 
-    response = clerk_client.get("/clerk/customers/", {"q": "louis@example.com"})
+    response = clerk_client.get("/clerk/customers/", {"q": "louis@example.com"}, follow=True)
 
-    assert response.context["customers"] == [louis]
+    assert response.context["customer"] == louis
     assert b"Not a loyalty member." in response.content
     assert b"No orders yet." in response.content
 
@@ -573,26 +575,45 @@ def test_a_search_that_finds_no_one_says_so(clerk_client, member):
     assert b"No customer or order matches" in response.content
 
 
-def test_an_order_number_finds_the_order(clerk_client, member):
+def test_an_order_number_goes_straight_to_the_order(clerk_client, member):
     order = member.orders.first()
 
     response = clerk_client.get("/clerk/customers/", {"q": order.number.lower()})
 
-    assert f'href="/clerk/orders/{order.number}/"'.encode() in response.content
+    assert response.status_code == 302
+    assert response["Location"] == f"/clerk/orders/{order.number}/"
+
+
+@pytest.fixture
+def namesake(member):
+    """Louis, whose app's device id is the very digits of Camille's phone: one term, two people."""
+    louis = customer(first_name="Louis", last_name="Bernard", email="louis@example.com")
+    Identity.objects.create(customer=louis, kind=Identity.Kind.DEVICE, value="0612345678")
+    return louis
+
+
+def test_a_term_that_finds_several_customers_lists_them(clerk_client, member, namesake):
+    response = clerk_client.get("/clerk/customers/", {"q": "0612345678"})
+
+    assert response.status_code == 200
+    assert response.context["customers"] == [namesake, member]  # by last name
+    page = response.content.decode()
+    assert f'href="/clerk/customers/{member.public_id}/"' in page
+    assert f'href="/clerk/customers/{namesake.public_id}/"' in page
 
 
 @pytest.mark.parametrize("extra_orders", [0, 4])
 def test_the_look_up_takes_the_same_few_queries_however_many_orders(
-    clerk_client, member, django_assert_max_num_queries, extra_orders
+    clerk_client, member, namesake, django_assert_max_num_queries, extra_orders
 ):
     for _ in range(extra_orders):
         pickup_order(member, "PAR-RIV", channel="web")
 
     # session, user, assignment, customers with accounts and tiers, their orders, order number
     with django_assert_max_num_queries(6):
-        response = clerk_client.get("/clerk/customers/", {"q": "camille@example.com"})
+        response = clerk_client.get("/clerk/customers/", {"q": "0612345678"})
 
-    assert len(response.context["customers"][0].all_orders) == 2 + extra_orders
+    assert len(response.context["customers"][1].all_orders) == 2 + extra_orders
 
 
 # --- Demo ---------------------------------------------------------------------------------

@@ -1,3 +1,5 @@
+from io import StringIO
+
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
@@ -16,6 +18,7 @@ from inventory.models import (
     StockMovement,
     Transfer,
 )
+from loyalty.models import Programme
 from omni.demo import ACCOUNTS, load_demo
 
 pytestmark = pytest.mark.django_db
@@ -85,3 +88,15 @@ def test_the_demo_is_refused_with_debug_off(settings):
 
     with pytest.raises(CommandError, match="DEBUG"):
         call_command("load_demo")
+
+
+def test_the_demo_sets_loyalty_up_as_setup_loyalty_does_and_the_command_then_changes_nothing():
+    load_demo()
+    out = StringIO()
+
+    call_command("setup_loyalty", stdout=out)
+
+    programme = Programme.objects.get()
+    assert programme.name == "Omni Rewards"
+    assert list(programme.tiers.values_list("name", flat=True)) == ["Member", "Silver", "Gold"]
+    assert "already set up" in out.getvalue()

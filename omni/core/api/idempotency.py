@@ -67,7 +67,7 @@ from rest_framework.response import Response
 
 from omni.core.api.auth import StorefrontClient
 from omni.core.api.parsers import loads_bounded
-from omni.core.errors import DomainError
+from omni.core.errors import DomainError, IdempotencyKeyReused
 from omni.core.models import IdempotencyRecord
 
 if TYPE_CHECKING:
@@ -110,13 +110,6 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
         "runs the call again."
     ),
 )
-
-
-class IdempotencyKeyReused(DomainError):
-    """The key already belongs to a call with another body: its answer is not this one's."""
-
-    code = "idempotency_key_reused"
-    http_status = 422
 
 
 class IdempotencyKeyInProgress(DomainError):
@@ -275,11 +268,7 @@ def _claim(call: _Call) -> IdempotencyRecord:
             existing.delete()  # not purged yet; the key is free again
             continue
         if existing.request_hash != call.request_hash:
-            raise IdempotencyKeyReused(
-                f"This {KEY_HEADER} was already used for a different request; "
-                "send a new key for a new request.",
-                details={"key": call.key},
-            )
+            raise IdempotencyKeyReused.for_key(call.key)
         return existing
     raise IdempotencyKeyInProgress(
         f"A request with this {KEY_HEADER} is still being processed; retry in a moment.",
