@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0003_order_pickup_code_failures'),
+        ('orders', '0004_parcels_and_shipment_lines'),
     ]
 
     operations = [
