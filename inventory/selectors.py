@@ -1,7 +1,7 @@
 """Reads of stock and locations that the API, the clerk pages and the admin share."""
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, TypedDict
@@ -150,6 +150,117 @@ def with_sellable(
 ) -> "QuerySet[WithAnnotations[StockLevel, Sellable]]":
     """The levels, each with ``sellable``: what online channels may sell there (the rule above)."""
     return levels.annotate(sellable=sellable_units(now=now, holder=holder))
+
+
+@dataclass(frozen=True)
+class HolderStock:
+    """What one holder (a cart, by its hold reference) has and could have of a SKU at a place."""
+
+    available: int  # what it could hold there now: sellable, its own holds counted as its own
+    held: int  # what its live (unlapsed) holds keep for it there
+    hold_expires_at: datetime | None  # when the first of those holds lapses
+
+
+NOTHING_HELD = HolderStock(available=0, held=0, hold_expires_at=None)
+
+
+def stock_for_holder(
+    holder: str | None,
+    *,
+    location_ids: Iterable[int],
+    sku_ids: Iterable[int],
+    now: datetime | None = None,
+) -> dict[tuple[int, int], HolderStock]:
+    """By (location id, SKU id), what ``holder`` holds and could hold (``None``: a reader who
+    holds nothing), in one query whatever the number of places and SKUs. A pair without a
+    level is absent: nothing there."""
+    now = now or timezone.now()
+    live_holds = Reservation.objects.filter(
+        level=OuterRef("pk"),
+        kind=Reservation.Kind.CART_HOLD,
+        status=Reservation.Status.ACTIVE,
+        reference=holder,
+        expires_at__gt=now,
+    ).order_by()
+    levels = StockLevel.objects.filter(
+        location_id__in=set(location_ids), sku_id__in=set(sku_ids)
+    ).order_by()
+    rows = (
+        with_sellable(levels, now=now, holder=holder)
+        .annotate(
+            held=Coalesce(
+                Subquery(
+                    live_holds.values("level").annotate(units=Sum("quantity")).values("units"),
+                    output_field=IntegerField(),
+                ),
+                Value(0),
+            ),
+            hold_expires_at=Subquery(live_holds.order_by("expires_at").values("expires_at")[:1]),
+        )
+        .values_list("location_id", "sku_id", "sellable", "held", "hold_expires_at")
+    )
+    return {
+        (location, sku): HolderStock(available, held, expires)
+        for location, sku, available, held, expires in rows
+    }
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """A line a place cannot cover: how much is wanted, how much it could have."""
+
+    sku: str
+    wanted: int
+    available: int
+
+
+def shortfalls(
+    wanted: Sequence[tuple[Sku, int]],
+    stock: dict[tuple[int, int], HolderStock],
+    location_id: int,
+) -> list[Shortfall]:
+    """The lines of ``wanted`` (SKU, quantity) that ``stock`` (``stock_for_holder``) does not
+    cover at the location, in the order given."""
+    short = []
+    for sku, quantity in wanted:
+        available = stock.get((location_id, sku.pk), NOTHING_HELD).available
+        if available < quantity:
+            short.append(Shortfall(sku.code, quantity, available))
+    return short
+
+
+@dataclass(frozen=True)
+class StoreCoverage:
+    store: Location  # annotated with distance_km
+    short: list[Shortfall]  # empty: the store covers every line
+
+    @property
+    def covers(self) -> bool:
+        return not self.short
+
+
+def pickup_stores_covering(
+    wanted: Sequence[tuple[Sku, int]],
+    latitude: float,
+    longitude: float,
+    *,
+    limit: int,
+    holder: str | None,
+) -> list[StoreCoverage]:
+    """The ``limit`` pick-up stores nearest the point, nearest first, each with the lines of
+    ``wanted`` it is short of for ``holder`` (whose own holds count as its own). Two queries
+    whatever the number of lines and stores: the stores, then their stock."""
+    stores = list(stores_near(latitude, longitude, limit=limit, pickup_only=True))
+    stock = (
+        stock_for_holder(
+            holder,
+            location_ids=[store.pk for store in stores],
+            sku_ids=[sku.pk for sku, _ in wanted],
+        )
+        if stores and wanted
+        else {}
+    )
+    return [StoreCoverage(store, shortfalls(wanted, stock, store.pk)) for store in stores]
 
 
 @dataclass(frozen=True)
