@@ -13,15 +13,14 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, F, QuerySet, Value
-from django.db.models.functions import Greatest
+from django.db.models import Count, F, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from inventory import images, integrations, services
+from inventory import images, integrations, selectors, services
 from inventory.forms import CycleCountUploadForm, ProductImageForm
 from inventory.models import (
     Category,
@@ -199,10 +198,9 @@ class _AvailableUnits(TypedDict):
 def with_available(
     levels: QuerySet[StockLevel],
 ) -> "QuerySet[WithAnnotations[StockLevel, _AvailableUnits]]":
-    """Annotate available stock as the model computes it (never below zero), in SQL."""
-    return levels.annotate(
-        available_units=Greatest(F("on_hand") - F("reserved") - F("safety_stock"), Value(0))
-    )
+    """Annotate what online channels may sell, by the one rule the storefront reads use
+    (``selectors.sellable_units``: lapsed cart holds left out), in SQL."""
+    return levels.annotate(available_units=selectors.sellable_units())
 
 
 class BelowReorderPointFilter(admin.SimpleListFilter):
@@ -278,8 +276,8 @@ class StockLevelAdmin(admin.ModelAdmin):
         return level.sku.product.name
 
     @admin.display(description="Available", ordering="available_units")
-    def available(self, level: StockLevel) -> int:
-        return level.available
+    def available(self, level: "WithAnnotations[StockLevel, _AvailableUnits]") -> int:
+        return level.available_units
 
 
 # --- The ledger and reservations -------------------------------------------------------------

@@ -15,9 +15,8 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import F
-
 from inventory.models import Location, StockLevel
+from inventory.selectors import with_sellable
 from omni.core.errors import InsufficientStock
 
 EARTH_RADIUS_KM = 6371.0
@@ -97,7 +96,8 @@ def _split(missing: dict[int, int], pool: list[Candidate]) -> list[Shipment]:
 def delivery_candidates(
     sku_ids: list[int], latitude: float | None, longitude: float | None
 ) -> list[Candidate]:
-    """Active ship-from locations with their available stock of the given SKUs."""
+    """Active ship-from locations with what online channels may sell there of the given SKUs
+    (``selectors.with_sellable``: another cart's lapsed hold keeps nothing back)."""
     locations = list(
         Location.objects.filter(is_active=True, ship_from_enabled=True).values_list(
             "pk", "latitude", "longitude"
@@ -105,10 +105,10 @@ def delivery_candidates(
     )
     stock: dict[int, dict[int, int]] = {pk: {} for pk, _, _ in locations}
     levels = (
-        StockLevel.objects.filter(location_id__in=stock, sku_id__in=sku_ids)
-        .annotate(free=F("on_hand") - F("reserved") - F("safety_stock"))
-        .filter(free__gt=0)
-        .values_list("location_id", "sku_id", "free")
+        with_sellable(StockLevel.objects.filter(location_id__in=stock, sku_id__in=sku_ids))
+        .filter(sellable__gt=0)
+        .order_by()
+        .values_list("location_id", "sku_id", "sellable")
     )
     for location_id, sku_id, free in levels:
         stock[location_id][sku_id] = free

@@ -206,7 +206,11 @@ class StockLevel(models.Model):
 
     @property
     def available(self) -> int:
-        """What online channels may still sell; never shown below zero."""
+        """On hand less reserved and safety stock as this row says them, never below zero.
+
+        A lapsed cart hold stays in ``reserved`` until ``services.reserve`` (under this row's
+        lock) or the clean-up task expires it; what online channels may sell leaves it out at
+        once (``selectors.with_sellable``, the one rule for reads)."""
         return max(self.on_hand - self.reserved - self.safety_stock, 0)
 
 

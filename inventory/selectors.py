@@ -1,20 +1,47 @@
 """Reads of stock and locations that the API, the clerk pages and the admin share."""
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TypedDict
+from datetime import datetime
+from typing import TYPE_CHECKING, TypedDict
 
 from django.conf import settings
-from django.db.models import F, FloatField, Prefetch, QuerySet, Value
+from django.db.models import (
+    Case,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.expressions import CombinedExpression
-from django.db.models.functions import ASin, Cast, Cos, Least, Power, Radians, Sin, Sqrt
+from django.db.models.functions import (
+    ASin,
+    Cast,
+    Coalesce,
+    Cos,
+    Greatest,
+    Least,
+    Power,
+    Radians,
+    Sin,
+    Sqrt,
+)
+from django.utils import timezone
 
 from inventory.models import (
     CycleCount,
     CycleCountLine,
     IntegrationToken,
     Location,
+    Reservation,
     Sku,
     StockLevel,
     Transfer,
@@ -22,6 +49,9 @@ from inventory.models import (
 )
 from omni.core.credentials import hash_secret
 from omni.core.errors import InvalidRequest
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 EARTH_RADIUS_KM = 6371.0088  # mean radius (IUGG)
 
@@ -70,6 +100,169 @@ def stores_near(
     )[:limit]
 
 
+# --- What online channels may sell -----------------------------------------------------------
+#
+# The one rule, for every read that shows or allocates stock to online channels: on hand less
+# reserved less safety stock, where a cart hold that has lapsed is no longer reserved, whether
+# or not the clean-up task (``services.expire_cart_holds``) has reached it yet. ``reserve``
+# agrees: when a level looks short by its row's numbers, it expires the lapsed holds on it (under
+# the level's lock) and checks again, which leaves exactly these units. Reads never write: they
+# leave the lapsed holds to ``reserve`` and the clean-up task.
+
+
+def _freed_hold_units(now: datetime, holder: str | None) -> Subquery:
+    """Units of the level's active cart holds that no longer keep stock from this reader:
+    those that have lapsed and, with ``holder``, the holder's own (it may take them again)."""
+    freed = Q(expires_at__lte=now)
+    if holder is not None:
+        freed |= Q(reference=holder)
+    holds = Reservation.objects.filter(
+        freed,
+        level=OuterRef("pk"),
+        kind=Reservation.Kind.CART_HOLD,
+        status=Reservation.Status.ACTIVE,
+    )
+    return Subquery(
+        holds.order_by().values("level").annotate(units=Sum("quantity")).values("units"),
+        output_field=IntegerField(),
+    )
+
+
+def sellable_units(*, now: datetime | None = None, holder: str | None = None) -> Greatest:
+    """The rule as an expression over a ``StockLevel`` queryset, computed in SQL, never below
+    zero. ``holder`` (a cart's hold reference) counts that holder's own holds as its own."""
+    now = now or timezone.now()
+    # Most levels reserve nothing: CASE spares them the look-up of their holds.
+    reserved = Case(
+        When(reserved=0, then=Value(0)),
+        default=F("reserved") - Coalesce(_freed_hold_units(now, holder), Value(0)),
+        output_field=IntegerField(),
+    )
+    return Greatest(F("on_hand") - reserved - F("safety_stock"), Value(0))
+
+
+class Sellable(TypedDict):
+    sellable: int
+
+
+def with_sellable(
+    levels: QuerySet[StockLevel], *, now: datetime | None = None, holder: str | None = None
+) -> "QuerySet[WithAnnotations[StockLevel, Sellable]]":
+    """The levels, each with ``sellable``: what online channels may sell there (the rule above)."""
+    return levels.annotate(sellable=sellable_units(now=now, holder=holder))
+
+
+@dataclass(frozen=True)
+class HolderStock:
+    """What one holder (a cart, by its hold reference) has and could have of a SKU at a place."""
+
+    available: int  # what it could hold there now: sellable, its own holds counted as its own
+    held: int  # what its live (unlapsed) holds keep for it there
+    hold_expires_at: datetime | None  # when the first of those holds lapses
+
+
+NOTHING_HELD = HolderStock(available=0, held=0, hold_expires_at=None)
+
+
+def stock_for_holder(
+    holder: str | None,
+    *,
+    location_ids: Iterable[int],
+    sku_ids: Iterable[int],
+    now: datetime | None = None,
+) -> dict[tuple[int, int], HolderStock]:
+    """By (location id, SKU id), what ``holder`` holds and could hold (``None``: a reader who
+    holds nothing), in one query whatever the number of places and SKUs. A pair without a
+    level is absent: nothing there."""
+    now = now or timezone.now()
+    live_holds = Reservation.objects.filter(
+        level=OuterRef("pk"),
+        kind=Reservation.Kind.CART_HOLD,
+        status=Reservation.Status.ACTIVE,
+        reference=holder,
+        expires_at__gt=now,
+    ).order_by()
+    levels = StockLevel.objects.filter(
+        location_id__in=set(location_ids), sku_id__in=set(sku_ids)
+    ).order_by()
+    rows = (
+        with_sellable(levels, now=now, holder=holder)
+        .annotate(
+            held=Coalesce(
+                Subquery(
+                    live_holds.values("level").annotate(units=Sum("quantity")).values("units"),
+                    output_field=IntegerField(),
+                ),
+                Value(0),
+            ),
+            hold_expires_at=Subquery(live_holds.order_by("expires_at").values("expires_at")[:1]),
+        )
+        .values_list("location_id", "sku_id", "sellable", "held", "hold_expires_at")
+    )
+    return {
+        (location, sku): HolderStock(available, held, expires)
+        for location, sku, available, held, expires in rows
+    }
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """A line a place cannot cover: how much is wanted, how much it could have."""
+
+    sku: str
+    wanted: int
+    available: int
+
+
+def shortfalls(
+    wanted: Sequence[tuple[Sku, int]],
+    stock: dict[tuple[int, int], HolderStock],
+    location_id: int,
+) -> list[Shortfall]:
+    """The lines of ``wanted`` (SKU, quantity) that ``stock`` (``stock_for_holder``) does not
+    cover at the location, in the order given."""
+    short = []
+    for sku, quantity in wanted:
+        available = stock.get((location_id, sku.pk), NOTHING_HELD).available
+        if available < quantity:
+            short.append(Shortfall(sku.code, quantity, available))
+    return short
+
+
+@dataclass(frozen=True)
+class StoreCoverage:
+    store: Location  # annotated with distance_km
+    short: list[Shortfall]  # empty: the store covers every line
+
+    @property
+    def covers(self) -> bool:
+        return not self.short
+
+
+def pickup_stores_covering(
+    wanted: Sequence[tuple[Sku, int]],
+    latitude: float,
+    longitude: float,
+    *,
+    limit: int,
+    holder: str | None,
+) -> list[StoreCoverage]:
+    """The ``limit`` pick-up stores nearest the point, nearest first, each with the lines of
+    ``wanted`` it is short of for ``holder`` (whose own holds count as its own). Two queries
+    whatever the number of lines and stores: the stores, then their stock."""
+    stores = list(stores_near(latitude, longitude, limit=limit, pickup_only=True))
+    stock = (
+        stock_for_holder(
+            holder,
+            location_ids=[store.pk for store in stores],
+            sku_ids=[sku.pk for sku, _ in wanted],
+        )
+        if stores and wanted
+        else {}
+    )
+    return [StoreCoverage(store, shortfalls(wanted, stock, store.pk)) for store in stores]
+
+
 @dataclass(frozen=True)
 class SkuAvailability:
     sku: str
@@ -86,7 +279,8 @@ class StoreAvailability:
 def availability_near(
     sku_codes: Iterable[str], latitude: float, longitude: float, *, stores: int
 ) -> list[StoreAvailability]:
-    """What online channels may sell of each SKU at the ``stores`` nearest pick-up stores.
+    """What online channels may sell (``with_sellable``) of each SKU at the ``stores`` nearest
+    pick-up stores.
 
     Three queries whatever the number of SKUs and stores: the SKUs, the stores, their levels.
     A SKU without a level at a store has nothing there. Unknown or inactive SKU codes are
@@ -104,20 +298,20 @@ def availability_near(
     nearest = list(stores_near(latitude, longitude, limit=stores, pickup_only=True))
     if not nearest:
         return []
-    levels = {
-        (level.location_id, level.sku_id): level
-        for level in StockLevel.objects.filter(
-            sku_id__in=skus.values(), location_id__in=[store.pk for store in nearest]
+    levels = StockLevel.objects.filter(
+        sku_id__in=skus.values(), location_id__in=[store.pk for store in nearest]
+    ).order_by()  # the model's ordering would join SKUs and locations for nothing
+    sellable = {
+        (location, sku): units
+        for location, sku, units in with_sellable(levels).values_list(
+            "location_id", "sku_id", "sellable"
         )
-        .only("sku", "location", "on_hand", "reserved", "safety_stock")
-        .order_by()  # the model's ordering would join SKUs and locations for nothing
     }
     result = []
     for store in nearest:
         lines = []
         for code in codes:
-            level = levels.get((store.pk, skus[code]))
-            available = level.available if level else 0
+            available = sellable.get((store.pk, skus[code]), 0)
             lines.append(SkuAvailability(code, available, band_for(available)))
         result.append(StoreAvailability(store, lines))
     return result

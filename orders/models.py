@@ -16,6 +16,7 @@ from omni.core.money import default_currency
 
 if TYPE_CHECKING:
     from inventory.models import Location
+    from inventory.selectors import Shortfall
 
 
 class Cart(models.Model):
@@ -48,8 +49,19 @@ class Cart(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    # Not a column: when the cart's holds lapse, read with it by ``selectors.cart_detail``.
+    class HoldStatus(models.TextChoices):
+        """Where the cart's pick-up stock stands (read, never stored: it changes with time)."""
+
+        HELD = "held", "Held at the pick-up store"
+        LAPSED = "lapsed", "Hold lapsed; the store still has it"
+        LOST = "lost", "Hold lapsed; the store no longer has enough"
+        NONE = "none", "No pick-up store, or nothing in the cart"
+
+    # Not columns: read with the cart by ``selectors.cart_detail``. When the cart's holds lapse;
+    # where its pick-up stock stands; the lines its store is short of.
     hold_expires_at: datetime | None
+    hold_status: str
+    short_lines: "list[Shortfall]"
 
     class Meta:
         ordering = ["-updated_at"]

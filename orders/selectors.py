@@ -14,14 +14,17 @@ from django.db.models import (
 )
 
 from customers.models import Customer
-from inventory.models import Location, Reservation
+from inventory import selectors as inventory
+from inventory.models import Location, Sku
 from orders.models import Cart, CartLine, Order, Parcel, ParcelLine, Shipment, ShipmentLine
 from orders.services.lifecycle import TRANSITIONS
 from orders.services.returns import RETURNABLE
 
 
 def cart_detail(cart: Cart) -> Cart:
-    """The cart with its lines, their SKUs and products, and its hold expiry, in 3 queries."""
+    """The cart with its lines, their SKUs and products, and where its pick-up stock stands
+    (``hold_status``, ``short_lines``, ``hold_expires_at``), in 3 queries. Reads only: a lapsed
+    hold is left for the next change or checkout to hold again."""
     cart = (
         Cart.objects.select_related("pickup_store")
         .prefetch_related(
@@ -29,18 +32,21 @@ def cart_detail(cart: Cart) -> Cart:
         )
         .get(pk=cart.pk)
     )
-    cart.hold_expires_at = (
-        Reservation.objects.filter(
-            reference=cart.hold_reference,
-            kind=Reservation.Kind.CART_HOLD,
-            status=Reservation.Status.ACTIVE,
-        )
-        .order_by("expires_at")
-        .values_list("expires_at", flat=True)
-        .first()
-        if cart.pickup_store_id
-        else None
+    cart.hold_status, cart.short_lines, cart.hold_expires_at = Cart.HoldStatus.NONE, [], None
+    lines = list(cart.lines.all())
+    store_id = cart.pickup_store_id
+    if store_id is None or not lines:
+        return cart
+    stock = inventory.stock_for_holder(
+        cart.hold_reference, location_ids=[store_id], sku_ids=[line.sku_id for line in lines]
     )
+    here = [stock.get((store_id, line.sku_id), inventory.NOTHING_HELD) for line in lines]
+    if all(held.held >= line.quantity for held, line in zip(here, lines, strict=True)):
+        cart.hold_status = Cart.HoldStatus.HELD
+        cart.hold_expires_at = min(held.hold_expires_at for held in here if held.hold_expires_at)
+        return cart
+    cart.short_lines = inventory.shortfalls(_wanted(lines), stock, store_id)
+    cart.hold_status = Cart.HoldStatus.LOST if cart.short_lines else Cart.HoldStatus.LAPSED
     return cart
 
 
@@ -57,6 +63,26 @@ SHIPMENTS_WITH_CONTENTS = Shipment.objects.select_related("location").prefetch_r
         ),
     ),
 )
+
+
+def _wanted(lines: list[CartLine]) -> list[tuple[Sku, int]]:
+    return [(line.sku, line.quantity) for line in lines]
+
+
+def pickup_stores_for_cart(
+    cart: Cart | None, latitude: float, longitude: float, *, limit: int
+) -> list[inventory.StoreCoverage]:
+    """The ``limit`` pick-up stores nearest the point, nearest first, each with the cart's
+    lines it is short of (the cart's own holds count as its own; no cart: nothing is short).
+    Three queries whatever the number of lines and stores: the lines, the stores, their stock."""
+    lines = list(cart.lines.select_related("sku").order_by("added_at", "pk")) if cart else []
+    return inventory.pickup_stores_covering(
+        _wanted(lines),
+        latitude,
+        longitude,
+        limit=limit,
+        holder=cart.hold_reference if cart else None,
+    )
 
 
 def orders_of(customer: Customer) -> QuerySet[Order]:

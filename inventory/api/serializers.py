@@ -8,11 +8,11 @@ from rest_framework.exceptions import ValidationError
 
 from inventory import selectors, services
 from inventory.models import CycleCount, Location, StockMovement, Transfer, TransferLine
+from omni.core.api.geo import DistanceField, PointQuerySerializer
 from omni.core.errors import InvalidRequest
 
 MAX_AVAILABILITY_SKUS = 50
 MAX_AVAILABILITY_STORES = 20
-MAX_STORES = 50
 MAX_SYNC_ROWS = 1000
 MAX_LINES = 500
 MAX_QUANTITY = 1_000_000  # per row; keeps sums far inside the database's integer range
@@ -36,15 +36,8 @@ SYNC_KINDS = [
 
 
 # --- Reading stock near a point --------------------------------------------------------------
-
-
-class PointQuerySerializer(serializers.Serializer):
-    lat = serializers.FloatField(min_value=-90, max_value=90, help_text="Latitude, degrees.")
-    lng = serializers.FloatField(min_value=-180, max_value=180, help_text="Longitude, degrees.")
-
-
-class StoresQuerySerializer(PointQuerySerializer):
-    limit = serializers.IntegerField(min_value=1, max_value=MAX_STORES, default=10)
+# The point, the store limit and the distance are the kernel's (omni.core.api.geo), shared with
+# the cart's pick-up stores.
 
 
 class AvailabilityQuerySerializer(PointQuerySerializer):
@@ -65,18 +58,6 @@ class AvailabilityQuerySerializer(PointQuerySerializer):
         if len(codes) > MAX_AVAILABILITY_SKUS:
             raise ValidationError(f"At most {MAX_AVAILABILITY_SKUS} SKU codes per call.")
         return codes
-
-
-class DistanceField(serializers.FloatField):
-    """Kilometres to 10 m: finer would only tell how precisely the store was geocoded."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("help_text", "Great-circle distance from the point asked about, in km.")
-        super().__init__(read_only=True, **kwargs)
-
-    # drf-stubs type FloatField's representation as str; DRF's own FloatField gives a float.
-    def to_representation(self, value: float) -> float:  # type: ignore[override]
-        return round(float(value), 2)
 
 
 class StoreSerializer(serializers.Serializer):

@@ -14,6 +14,7 @@ from inventory.api.permissions import (
     HasModelPermission,
     refuse_outside_token_locations,
 )
+from omni.core.api import geo
 from omni.core.api.errors import ERROR_SCHEMA
 from omni.core.api.idempotency import idempotent
 from omni.core.api.throttling import AddressThrottle, StorefrontKeyThrottle
@@ -51,12 +52,12 @@ class StoresNearView(PublicReadView):
     @extend_schema(
         operation_id="stores_near",
         summary="Pick-up stores near a point, nearest first",
-        parameters=[serializers.StoresQuerySerializer],
+        parameters=[geo.StoresQuerySerializer],
         responses={200: serializers.StoreSerializer(many=True), **errors(400, 429)},
         tags=["inventory"],
     )
     def get(self, request):
-        query = serializers.StoresQuerySerializer(data=request.query_params)
+        query = geo.StoresQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
         stores = selectors.stores_near(params["lat"], params["lng"], limit=params["limit"])

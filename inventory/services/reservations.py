@@ -114,7 +114,9 @@ def reserve(
 ) -> list[Reservation]:
     """Reserve every line or nothing: online channels get only available stock.
 
-    Lapsed cart holds of other carts count as gone even before the clean-up task has run.
+    Lapsed cart holds of other carts count as gone even before the clean-up task has run: a
+    level short by its row's numbers has them expired under its lock and is checked again, so
+    reservation grants exactly what the reads show as sellable (``selectors.with_sellable``).
     """
     if kind == Reservation.Kind.CART_HOLD and expires_at is None:
         raise InvalidRequest("A cart hold needs an expiry.")

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from omni.core.api.geo import DistanceField
 from orders.models import (
     Cart,
     CartLine,
@@ -34,10 +35,33 @@ class CartLineSerializer(serializers.ModelSerializer):
         ]
 
 
+class ShortLineSerializer(serializers.Serializer):
+    sku = serializers.CharField()
+    wanted = serializers.IntegerField(help_text="The quantity in the cart.")
+    available = serializers.IntegerField(
+        help_text="What the store could hold for this cart now (its own holds included)."
+    )
+
+
 class CartSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id")
     pickup_store = serializers.CharField(source="pickup_store.code", allow_null=True)
-    hold_expires_at = serializers.DateTimeField(allow_null=True)
+    hold_expires_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the hold lapses; null unless `hold_status` is held."
+    )
+    hold_status = serializers.ChoiceField(
+        choices=Cart.HoldStatus.choices,
+        read_only=True,
+        help_text="held: the pick-up store holds every line until `hold_expires_at`. lapsed: "
+        "the hold ran out but the store still has every line; the next change to the cart, "
+        "or checkout, holds it again. lost: the hold ran out and the store can no longer "
+        "cover `short_lines`. none: no pick-up store, or an empty cart.",
+    )
+    short_lines = ShortLineSerializer(
+        many=True,
+        read_only=True,
+        help_text="The lines the pick-up store is short of (when `hold_status` is lost).",
+    )
     lines = CartLineSerializer(many=True)
     subtotal = serializers.SerializerMethodField()
     guest_token = serializers.CharField(allow_null=True, help_text="Send as X-Cart-Token.")
@@ -49,7 +73,9 @@ class CartSerializer(serializers.ModelSerializer):
             "status",
             "currency",
             "pickup_store",
+            "hold_status",
             "hold_expires_at",
+            "short_lines",
             "lines",
             "subtotal",
             "guest_token",
@@ -57,6 +83,33 @@ class CartSerializer(serializers.ModelSerializer):
 
     def get_subtotal(self, cart) -> str:
         return str(sum((line.line_total for line in cart.lines.all()), 0))
+
+
+class CartPickupStoreSerializer(serializers.Serializer):
+    code = serializers.CharField(source="store.code")
+    name = serializers.CharField(source="store.name")
+    address = serializers.CharField(source="store.address")
+    city = serializers.CharField(source="store.city")
+    postcode = serializers.CharField(source="store.postcode")
+    country = serializers.CharField(source="store.country")
+    latitude = serializers.DecimalField(
+        source="store.latitude", max_digits=9, decimal_places=6, coerce_to_string=False
+    )
+    longitude = serializers.DecimalField(
+        source="store.longitude", max_digits=9, decimal_places=6, coerce_to_string=False
+    )
+    time_zone = serializers.CharField(source="store.time_zone")
+    opening_hours = serializers.DictField(
+        source="store.opening_hours", child=serializers.CharField()
+    )
+    pickup_hold_days = serializers.IntegerField(source="store.pickup_hold_days")
+    distance_km = DistanceField(source="store.distance_km")
+    covers_cart = serializers.BooleanField(
+        source="covers", help_text="The store can hold every line of the cart now."
+    )
+    short_lines = ShortLineSerializer(
+        source="short", many=True, help_text="The lines it is short of, in the cart's order."
+    )
 
 
 class AddLineSerializer(serializers.Serializer):

@@ -15,7 +15,13 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from omni.core.api.auth import IsSignedInCustomer, IsStorefront, StorefrontClient
+from omni.core.api import geo
+from omni.core.api.auth import (
+    IsSignedInCustomer,
+    IsStorefront,
+    StorefrontAuthentication,
+    StorefrontClient,
+)
 from omni.core.api.client_ip import client_fingerprint
 from omni.core.api.errors import ERROR_SCHEMA
 from omni.core.api.idempotency import idempotent
@@ -30,6 +36,7 @@ from omni.core.qr import qr_png
 from orders import selectors, services
 from orders.api.serializers import (
     AddLineSerializer,
+    CartPickupStoreSerializer,
     CartSerializer,
     CheckoutSerializer,
     MergeSerializer,
@@ -188,6 +195,57 @@ class PickupStoreView(APIView):
             cart=request_cart(request), store_code=body.validated_data["store"]
         )
         return cart_response(cart)
+
+
+PICKUP_STORES_ERRORS = {
+    status_code: OpenApiResponse(ERROR_SCHEMA, description=description)
+    for status_code, description in {
+        400: "A bad point or limit (`validation_error`, field errors in `details`).",
+        401: "No storefront API key (`not_authenticated`), or an unknown key or customer "
+        "token (`authentication_failed`).",
+        404: "A guest with no cart: send the `X-Cart-Token` a first cart call returned.",
+        429: "Too many reads from this client; retry after `Retry-After` seconds.",
+    }.items()
+}
+
+
+class CartPickupStoresView(APIView):
+    """Reads only, so throttled like the public reads of stores and availability."""
+
+    # Storefront credentials only, so a call without them is a 401 (not a session's 403).
+    authentication_classes = [StorefrontAuthentication]
+    permission_classes = [IsStorefront]
+    throttle_scope = "public_read"
+    throttle_classes = [AddressThrottle, StorefrontKeyThrottle]
+
+    @extend_schema(
+        tags=["cart"],
+        summary="Pick-up stores near a point that can serve my cart, nearest first",
+        description="One call instead of stores plus availability: the `limit` nearest "
+        "pick-up stores, each with its distance, whether it can hold every line of the cart "
+        "now (`covers_cart`; the cart's own holds count as its own, another cart's lapsed hold "
+        "keeps nothing back) and the lines it is short of. An empty cart is covered everywhere.",
+        parameters=[geo.StoresQuerySerializer, CART_TOKEN],
+        responses={
+            200: CartPickupStoreSerializer(many=True),
+            **PICKUP_STORES_ERRORS,
+        },
+    )
+    def get(self, request):
+        query = geo.StoresQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        customer = request.user.customer
+        # A customer without a cart yet gets the stores with nothing short; nothing is created.
+        cart = (
+            services.cart_of(customer=customer, create=False)
+            if customer is not None
+            else request_cart(request, create=False)
+        )
+        stores = selectors.pickup_stores_for_cart(
+            cart, params["lat"], params["lng"], limit=params["limit"]
+        )
+        return Response(CartPickupStoreSerializer(stores, many=True).data)
 
 
 class MergeCartView(APIView):
