@@ -61,5 +61,8 @@ def test_a_domain_error_keeps_its_code_status_and_details():
 def test_an_anonymous_call_to_a_private_endpoint_gets_the_same_shape():
     response = APIClient().get("/private")
 
-    assert response.status_code == 403
+    # Missing credentials are a 401 that says how to authenticate, never a bare 403.
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
     assert response.json()["error"]["code"] == "not_authenticated"
+
