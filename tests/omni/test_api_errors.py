@@ -65,4 +65,3 @@ def test_an_anonymous_call_to_a_private_endpoint_gets_the_same_shape():
     assert response.status_code == 401
     assert response["WWW-Authenticate"] == 'Bearer realm="api"'
     assert response.json()["error"]["code"] == "not_authenticated"
-
