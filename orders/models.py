@@ -325,6 +325,7 @@ class Shipment(models.Model):
         DELIVERED = "delivered", "Delivered"
         CANCELLED = "cancelled", "Cancelled"
 
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="shipments")
     location = models.ForeignKey(
         "inventory.Location", on_delete=models.PROTECT, related_name="shipments"
@@ -368,6 +369,7 @@ class ShipmentLine(models.Model):
         MOVED = "moved", "Moved to another location"
         CANCELLED = "cancelled", "Cancelled"
 
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="lines")
     order_line = models.ForeignKey(
         OrderLine, on_delete=models.PROTECT, related_name="shipment_lines"

@@ -1,5 +1,6 @@
 """Reads of carts and orders shared by the API, the admin and the clerk pages."""
 
+import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -167,9 +168,14 @@ def ship_queue(location: Location, *, now: datetime) -> QuerySet[Shipment]:
     return with_fulfilment_flags(shipments, now=now)
 
 
-def shipment_detail(pk: int, *, location: Location | None = None) -> Shipment | None:
-    """One shipment with its order, lines and parcels; ``location`` limits it to that one's."""
-    shipments = SHIPMENTS_WITH_CONTENTS.select_related("order__customer").filter(pk=pk)
+def shipment_detail(
+    public_id: uuid.UUID | str, *, location: Location | None = None
+) -> Shipment | None:
+    """One shipment by its public id, with its order, lines and parcels; ``location`` limits it
+    to that one's."""
+    shipments = SHIPMENTS_WITH_CONTENTS.select_related("order__customer").filter(
+        public_id=public_id
+    )
     if location is not None:
         shipments = shipments.filter(location=location)
     return shipments.first()
