@@ -5,8 +5,9 @@ import uuid
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 
-from orders.models import Order
-from orders.services import ReturnedItem
+from omni.clerk.selectors import ShipmentWork
+from orders.models import Order, ShipmentLine
+from orders.services import ReturnedItem, Tracking
 
 
 class ClerkLoginForm(AdminAuthenticationForm):
@@ -117,3 +118,133 @@ class CompleteSaleForm(forms.Form):
 
     def card_number(self) -> str:
         return self.cleaned_data["card"]
+
+
+# --- Ship from store: each form checks what was sent is well formed and names lines of this
+# shipment; the shipping services decide whether the step can be done.
+
+
+class LineChoices(forms.TypedMultipleChoiceField):
+    """Lines of one shipment, by id (any status: the service says why one cannot be used)."""
+
+    def __init__(self, lines: list[ShipmentLine], **kwargs):
+        choices = [(line.pk, line.order_line.sku.code) for line in lines]
+        super().__init__(choices=choices, coerce=int, **kwargs)
+
+
+class PickForm(forms.Form):
+    """The lines the clerk ticked on the pick list as found on the shelf."""
+
+    def __init__(self, *args, work: ShipmentWork, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["lines"] = LineChoices(
+            [row.line for row in work.rows],
+            widget=forms.CheckboxSelectMultiple,
+            error_messages={"required": "Tick the lines you picked."},
+        )
+
+    def line_ids(self) -> list[int]:
+        return self.cleaned_data["lines"]
+
+
+class ShortForm(forms.Form):
+    """A line the store cannot find, and what the clerk saw."""
+
+    note = forms.CharField(
+        label="Note (what you found)",
+        max_length=255,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": "e.g. only a damaged one on the shelf"}),
+    )
+
+    def __init__(self, *args, work: ShipmentWork, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Offered: the lines that can still be reported. Accepted: any line of the shipment,
+        # so that a report sent twice gets the service's reason, not "not a valid choice".
+        rows = work.rows if self.is_bound else work.movable
+        self.fields["line"] = forms.TypedChoiceField(
+            coerce=int,
+            label="Line",
+            choices=[
+                (row.line.pk, f"{row.line.quantity} x {row.line.order_line.sku.code}")
+                for row in rows
+            ],
+        )
+
+
+class PackForm(forms.Form):
+    """How many of each picked line's units go into the new parcel (by default all those not
+    packed yet), and a one-time token: the same form sent twice packs one parcel."""
+
+    token = forms.UUIDField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, work: ShipmentWork, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial["token"] = uuid.uuid4()
+        self.rows = []
+        for row in work.to_pack:
+            code = row.line.order_line.sku.code
+            name = f"units_{row.line.pk}"
+            self.fields[name] = forms.IntegerField(
+                label=f"{code} units",
+                min_value=0,
+                max_value=row.to_pack,
+                initial=row.to_pack,
+                widget=forms.NumberInput(attrs={"class": "qty", "aria-label": f"{code} units"}),
+            )
+            self.rows.append((row, self[name]))
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.rows and not self.errors and not self.contents():
+            raise forms.ValidationError("Say how many units go into this parcel.")
+        return cleaned
+
+    def contents(self) -> dict[int, int]:
+        """{shipment line id: units} for the lines with units to pack."""
+        return {
+            row.line.pk: self.cleaned_data[field.name]
+            for row, field in self.rows
+            if self.cleaned_data.get(field.name)
+        }
+
+
+class ShipParcelForm(forms.Form):
+    """What a packed parcel leaves with: the carrier, its tracking number and the link the
+    customer follows."""
+
+    carrier = forms.CharField(
+        label="Carrier",
+        max_length=60,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "e.g. Colissimo"}),
+    )
+    tracking_number = forms.CharField(
+        label="Tracking number",
+        max_length=100,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    tracking_url = forms.URLField(
+        label="Tracking link",
+        max_length=500,
+        required=False,
+        assume_scheme="https",
+        widget=forms.URLInput(attrs={"placeholder": "https://..."}),
+    )
+
+    def tracking(self) -> Tracking:
+        data = self.cleaned_data
+        return Tracking(data["carrier"], data["tracking_number"], data["tracking_url"])
+
+
+class TakeOverForm(forms.Form):
+    """The lines of another location's shipment that the clerk's store ships instead (the
+    page sends those it offered; any line of the shipment is accepted, so that a form sent
+    twice gets the service's reason)."""
+
+    def __init__(self, *args, work: ShipmentWork, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["lines"] = LineChoices([row.line for row in work.rows])
+
+    def line_ids(self) -> list[int]:
+        return self.cleaned_data["lines"]

@@ -7,7 +7,9 @@ from datetime import datetime, timedelta
 from django.contrib.auth.models import User
 from django.db.models import (
     BooleanField,
+    Count,
     ExpressionWrapper,
+    F,
     OuterRef,
     Prefetch,
     Q,
@@ -24,8 +26,18 @@ from inventory.models import Location, Sku, StockLevel
 from loyalty.models import PointsEntry
 from loyalty.selectors import Summary, account_of, account_summary
 from omni.models import StoreAssignment
-from orders.models import Cart, CartLine, Order, Return
-from orders.selectors import cart_detail, order_detail, orders_of, pickup_queue
+from orders.models import Cart, CartLine, Order, Parcel, Return, Shipment, ShipmentLine
+from orders.selectors import (
+    OPEN_SHIPMENT,
+    SHIPMENTS_WITH_CONTENTS,
+    cart_detail,
+    late_before,
+    order_detail,
+    orders_of,
+    pickup_queue,
+    ship_queue,
+    with_fulfilment_flags,
+)
 from orders.services import cart_of
 
 # A ready order this close to its deadline (or past it) needs a call to the customer.
@@ -33,10 +45,37 @@ OVERDUE_WITHIN = timedelta(days=1)
 MAX_CUSTOMERS_FOUND = 10
 
 
-def store_of(user: User) -> Location | None:
-    """The store a clerk works for, or None until a manager assigns one."""
-    assignment = StoreAssignment.objects.select_related("store").filter(user=user).first()
-    return assignment.store if assignment else None
+@dataclass(frozen=True)
+class Workplace:
+    """The store a clerk works for, with what its navigation counts: the delivery shipments
+    it has still to send and how many of them are late."""
+
+    store: Location
+    to_ship: int
+    late_to_ship: int
+
+
+def workplace_of(user: User, *, now: datetime) -> Workplace | None:
+    """The clerk's store and its counts in one query, or None until a manager assigns one."""
+    open_here = Shipment.objects.filter(location=OuterRef("store"), status__in=OPEN_SHIPMENT)
+    assignment = (
+        StoreAssignment.objects.select_related("store")
+        .annotate(
+            to_ship=_count(open_here),
+            late_to_ship=_count(open_here.filter(created_at__lt=late_before(now))),
+        )
+        .filter(user=user)
+        .first()
+    )
+    if assignment is None:
+        return None
+    return Workplace(assignment.store, assignment.to_ship, assignment.late_to_ship)
+
+
+def _count(rows: QuerySet[Shipment]) -> Coalesce:
+    """How many ``rows`` (a queryset bound to the outer row by ``OuterRef``), as a subquery."""
+    counted = rows.order_by().values("location").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted[:1]), 0)
 
 
 @dataclass
@@ -152,3 +191,147 @@ def points_earned_by(order: Order) -> int:
         reference=order.number, kind=PointsEntry.Kind.EARN, account__customer=order.customer_id
     ).aggregate(total=Sum("pending"))["total"]
     return earned or 0
+
+
+# --- Ship from store --------------------------------------------------------------------------
+
+SL = ShipmentLine.Status
+
+
+@dataclass
+class ShipGroups:
+    """A store's delivery shipments still to send, by what the store does next."""
+
+    to_pick: list[Shipment] = field(default_factory=list)
+    to_pack: list[Shipment] = field(default_factory=list)  # picked
+    packed: list[Shipment] = field(default_factory=list)  # waiting for the carrier
+
+
+def ship_groups(store: Location, *, now: datetime) -> ShipGroups:
+    """The store's ship queue (``orders.selectors.ship_queue``) in three groups, each oldest
+    first, which puts the late ones first (late means allocated before a cut-off); each
+    shipment carries its ``is_late`` and ``has_short`` flags, its order and customer, lines
+    and parcels. The same few queries whatever the queue's length."""
+    groups = ShipGroups()
+    group_of = {
+        Shipment.Status.ALLOCATED.value: groups.to_pick,
+        Shipment.Status.PICKED.value: groups.to_pack,
+        Shipment.Status.PACKED.value: groups.packed,
+    }
+    for shipment in ship_queue(store, now=now):
+        group_of[shipment.status].append(shipment)
+    return groups
+
+
+@dataclass
+class PickRow:
+    """One line of a shipment's pick list, with its units already in a parcel."""
+
+    line: ShipmentLine
+    packed: int
+
+    @property
+    def to_pack(self) -> int:
+        """Picked units not in a parcel yet."""
+        return self.line.quantity - self.packed if self.line.status == SL.PICKED else 0
+
+    @property
+    def movable(self) -> bool:
+        """Still to send and none of it in a parcel: the line may be reported short or move
+        to another location."""
+        return self.line.status in (SL.OPEN, SL.PICKED) and not self.packed
+
+
+@dataclass
+class ShipmentWork:
+    """A shipment as its pick list shows it: every line (``rows``), the parcels packed and
+    waiting for the carrier, and those that left."""
+
+    shipment: Shipment
+    rows: list[PickRow]
+    waiting: list[Parcel]
+    left: list[Parcel]
+
+    @property
+    def to_pick(self) -> list[PickRow]:
+        return [row for row in self.rows if row.line.status == SL.OPEN]
+
+    @property
+    def to_pack(self) -> list[PickRow]:
+        return [row for row in self.rows if row.to_pack]
+
+    @property
+    def movable(self) -> list[PickRow]:
+        return [row for row in self.rows if row.movable]
+
+    @property
+    def is_open(self) -> bool:
+        return self.shipment.status in OPEN_SHIPMENT
+
+
+def shipment_work(shipment: Shipment) -> ShipmentWork:
+    """The pick list of a shipment read with ``SHIPMENTS_WITH_CONTENTS`` (no further query)."""
+    packed: dict[int, int] = {}
+    parcels = list(shipment.parcels.all())
+    for parcel in parcels:
+        for item in parcel.lines.all():
+            packed[item.shipment_line_id] = packed.get(item.shipment_line_id, 0) + item.quantity
+    return ShipmentWork(
+        shipment=shipment,
+        rows=[PickRow(line, packed.get(line.pk, 0)) for line in shipment.lines.all()],
+        waiting=[p for p in parcels if p.status == Parcel.Status.PACKED],
+        left=[p for p in parcels if p.status != Parcel.Status.PACKED],
+    )
+
+
+def shipment_for_clerk(number: str, public_id: uuid.UUID, *, now: datetime) -> ShipmentWork | None:
+    """Shipment ``public_id`` of order ``number`` (any location's: other stores see it read-only),
+    with its order, customer, lines, parcels and the ``is_late`` / ``has_short`` flags, in a
+    fixed number of queries."""
+    shipments = SHIPMENTS_WITH_CONTENTS.select_related("order__customer").filter(
+        public_id=public_id, order__number=number
+    )
+    shipment = with_fulfilment_flags(shipments, now=now).first()
+    return shipment_work(shipment) if shipment is not None else None
+
+
+@dataclass
+class OrderShipment:
+    """One shipment of a delivery order as the clerk's order page shows it: its pick list and
+    parcels (``work``), whether the clerk's store ships it (``own``), and for another
+    location's open shipment, the lines the store could take over (still to send, none of
+    them in a parcel) and whether the store has them all available now (``store_covers``: a
+    hint for the page; the move itself reserves or refuses)."""
+
+    work: ShipmentWork
+    own: bool
+    movable: list[ShipmentLine] = field(default_factory=list)
+    store_covers: bool = False
+
+    @property
+    def shipment(self) -> Shipment:
+        return self.work.shipment
+
+
+def order_shipments(order: Order, store: Location) -> list[OrderShipment]:
+    """The shipments of an order read with ``order_detail``, for the clerk at ``store``: one
+    query for the store's stock, none when no other location has lines it could take over."""
+    shown = []
+    for shipment in order.shipments.all():
+        work = shipment_work(shipment)
+        own = shipment.location_id == store.pk
+        movable = [] if own or not work.is_open else [row.line for row in work.movable]
+        shown.append(OrderShipment(work, own, movable))
+    needed = {line.order_line.sku_id for shown_one in shown for line in shown_one.movable}
+    if not needed:
+        return shown
+    available = dict(
+        StockLevel.objects.filter(location=store, sku_id__in=needed)
+        .annotate(free=F("on_hand") - F("reserved") - F("safety_stock"))
+        .values_list("sku_id", "free")
+    )
+    for shown_one in shown:
+        shown_one.store_covers = bool(shown_one.movable) and all(
+            available.get(line.order_line.sku_id, 0) >= line.quantity for line in shown_one.movable
+        )
+    return shown

@@ -6,6 +6,9 @@ from omni.clerk import views
 
 app_name = "clerk"
 
+# A delivery shipment, under its order's number (the page checks that it is that order's).
+SHIPMENT = "orders/<str:number>/shipments/<uuid:shipment>/"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("login/", views.ClerkLoginView.as_view(), name="login"),
@@ -22,4 +25,11 @@ urlpatterns = [
     path("orders/<str:number>/ready/", views.mark_ready, name="mark-ready"),
     path("orders/<str:number>/hand-over/", views.hand_over, name="hand-over"),
     path("orders/<str:number>/returns/", views.take_return, name="take-return"),
+    path("ship/", views.to_ship, name="to-ship"),
+    path(SHIPMENT, views.shipment_page, name="shipment"),
+    path(f"{SHIPMENT}pick/", views.pick, name="pick"),
+    path(f"{SHIPMENT}short/", views.report_short, name="report-short"),
+    path(f"{SHIPMENT}pack/", views.pack, name="pack"),
+    path(f"{SHIPMENT}parcels/<uuid:parcel>/ship/", views.ship_parcel, name="ship-parcel"),
+    path(f"{SHIPMENT}take-over/", views.take_over, name="take-over"),
 ]

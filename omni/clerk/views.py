@@ -4,6 +4,7 @@ refused request (a ``DomainError``) becomes a message on the page, never an erro
 import uuid
 from functools import partial, wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import LoginView, LogoutView, redirect_to_login
 from django.http import Http404
@@ -19,15 +20,22 @@ from omni.clerk.forms import (
     ClerkLoginForm,
     CompleteSaleForm,
     HandOverForm,
+    PackForm,
+    PickForm,
     ReturnForm,
     SaleLineForm,
+    ShipParcelForm,
+    ShortForm,
+    TakeOverForm,
 )
+from omni.clerk.once import sent_once
+from omni.clerk.selectors import ShipmentWork
 from omni.core.channels import Channel
 from omni.core.errors import DomainError, NotFound
 from omni.core.pages import refusal_shown_by, shows_refusals
 from orders import selectors as order_selectors
 from orders import services
-from orders.models import Cart, Order
+from orders.models import Cart, Order, OrderLine, Parcel
 from orders.selectors import order_detail
 
 
@@ -43,16 +51,19 @@ class ClerkLogoutView(LogoutView):
 
 def clerk_view(view):
     """Staff only (others go to the clerk log-in), and only once assigned to a store, which
-    the view finds as ``request.clerk_store``. A refusal in a ``refusal_shown_by`` block is
-    answered with the page it names."""
+    the view finds as ``request.clerk_store`` (and its counts for the navigation as
+    ``request.clerk_workplace``). A refusal in a ``refusal_shown_by`` block is answered with
+    the page it names."""
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         if not (request.user.is_active and request.user.is_staff):
             return redirect_to_login(request.get_full_path(), reverse("clerk:login"))
-        request.clerk_store = selectors.store_of(request.user)
-        if request.clerk_store is None:
+        workplace = selectors.workplace_of(request.user, now=timezone.now())
+        if workplace is None:
+            request.clerk_store = None
             return render(request, "clerk/unassigned.html", status=403)
+        request.clerk_workplace, request.clerk_store = workplace, workplace.store
         return shows_refusals(view)(request, *args, **kwargs)
 
     return wrapped
@@ -335,6 +346,7 @@ def _order_page(
     returnable = order_selectors.is_returnable(order)
     context = {
         "order": order,
+        "shipments": selectors.order_shipments(order, request.clerk_store),
         "error": error,
         "own_pickup": own_pickup,
         "can_mark_ready": own_pickup and Order.Status.READY_FOR_PICKUP in next_steps,
@@ -344,3 +356,229 @@ def _order_page(
         "return_form": (return_form or ReturnForm(order=order)) if returnable else None,
     }
     return render(request, "clerk/order.html", context, status=status)
+
+
+# --- Ship from store --------------------------------------------------------------------------
+# The store's delivery shipments are picked from a printable pick list, packed into parcels
+# and shipped with the carrier's tracking; only the shipment's own store works it (others see
+# it read-only), and a store may take over another location's lines it has on its shelves.
+
+
+@require_GET
+@clerk_view
+def to_ship(request):
+    groups = selectors.ship_groups(request.clerk_store, now=timezone.now())
+    context = {"groups": groups, "late_hours": settings.FULFILMENT_LATE_HOURS}
+    return render(request, "clerk/to_ship.html", context)
+
+
+@require_GET
+@clerk_view
+def shipment_page(request, number, shipment):
+    return _shipment_page(request, _shipment(number, shipment))
+
+
+@require_POST
+@clerk_view
+def pick(request, number, shipment):
+    work = _shipment(number, shipment)
+    if not _is_own_shipment(request, work):
+        return _refuse_other_location(request, work)
+    form = PickForm(request.POST, work=work)
+    if not form.is_valid():
+        return _shipment_page(request, work, pick_form=form, status=400)
+    with refusal_shown_by(partial(_shipment_page, request, work)):
+        services.pick(shipment=work.shipment, line_ids=form.line_ids(), actor=request.user)
+    picked = len(form.line_ids())
+    messages.success(request, f"{picked} line{'s' if picked > 1 else ''} picked: pack them next.")
+    return redirect(_shipment_url(work))
+
+
+@require_POST
+@clerk_view
+def report_short(request, number, shipment):
+    work = _shipment(number, shipment)
+    if not _is_own_shipment(request, work):
+        return _refuse_other_location(request, work)
+    form = ShortForm(request.POST, work=work)
+    if not form.is_valid():
+        return _shipment_page(request, work, short_form=form, status=400)
+    line_id = form.cleaned_data["line"]
+    with refusal_shown_by(partial(_shipment_page, request, work, short_form=form)):
+        moved = services.report_short(
+            shipment=work.shipment,
+            line_id=line_id,
+            note=form.cleaned_data["note"],
+            actor=request.user,
+        )
+    messages.success(request, _short_outcome(work, line_id, moved))
+    return redirect(_shipment_url(work))
+
+
+@require_POST
+@clerk_view
+def pack(request, number, shipment):
+    work = _shipment(number, shipment)
+    if not _is_own_shipment(request, work):
+        return _refuse_other_location(request, work)
+    form = PackForm(request.POST, work=work)
+    if not form.is_valid():
+        return _shipment_page(request, work, pack_form=form, status=400)
+    with (
+        refusal_shown_by(partial(_shipment_page, request, work)),
+        sent_once(
+            user=request.user,
+            path=request.path,
+            token=form.cleaned_data["token"],
+            already="This parcel is already packed: the form was sent twice, and packed once.",
+        ),
+    ):
+        parcel = services.pack(shipment=work.shipment, contents=form.contents(), actor=request.user)
+    units = sum(form.contents().values())
+    messages.success(
+        request,
+        f"Parcel {_parcel_label(parcel)} packed ({units} unit{'s' if units > 1 else ''}): "
+        "ship it with its tracking number.",
+    )
+    return redirect(_shipment_url(work))
+
+
+@require_POST
+@clerk_view
+def ship_parcel(request, number, shipment, parcel):
+    work = _shipment(number, shipment)
+    if not _is_own_shipment(request, work):
+        return _refuse_other_location(request, work)
+    box = next((p for p in work.waiting + work.left if p.public_id == parcel), None)
+    if box is None:
+        raise Http404("No such parcel on this shipment.")
+    if box.status != Parcel.Status.PACKED:  # the form sent again: say so, change nothing
+        error = (
+            f"Parcel {_parcel_label(box)} already shipped with {box.carrier} "
+            f"({box.tracking_number}): it is not shipped twice."
+        )
+        return _shipment_page(request, work, error=error, status=409)
+    form = ShipParcelForm(request.POST, prefix=_ship_prefix(box))
+    if not form.is_valid():
+        return _shipment_page(request, work, ship_forms={box.pk: form}, status=400)
+    with refusal_shown_by(partial(_shipment_page, request, work, ship_forms={box.pk: form})):
+        services.ship_parcel(parcel=box, tracking=form.tracking(), actor=request.user)
+    tracking = form.tracking()
+    messages.success(
+        request,
+        f"Parcel {_parcel_label(box)} shipped with {tracking.carrier} ({tracking.number}): "
+        "the customer has the tracking link.",
+    )
+    return redirect(_shipment_url(work))
+
+
+@require_POST
+@clerk_view
+def take_over(request, number, shipment):
+    """The clerk's store ships lines allocated to another location (it has them here)."""
+    work = _shipment(number, shipment)
+    order = _order(number)
+    form = TakeOverForm(request.POST, work=work)
+    if not form.is_valid():
+        error = "Choose the lines to ship from this store."
+        return _order_page(request, order, error=error, status=400)
+    with refusal_shown_by(partial(_order_page, request, order)):
+        target = services.move_lines(
+            shipment=work.shipment,
+            location=request.clerk_store,
+            line_ids=form.line_ids(),
+            actor=request.user,
+        )
+    chosen = set(form.line_ids())
+    codes = ", ".join(row.line.order_line.sku.code for row in work.rows if row.line.pk in chosen)
+    messages.success(
+        request,
+        f"{codes}: now shipped from {request.clerk_store.name} instead of "
+        f"{work.shipment.location.name}. Pick, pack and ship here.",
+    )
+    return redirect("clerk:shipment", number=number, shipment=target.public_id)
+
+
+def _shipment(number: str, public_id: uuid.UUID) -> ShipmentWork:
+    work = selectors.shipment_for_clerk(number, public_id, now=timezone.now())
+    if work is None:
+        raise Http404(f"No such shipment of order {number}.")
+    return work
+
+
+def _shipment_url(work: ShipmentWork) -> str:
+    number, public_id = work.shipment.order.number, work.shipment.public_id
+    return reverse("clerk:shipment", kwargs={"number": number, "shipment": public_id})
+
+
+def _is_own_shipment(request, work: ShipmentWork) -> bool:
+    return work.shipment.location_id == request.clerk_store.pk
+
+
+def _refuse_other_location(request, work: ShipmentWork):
+    error = (
+        f"This shipment leaves from {work.shipment.location.name}: only its own staff pick, "
+        "pack and ship it."
+    )
+    return _shipment_page(request, work, error=error, status=403)
+
+
+def _parcel_label(parcel: Parcel) -> str:
+    """How the page names a parcel before it has a tracking number."""
+    return str(parcel.public_id)[:8].upper()
+
+
+def _ship_prefix(parcel: Parcel) -> str:
+    return f"parcel-{parcel.public_id}"
+
+
+def _short_outcome(work: ShipmentWork, line_id: int, moved) -> str:
+    """What became of a line reported short: where it moved, or its refund."""
+    line = next(row.line for row in work.rows if row.line.pk == line_id)
+    what = f"{line.quantity} x {line.order_line.sku.code}"
+    if moved is not None:
+        where = moved.shipment.location
+        return f"{what} reported short: it now ships from {where.name} ({where.code})."
+    refunded = (
+        OrderLine.objects.get(pk=line.order_line_id).cancelled_refund
+        - line.order_line.cancelled_refund
+    )
+    return (
+        f"{what} reported short: no other location can ship it, so it is cancelled and "
+        f"{refunded} {work.shipment.order.currency} refunded to the customer, who is told."
+    )
+
+
+def _shipment_page(
+    request,
+    work: ShipmentWork,
+    *,
+    pick_form=None,
+    short_form=None,
+    pack_form=None,
+    ship_forms=None,
+    error="",
+    status=200,
+    refused=None,
+):
+    if refused is not None:
+        error, status = _refusal(refused, status)
+    own = _is_own_shipment(request, work)
+    ship_forms = ship_forms or {}
+    waiting = [
+        (parcel, ship_forms.get(parcel.pk) or ShipParcelForm(prefix=_ship_prefix(parcel)))
+        for parcel in work.waiting
+    ]
+    context = {
+        "work": work,
+        "shipment": work.shipment,
+        "order": work.shipment.order,
+        "own": own,
+        "can_work": own and work.is_open,
+        "error": error,
+        "pick_form": pick_form or PickForm(work=work),
+        "short_form": short_form or ShortForm(work=work),
+        "pack_form": pack_form or PackForm(work=work),
+        "waiting": waiting,
+    }
+    return render(request, "clerk/shipment.html", context, status=status)

@@ -6,9 +6,10 @@ from django.db import connections
 from playwright.sync_api import expect, sync_playwright
 
 from customers import services as customer_services
-from inventory.models import StockLevel
+from inventory.models import Location, StockLevel
 from loyalty import services as loyalty
 from orders.models import Order
+from tests.api_clients import app_client
 from tests.loyalty.factories import customer, programme
 from tests.omni.test_clerk import (
     CLERK_PASSWORD,
@@ -18,6 +19,7 @@ from tests.omni.test_clerk import (
     store,
     wrong_code_for,
 )
+from tests.omni.test_clerk_shipping import JACKET_BARCODE, delivery_order, ship_from_chain
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -133,3 +135,68 @@ def test_a_clerk_finds_a_customer_by_phone_and_sells_them_an_item_for_points_wit
     assert (order.customer, order.clerk, order.fulfilment) == (camille, clerk, "in_store")
     assert (order.points_redeemed, order.total) == (300, 86)
     assert StockLevel.objects.get(location=rivoli).on_hand == 19
+
+
+def test_a_clerk_ships_a_web_order_from_the_store_and_the_customer_sees_the_parcel(page):
+    ship_from_chain()
+    clerk_at(Location.objects.get(code="PAR-RIV"))
+    camille = customer(first_name="Camille", last_name="Martin", email="camille@example.com")
+    order = delivery_order(camille, {"RAIN-JACKET-M": 2})
+    tracking_link = "https://www.laposte.fr/outils/suivre-vos-envois?code=6A12345678901"
+    page.goto("/clerk/login/")
+    page.get_by_label("Username").fill("clerk")
+    page.get_by_label("Password").fill(CLERK_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+    to_ship = page.get_by_role("link", name="To ship")
+    expect(to_ship).to_contain_text("1")
+    to_ship.click()
+    to_pick = page.locator("#to-pick")
+    expect(to_pick).to_contain_text("Camille Martin")
+    to_pick.get_by_role("link", name=order.number).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(f"Ship {order.number}")
+    pick_list = page.locator("#pick-list")
+    expect(pick_list).to_contain_text(JACKET_BARCODE)
+    page.emulate_media(media="print")
+    expect(page.locator(".clerk-nav")).to_be_hidden()
+    expect(page.get_by_role("button", name="Mark ticked lines picked")).to_be_hidden()
+    expect(pick_list).to_be_visible()
+    page.emulate_media(media="screen")
+
+    page.get_by_label("Picked RAIN-JACKET-M").check()
+    page.get_by_role("button", name="Mark ticked lines picked").click()
+    expect(page.get_by_role("status")).to_contain_text("1 line picked")
+    expect(page.locator("#shipment-status")).to_have_text("Picked")
+    page.get_by_label("RAIN-JACKET-M units").fill("2")
+    page.get_by_role("button", name="Pack into a parcel").click()
+    expect(page.locator("#shipment-status")).to_have_text("Packed")
+    page.get_by_label("Carrier").fill("Colissimo")
+    page.get_by_label("Tracking number").fill("6A12345678901")
+    page.get_by_label("Tracking link").fill(tracking_link)
+    page.get_by_role("button", name="Ship this parcel").click()
+
+    expect(page.locator("#shipment-status")).to_have_text("Shipped")
+    expect(page.get_by_role("status")).to_contain_text("shipped with Colissimo (6A12345678901)")
+    expect(
+        page.locator("#parcels-left").get_by_role("link", name="6A12345678901")
+    ).to_have_attribute("href", tracking_link)
+    page.get_by_role("link", name="The order").click()
+    expect(page.locator("#order-status")).to_have_text("Shipped")
+    expect(page.locator("#shipments").get_by_role("link", name="6A12345678901")).to_have_attribute(
+        "href", tracking_link
+    )
+    page.get_by_role("link", name="To ship").click()
+    expect(page.locator("#to-pick")).to_contain_text("Nothing to pick.")
+
+    mine = app_client(customer=camille).get(f"/api/v1/orders/{order.number}")
+    assert mine.status_code == 200
+    (shipment,) = mine.json()["shipments"]
+    (parcel,) = shipment["parcels"]
+    assert (shipment["location"], parcel["status"], parcel["carrier"]) == (
+        "PAR-RIV",
+        "shipped",
+        "Colissimo",
+    )
+    assert (parcel["tracking_number"], parcel["tracking_url"]) == ("6A12345678901", tracking_link)
+    assert parcel["lines"] == [{"sku": "RAIN-JACKET-M", "quantity": 2}]
+    assert StockLevel.objects.get(location__code="PAR-RIV", sku__code="RAIN-JACKET-M").on_hand == 3
