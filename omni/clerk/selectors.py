@@ -9,7 +9,6 @@ from django.db.models import (
     BooleanField,
     Count,
     ExpressionWrapper,
-    F,
     OuterRef,
     Prefetch,
     Q,
@@ -23,6 +22,7 @@ from django.db.models.functions import Coalesce
 from customers.models import Customer
 from customers.selectors import customers_matching_any_identity
 from inventory.models import Location, Sku, StockLevel
+from inventory.selectors import with_sellable
 from loyalty.models import PointsEntry
 from loyalty.selectors import Summary, account_of, account_summary
 from omni.models import StoreAssignment
@@ -326,9 +326,9 @@ def order_shipments(order: Order, store: Location) -> list[OrderShipment]:
     if not needed:
         return shown
     available = dict(
-        StockLevel.objects.filter(location=store, sku_id__in=needed)
-        .annotate(free=F("on_hand") - F("reserved") - F("safety_stock"))
-        .values_list("sku_id", "free")
+        with_sellable(StockLevel.objects.filter(location=store, sku_id__in=needed))
+        .order_by()
+        .values_list("sku_id", "sellable")
     )
     for shown_one in shown:
         shown_one.store_covers = bool(shown_one.movable) and all(
