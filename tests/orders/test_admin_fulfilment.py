@@ -2,7 +2,7 @@
 overview per location, read-only shipments, parcels and carrier events, the actions that call
 the shipping services, and who may run them."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib import messages
@@ -218,6 +218,28 @@ def test_shipments_with_a_parcel_shipped_today_at_their_location(
     delivery(camille, key="open")
 
     assert numbers(admin_client.get(url("shipment"), {"shipped": "today"})) == {today.number}
+
+
+def test_today_is_each_locations_own_day_in_its_time_zone(
+    admin_client, shop, camille, time_machine
+):
+    auckland = LocationFactory(
+        code="AKL", name="Auckland", time_zone="Pacific/Auckland", ship_from_enabled=True
+    )
+    stock(shop.beanie, auckland, 5)
+    time_machine.move_to(datetime(2026, 3, 10, 10, 30, tzinfo=UTC))  # 23:30 in Auckland
+    from_paris = delivery(camille, key="paris")
+    ship(from_paris, "6A0001")
+    from_auckland = delivery(camille, ("WOOL-BEANIE", 1), key="akl")
+    ship(from_auckland, "NZ0001")
+    time_machine.move_to(datetime(2026, 3, 10, 11, 30, tzinfo=UTC))  # a new day in Auckland
+
+    response = admin_client.get(url("shipment"), {"shipped": "today"})
+    overview = admin_client.get(url("shipment", "overview"))
+
+    assert numbers(response) == {from_paris.number}
+    shipped_today = {row["code"]: row["cells"][-1]["count"] for row in overview.context["rows"]}
+    assert shipped_today == {"ORL-DC": 1}
 
 
 def test_shipments_are_found_by_order_number_tracking_number_or_sku_once_each(
