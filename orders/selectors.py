@@ -1,11 +1,17 @@
 """Reads of carts and orders shared by the API, the admin and the clerk pages."""
 
 import uuid
-from datetime import datetime, timedelta
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from functools import reduce
+from operator import or_
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import (
     BooleanField,
+    Count,
     Exists,
     ExpressionWrapper,
     OuterRef,
@@ -51,19 +57,25 @@ def cart_detail(cart: Cart) -> Cart:
     return cart
 
 
-# A shipment with its location, its lines' SKUs and products, and its parcels with their lines.
-SHIPMENTS_WITH_CONTENTS = Shipment.objects.select_related("location").prefetch_related(
-    Prefetch("lines", queryset=ShipmentLine.objects.select_related("order_line__sku__product")),
-    Prefetch(
-        "parcels",
-        queryset=Parcel.objects.prefetch_related(
-            Prefetch(
-                "lines",
-                queryset=ParcelLine.objects.select_related("shipment_line__order_line__sku"),
-            )
+def with_contents(shipments: QuerySet[Shipment]) -> QuerySet[Shipment]:
+    """Shipments with their location, their lines' SKUs and products, and their parcels with
+    their lines, in a fixed number of queries whatever their number."""
+    return shipments.select_related("location").prefetch_related(
+        Prefetch("lines", queryset=ShipmentLine.objects.select_related("order_line__sku__product")),
+        Prefetch(
+            "parcels",
+            queryset=Parcel.objects.prefetch_related(
+                Prefetch(
+                    "lines",
+                    queryset=ParcelLine.objects.select_related("shipment_line__order_line__sku"),
+                )
+            ),
         ),
-    ),
-)
+    )
+
+
+# A shipment with its location, its lines' SKUs and products, and its parcels with their lines.
+SHIPMENTS_WITH_CONTENTS = with_contents(Shipment.objects.all())
 
 
 def _wanted(lines: list[CartLine]) -> list[tuple[Sku, int]]:
@@ -179,3 +191,144 @@ def shipment_detail(
     if location is not None:
         shipments = shipments.filter(location=location)
     return shipments.first()
+
+
+def short_reportable_lines(shipment: Shipment) -> QuerySet[ShipmentLine]:
+    """The shipment's lines its location may still report short: not sent, nothing of them in
+    a parcel, the shipment open and its order still being shipped (``services.report_short``
+    refuses the rest), for pages that offer only what can work."""
+    if shipment.status not in OPEN_SHIPMENT:
+        return ShipmentLine.objects.none()
+    return (
+        ShipmentLine.objects.filter(
+            shipment=shipment,
+            shipment__order__status__in=[Order.Status.ALLOCATED, Order.Status.PARTLY_SHIPPED],
+            status__in=[ShipmentLine.Status.OPEN, ShipmentLine.Status.PICKED],
+            parcel_lines__isnull=True,
+        )
+        .select_related("order_line__sku__product")
+        .order_by("pk")
+    )
+
+
+def carrier_names() -> list[str]:
+    """The carriers parcels left with, each once whatever its case ("Colissimo", "COLISSIMO"),
+    under the spelling most parcels use, in alphabetical order."""
+    spellings = (
+        Parcel.objects.exclude(carrier="")
+        .order_by()
+        .values("carrier")
+        .annotate(parcels=Count("pk"))
+        .values_list("carrier", "parcels")
+    )
+    best: dict[str, tuple[int, str]] = {}
+    for carrier, parcels in spellings:
+        key = carrier.casefold()
+        best[key] = max(best.get(key, (0, "")), (parcels, carrier))
+    return sorted((carrier for _, carrier in best.values()), key=str.casefold)
+
+
+# --- What each location did today, and has left to do ----------------------------------------
+
+
+def local_midnights(now: datetime) -> dict[str, datetime]:
+    """When today began in each time zone locations keep: a location's "today" is its own day,
+    whatever the server's time zone."""
+    zones = Location.objects.order_by("time_zone").values_list("time_zone", flat=True).distinct()
+    return {zone: _midnight(now, zone) for zone in zones}
+
+
+def _midnight(now: datetime, zone: str) -> datetime:
+    local = ZoneInfo(zone)
+    return datetime.combine(now.astimezone(local).date(), time.min, tzinfo=local)
+
+
+def _today_at_location(field: str, midnights: dict[str, datetime]) -> Q:
+    """``field`` is today at its row's shipment's location (in that location's time zone)."""
+    return reduce(
+        or_,
+        (
+            Q(shipment__location__time_zone=zone, **{f"{field}__gte": midnight})
+            for zone, midnight in midnights.items()
+        ),
+        Q(pk__in=[]),
+    )
+
+
+def _parcels_shipped_today(midnights: dict[str, datetime]) -> QuerySet[Parcel]:
+    return Parcel.objects.filter(_today_at_location("shipped_at", midnights))
+
+
+def _lines_reported_short_today(midnights: dict[str, datetime]) -> QuerySet[ShipmentLine]:
+    return ShipmentLine.objects.filter(_today_at_location("short_reported_at", midnights))
+
+
+def shipped_today(now: datetime) -> Q:
+    """Shipments a parcel of which left today (the location's day)."""
+    return Q(pk__in=_parcels_shipped_today(local_midnights(now)).values("shipment"))
+
+
+def reported_short_today(now: datetime) -> Q:
+    """Shipments a line of which their location reported short today (the location's day)."""
+    return Q(pk__in=_lines_reported_short_today(local_midnights(now)).values("shipment"))
+
+
+@dataclass(frozen=True)
+class LocationWorkload:
+    """One location's delivery shipments: still to send by step (``late`` counts those of them
+    open longer than ``FULFILMENT_LATE_HOURS``), and, today, reported short or shipped."""
+
+    code: str
+    name: str
+    to_pick: int = 0
+    picked: int = 0
+    packed: int = 0
+    late: int = 0
+    short_today: int = 0
+    shipped_today: int = 0
+
+    @property
+    def open(self) -> int:
+        return self.to_pick + self.picked + self.packed
+
+
+def fulfilment_overview(*, now: datetime) -> list[LocationWorkload]:
+    """Every location with delivery work open or done today, the most late first, then the most
+    open, in five queries whatever the number of locations and shipments."""
+    status = Shipment.Status
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
+    open_work = (
+        Shipment.objects.filter(status__in=OPEN_SHIPMENT)
+        .order_by()
+        .values("location")
+        .annotate(
+            to_pick=Count("pk", filter=Q(status=status.ALLOCATED)),
+            picked=Count("pk", filter=Q(status=status.PICKED)),
+            packed=Count("pk", filter=Q(status=status.PACKED)),
+            late=Count("pk", filter=Q(created_at__lt=late_before(now))),
+        )
+    )
+    for row in open_work:
+        counts[row["location"]].update(
+            to_pick=row["to_pick"], picked=row["picked"], packed=row["packed"], late=row["late"]
+        )
+    midnights = local_midnights(now)
+    done_today = [
+        ("shipped_today", _parcels_shipped_today(midnights)),
+        ("short_today", _lines_reported_short_today(midnights)),
+    ]
+    for name, rows in done_today:
+        per_location = (
+            rows.order_by()
+            .values("shipment__location")
+            .annotate(shipments=Count("shipment", distinct=True))
+            .values_list("shipment__location", "shipments")
+        )
+        for location, shipments in per_location:
+            counts[location][name] = shipments
+    locations = Location.objects.in_bulk(list(counts))
+    workloads = [
+        LocationWorkload(code=locations[pk].code, name=locations[pk].name, **numbers)
+        for pk, numbers in counts.items()
+    ]
+    return sorted(workloads, key=lambda w: (-w.late, -w.open, w.name))
