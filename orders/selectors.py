@@ -1,6 +1,8 @@
 """Reads of carts and orders shared by the API, the admin and the clerk pages."""
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
+from uuid import UUID
 
 from django.conf import settings
 from django.db.models import (
@@ -147,3 +149,50 @@ def shipment_detail(pk: int, *, location: Location | None = None) -> Shipment | 
     if location is not None:
         shipments = shipments.filter(location=location)
     return shipments.first()
+
+
+# --- The fulfilment API -------------------------------------------------------------------------
+
+# The largest id PostgreSQL's bigint holds: an id in a URL beyond it is simply not found.
+MAX_ID = 2**63 - 1
+
+
+def ship_queue_where(
+    location: Location,
+    *,
+    now: datetime,
+    statuses: Collection[str] | None = None,
+    late: bool | None = None,
+    short: bool | None = None,
+) -> QuerySet[Shipment]:
+    """``ship_queue`` narrowed to some statuses, to late (or not late) shipments, to shipments
+    with (or without) a line reported short; None keeps both."""
+    shipments = ship_queue(location, now=now)
+    if statuses:
+        shipments = shipments.filter(status__in=list(statuses))
+    if late is not None:
+        shipments = shipments.filter(Q(is_late=late))
+    if short is not None:
+        shipments = shipments.filter(Q(has_short=short))
+    return shipments
+
+
+def shipment_with_flags(pk: int, *, now: datetime) -> Shipment | None:
+    """One shipment as the queue shows it (contents, order, ``is_late``, ``has_short``)."""
+    if not 0 < pk <= MAX_ID:
+        return None
+    shipments = SHIPMENTS_WITH_CONTENTS.select_related("order").filter(pk=pk)
+    return with_fulfilment_flags(shipments, now=now).first()
+
+
+def shipment_to_work(pk: int) -> Shipment | None:
+    """A shipment about to be worked on, with its order and location (the service locks and
+    re-reads it)."""
+    if not 0 < pk <= MAX_ID:
+        return None
+    return Shipment.objects.select_related("order", "location").filter(pk=pk).first()
+
+
+def parcel_to_work(public_id: UUID) -> Parcel | None:
+    """A parcel by its public id, with its shipment and order."""
+    return Parcel.objects.select_related("shipment__order").filter(public_id=public_id).first()
