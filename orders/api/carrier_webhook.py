@@ -97,12 +97,12 @@ class CarrierEventView(APIView):
         tags=["carriers"],
     )
     def post(self, request: Request, carrier: str) -> Response:
-        carrier = carrier.strip().lower()
+        carrier = carrier.strip().lower()[:60]  # names are short (CARRIER_WEBHOOK_SECRETS)
         secret = settings.CARRIER_WEBHOOK_SECRETS.get(carrier)
         if not secret:
             raise NotConfigured(
-                f"Events from {carrier} are not accepted: no secret is configured for it "
-                "(CARRIER_WEBHOOK_SECRETS).",
+                f"Events from {carrier} are not accepted: no secret is configured for this "
+                "carrier (CARRIER_WEBHOOK_SECRETS).",
                 details={"carrier": carrier},
             )
         body = webhooks.bounded_body(request, MAX_BODY_BYTES)
