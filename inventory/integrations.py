@@ -1,5 +1,5 @@
 """Integration tokens: issuing one (shown once, stored as a hash), revoking it, and recording
-its use. Checking a call's token is ``inventory.api.permissions``'s job."""
+its use. Checking a call's token is ``inventory.access``'s job."""
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta

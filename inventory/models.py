@@ -305,6 +305,15 @@ class Reservation(models.Model):
                 name="reservation_active_hold_expiry",
             ),
             models.Index(fields=["reference", "status"], name="reservation_reference"),
+            # The stock sync looks up an order's reservations by prefix ("order:<number>:...",
+            # one per shipment) to refuse a sale of its stock; a pattern index keeps that LIKE
+            # an index scan whatever the database's collation.
+            models.Index(
+                fields=["reference"],
+                name="reservation_order_prefix",
+                opclasses=["varchar_pattern_ops"],
+                condition=Q(kind="order"),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -363,3 +363,46 @@ def integration_token_for(raw_token: str) -> IntegrationToken | None:
         .filter(key_hash=hash_secret(raw_token))
         .first()
     )
+
+
+# Orders reserve their stock under "order:<number>" (a pick-up) or "order:<number>:<more>" (each
+# delivery shipment, "order:<number>:ship:<id>"); inventory knows no more of orders than that.
+ORDER_REFERENCE_PREFIX = "order:"
+
+
+def order_number_in(reference: str) -> str | None:
+    """The order number a movement's reference may name: the reference itself (``OM-123``),
+    or the number in an order reservation's reference (``order:OM-123``,
+    ``order:OM-123:ship:7``; the prefix in any case). None for what cannot be one
+    (``receipt:991``, blank)."""
+    reference = reference.strip()
+    if reference[: len(ORDER_REFERENCE_PREFIX)].lower() == ORDER_REFERENCE_PREFIX:
+        reference = reference[len(ORDER_REFERENCE_PREFIX) :].split(":", 1)[0]
+    if not reference or ":" in reference:
+        return None
+    return reference
+
+
+def orders_holding_stock(numbers: Iterable[str]) -> set[str]:
+    """Which of these order numbers have stock Omni itself reserves or has taken off for them
+    (an order allocation still active, or consumed when it shipped or was collected), in one
+    query. Those orders' stock leaves through their own confirmation, never a sale movement."""
+    wanted = set(numbers)
+    if not wanted:
+        return set()
+    named = Q()
+    for number in sorted(wanted):
+        root = f"{ORDER_REFERENCE_PREFIX}{number}"
+        named |= Q(reference=root) | Q(reference__startswith=f"{root}:")
+    references = (
+        Reservation.objects.filter(
+            named,
+            kind=Reservation.Kind.ORDER,
+            status__in=[Reservation.Status.ACTIVE, Reservation.Status.CONSUMED],
+        )
+        .order_by()
+        .values_list("reference", flat=True)
+        .distinct()
+    )
+    found = {order_number_in(reference) for reference in references}
+    return {number for number in wanted if number in found}

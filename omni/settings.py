@@ -21,6 +21,7 @@ from omni.core.environment import (
     env_list,
     env_str,
     rate_limits_from_env,
+    secrets_from_env,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -133,6 +134,10 @@ DEFAULT_CURRENCY = env_str("DEFAULT_CURRENCY", "EUR")
 CART_HOLD_MINUTES = env_int("CART_HOLD_MINUTES", 20)
 # A delivery shipment not shipped this many hours after it was allocated is late.
 FULFILMENT_LATE_HOURS = env_int("FULFILMENT_LATE_HOURS", 24)
+# Carriers' tracking webhooks (POST /api/v1/carriers/<carrier>/events) are signed with one
+# secret per carrier: "colissimo=...,dhl=..." or a JSON object. Optional: a carrier without a
+# secret is answered 503 not_configured (a shop may never use a carrier webhook).
+CARRIER_WEBHOOK_SECRETS = secrets_from_env("CARRIER_WEBHOOK_SECRETS")
 # What anonymous (guest) carts may hold for pick-up: units per cart, units per client at one
 # store, and the share (percent) of a SKU's stock at a store all guest carts may hold together.
 GUEST_HOLD_MAX_UNITS = env_int("GUEST_HOLD_MAX_UNITS", 10)
@@ -324,8 +329,9 @@ REST_FRAMEWORK = {
 # header is ignored (anyone can write it) and the socket's address is the client's.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 # Rate limits per "<scope>.<kind>" (omni/core/api/throttling.py): kinds are address, key (the whole
-# storefront app), customer, guest (calls without a customer, per address) and email. Change
-# some with API_RATE_LIMITS="sign_in.email=5/hour,checkout.customer=5/min".
+# storefront app), customer, guest (calls without a customer, per address), email and staff
+# (per integration token, or per staff user). Change some with
+# API_RATE_LIMITS="sign_in.email=5/hour,checkout.customer=5/min".
 API_RATE_LIMITS = {
     "sign_in.address": "20/min",
     "sign_in.email": "10/hour",
@@ -351,6 +357,10 @@ API_RATE_LIMITS = {
     "events.key": "10000/min",
     "public_read.address": "600/min",
     "public_read.key": "60000/min",
+    # Staff and integrations (per integration token, or per user for a session); carriers'
+    # webhooks per address (a carrier posts from a few addresses, an attacker from many).
+    "fulfilment.staff": "1200/min",
+    "carrier_events.address": "600/min",
     **rate_limits_from_env("API_RATE_LIMITS"),
 }
 # How long the answer to a call sent with an Idempotency-Key is replayed to retries.
@@ -373,6 +383,8 @@ SPECTACULAR_SETTINGS = {
         "OrderStatusEnum": "orders.models.Order.Status",
         "CartStatusEnum": "orders.models.Cart.Status",
         "ShipmentStatusEnum": "orders.models.Shipment.Status",
+        "ShipmentLineStatusEnum": "orders.models.ShipmentLine.Status",
+        "ParcelStatusEnum": "orders.models.Parcel.Status",
         "FulfilmentEnum": "orders.models.Order.Fulfilment",
         "CheckoutFulfilmentEnum": "orders.api.serializers.CHECKOUT_FULFILMENTS",
     },

@@ -2,10 +2,12 @@
 
 import uuid
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from functools import reduce
 from operator import or_
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -332,3 +334,53 @@ def fulfilment_overview(*, now: datetime) -> list[LocationWorkload]:
         for pk, numbers in counts.items()
     ]
     return sorted(workloads, key=lambda w: (-w.late, -w.open, w.name))
+
+
+# --- The fulfilment API -------------------------------------------------------------------------
+
+
+def ship_queue_where(
+    location: Location,
+    *,
+    now: datetime,
+    statuses: Collection[str] | None = None,
+    late: bool | None = None,
+    short: bool | None = None,
+) -> QuerySet[Shipment]:
+    """``ship_queue`` narrowed to some statuses, to late (or not late) shipments, to shipments
+    with (or without) a line reported short; None keeps both."""
+    shipments = ship_queue(location, now=now)
+    if statuses:
+        shipments = shipments.filter(status__in=list(statuses))
+    if late is not None:
+        shipments = shipments.filter(Q(is_late=late))
+    if short is not None:
+        shipments = shipments.filter(Q(has_short=short))
+    return shipments
+
+
+def shipment_with_flags(public_id: UUID, *, now: datetime) -> Shipment | None:
+    """One shipment as the queue shows it (contents, order, ``is_late``, ``has_short``)."""
+    shipments = SHIPMENTS_WITH_CONTENTS.select_related("order").filter(public_id=public_id)
+    return with_fulfilment_flags(shipments, now=now).first()
+
+
+def shipment_to_work(public_id: UUID) -> Shipment | None:
+    """A shipment about to be worked on, with its order and location (the service locks and
+    re-reads it)."""
+    return Shipment.objects.select_related("order", "location").filter(public_id=public_id).first()
+
+
+def shipment_line_ids(shipment: Shipment, public_ids: Collection[UUID]) -> dict[UUID, int]:
+    """The database ids of the shipment's lines with these public ids (the services take
+    those); public ids of other shipments' lines are absent."""
+    return dict(
+        ShipmentLine.objects.filter(shipment=shipment, public_id__in=list(public_ids)).values_list(
+            "public_id", "pk"
+        )
+    )
+
+
+def parcel_to_work(public_id: UUID) -> Parcel | None:
+    """A parcel by its public id, with its shipment and order."""
+    return Parcel.objects.select_related("shipment__order").filter(public_id=public_id).first()

@@ -6,7 +6,7 @@ from typing import Any
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
-from inventory import selectors, services
+from inventory import selectors, services, sync
 from inventory.models import CycleCount, Location, StockMovement, Transfer, TransferLine
 from omni.core.api.geo import DistanceField, PointQuerySerializer
 from omni.core.errors import InvalidRequest
@@ -218,6 +218,8 @@ class MovementRowsField(RowsField):
             else:
                 first_row_with_key[key] = index
             specs.append(spec)
+        for index, message in sync.order_sale_refusals(specs).items():
+            _add_error(errors, index, "reference", message)
         return specs
 
 

@@ -8,12 +8,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from inventory import selectors, services, sync
-from inventory.api import serializers
-from inventory.api.permissions import (
+from inventory.access import (
     STAFF_AUTHENTICATION,
     HasModelPermission,
     refuse_outside_token_locations,
 )
+from inventory.api import serializers
 from omni.core.api import geo
 from omni.core.api.errors import ERROR_SCHEMA
 from omni.core.api.idempotency import idempotent

@@ -3,6 +3,7 @@
 Everything configurable is read here or in ``omni/settings.py``; nothing else reads ``os.environ``.
 """
 
+import json
 import os
 import re
 from pathlib import Path
@@ -83,6 +84,46 @@ def rate_limits_from_env(name: str) -> dict[str, str]:
             )
         limits[target.strip()] = rate.strip()
     return limits
+
+
+SECRET_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,59}")
+
+
+def secrets_from_env(name: str, *, min_length: int = 16) -> dict[str, str]:
+    """Secrets by name (e.g. per carrier), as ``name=secret`` pairs separated by commas or as a
+    JSON object (for secrets holding commas). Names are lower-cased; every secret must have
+    ``min_length`` characters or more. Errors never repeat a secret."""
+    raw = env_str(name)
+    if raw is None:
+        return {}
+    if raw.strip().startswith("{"):
+        try:
+            pairs = json.loads(raw)
+        except ValueError:
+            raise ConfigurationError(name, "is not a valid JSON object") from None
+        if not isinstance(pairs, dict) or not all(isinstance(v, str) for v in pairs.values()):
+            raise ConfigurationError(name, 'expected a JSON object of strings, {"name": "secret"}')
+        items = [(str(key), value) for key, value in pairs.items()]
+    else:
+        items = []
+        for item in env_list(name, []):
+            key, equals, value = item.partition("=")
+            if not equals:
+                raise ConfigurationError(
+                    name, f"expected name=secret pairs separated by commas; got {key.strip()!r}"
+                )
+            items.append((key, value))
+    secrets = {}
+    for key, value in items:
+        key, value = key.strip().lower(), value.strip()
+        if not SECRET_NAME.fullmatch(key):
+            raise ConfigurationError(name, f"{key!r} is not a name (a-z, 0-9, - and _)")
+        if len(value) < min_length:
+            raise ConfigurationError(
+                name, f"the secret of {key} is too short: use {min_length}+ random characters"
+            )
+        secrets[key] = value
+    return secrets
 
 
 def env_class_path(name: str, default: str) -> str:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from orders.api import views
+from orders.api import carrier_webhook, fulfilment_views, views
 
 urlpatterns = [
     path("cart", views.CartView.as_view(), name="cart"),
@@ -17,5 +17,51 @@ urlpatterns = [
         "orders/<str:number>/pickup-code.png",
         views.PickupCodeQRView.as_view(),
         name="pickup-code-qr",
+    ),
+    # Warehouse systems and staff tools (fulfilment), carriers (signed webhook).
+    path(
+        "fulfilment/shipments",
+        fulfilment_views.ShipmentQueueView.as_view(),
+        name="fulfilment-queue",
+    ),
+    path(
+        "fulfilment/shipments/<uuid:shipment_id>",
+        fulfilment_views.ShipmentDetailView.as_view(),
+        name="fulfilment-shipment",
+    ),
+    path(
+        "fulfilment/shipments/<uuid:shipment_id>/pick",
+        fulfilment_views.PickView.as_view(),
+        name="fulfilment-pick",
+    ),
+    path(
+        "fulfilment/shipments/<uuid:shipment_id>/pack",
+        fulfilment_views.PackView.as_view(),
+        name="fulfilment-pack",
+    ),
+    path(
+        "fulfilment/shipments/<uuid:shipment_id>/ship",
+        fulfilment_views.ShipView.as_view(),
+        name="fulfilment-ship",
+    ),
+    path(
+        "fulfilment/shipments/<uuid:shipment_id>/lines/<uuid:line_id>/short",
+        fulfilment_views.ShortView.as_view(),
+        name="fulfilment-short",
+    ),
+    path(
+        "fulfilment/parcels/<uuid:parcel_id>/ship",
+        fulfilment_views.ParcelShipView.as_view(),
+        name="fulfilment-ship-parcel",
+    ),
+    path(
+        "fulfilment/parcels/<uuid:parcel_id>/deliver",
+        fulfilment_views.ParcelDeliverView.as_view(),
+        name="fulfilment-deliver-parcel",
+    ),
+    path(
+        "carriers/<str:carrier>/events",
+        carrier_webhook.CarrierEventView.as_view(),
+        name="carrier-events",
     ),
 ]

@@ -118,6 +118,10 @@ def test_deploy_checks_pass_with_production_settings(tmp_path):
             "PAYMENT_PROVIDER",
         ),
         ({**PRODUCTION_ENV, "SIGN_UP_CONFIRM_URL": ""}, "SIGN_UP_CONFIRM_URL"),
+        ({"DEBUG": "1", "CARRIER_WEBHOOK_SECRETS": "colissimo"}, "CARRIER_WEBHOOK_SECRETS"),
+        ({"DEBUG": "1", "CARRIER_WEBHOOK_SECRETS": "colissimo=short"}, "CARRIER_WEBHOOK_SECRETS"),
+        ({"DEBUG": "1", "CARRIER_WEBHOOK_SECRETS": '{"dhl": 12}'}, "CARRIER_WEBHOOK_SECRETS"),
+        ({"DEBUG": "1", "CARRIER_WEBHOOK_SECRETS": "{not json"}, "CARRIER_WEBHOOK_SECRETS"),
     ],
 )
 def test_bad_configuration_stops_start_up_with_one_line_naming_the_variable(
@@ -130,3 +134,39 @@ def test_bad_configuration_stops_start_up_with_one_line_naming_the_variable(
     assert len(lines) == 1, done.stderr
     assert lines[0].startswith(f"Configuration error: {variable}:")
     assert "Traceback" not in done.stderr
+
+
+CARRIER_SECRETS = """
+import json, django
+django.setup()
+from django.conf import settings
+print(json.dumps(settings.CARRIER_WEBHOOK_SECRETS))
+"""
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Colissimo=whsec-colissimo-0123456789, dhl=whsec-dhl-0123456789abc",
+        '{"Colissimo": "whsec-colissimo-0123456789", "dhl": "whsec-dhl-0123456789abc"}',
+    ],
+)
+def test_carrier_webhook_secrets_are_read_as_pairs_or_json_keyed_by_lower_case_carrier(
+    value, tmp_path
+):
+    done = run_python(
+        ["-c", CARRIER_SECRETS], {"DEBUG": "1", "CARRIER_WEBHOOK_SECRETS": value}, tmp_path
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {
+        "colissimo": "whsec-colissimo-0123456789",
+        "dhl": "whsec-dhl-0123456789abc",
+    }
+
+
+def test_carrier_webhooks_are_optional_even_in_production(tmp_path):
+    done = run_python(["-c", CARRIER_SECRETS], PRODUCTION_ENV, tmp_path)
+
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {}

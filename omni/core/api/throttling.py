@@ -9,7 +9,8 @@ A view names its ``throttle_scope`` and lists the kinds it is limited by::
 
 The rate of each (scope, kind) is ``settings.API_RATE_LIMITS["<scope>.<kind>"]``, e.g.
 ``"sign_in.email": "10/hour"``; a pair without a rate is not limited. Over the limit the API
-answers ``429`` (``throttled``) with ``Retry-After``. The address is ``client_ip`` (proxies are
+answers ``429`` (``throttled``) with ``Retry-After``. Staff and integrations are limited per
+integration token (or per user, for a session). The address is ``client_ip`` (proxies are
 trusted only as configured); the key limit is the storefront's budget as a whole (its key is
 public, so it bounds everyone using that app); the customer limit follows a signed-in
 customer from address to address; the e-mail limit slows guessing one account's password
@@ -115,6 +116,20 @@ class EmailThrottle(OmniThrottle):
             return None
         # Hashed: the cache needs no address in clear, and keys stay short and safe.
         return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+
+
+class StaffThrottle(OmniThrottle):
+    """Calls of staff and integrations, per credential: each integration token has its own
+    budget (a busy warehouse system slows no other), a staff session counts per user."""
+
+    kind = "staff"
+
+    def ident(self, request: Request) -> str | None:
+        user = getattr(request, "user", None)
+        if user is None or isinstance(user, StorefrontClient) or not user.is_authenticated:
+            return None
+        token = getattr(request.auth, "pk", None)  # an integration token, if one was sent
+        return f"token:{token}" if token is not None else f"user:{user.pk}"
 
 
 STOREFRONT_WRITE_THROTTLES = [AddressThrottle, StorefrontKeyThrottle, CustomerThrottle]

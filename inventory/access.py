@@ -1,5 +1,10 @@
-"""Who may write stock through the API: staff and integrations holding Django permissions,
-integrations only at the locations their token allows."""
+"""Who may use the staff API: staff (session) and integrations (``Authorization: Token``)
+holding the Django permissions a view names, integrations only at the locations their token
+allows.
+
+Public (not under ``inventory.api``) because every app's staff endpoints share it: the stock,
+transfer and count calls here, the fulfilment calls of ``orders``. The tokens themselves are
+issued and revoked in ``inventory.integrations``."""
 
 from collections.abc import Collection
 
