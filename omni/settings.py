@@ -366,6 +366,10 @@ API_RATE_LIMITS = {
 # How long the answer to a call sent with an Idempotency-Key is replayed to retries.
 IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24)
 SPECTACULAR_SETTINGS = {
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "omni.core.api.idempotency.document_idempotency_errors",
+    ],
     "TITLE": "Omni storefront API",
     "DESCRIPTION": (
         "Stock, carts, orders, loyalty and offers for web and mobile storefronts. "

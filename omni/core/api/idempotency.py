@@ -172,6 +172,38 @@ def idempotent(handler: Handler) -> Handler:
     return extend_schema(parameters=[IDEMPOTENCY_HEADER])(run_once)
 
 
+_KEY_ERRORS = {
+    "422": "`idempotency_key_reused`: this Idempotency-Key came before with another body; "
+    "send a new key for a new request. Nothing was changed.",
+    "409": "`idempotency_key_in_progress`: the first call with this Idempotency-Key is still "
+    "running; retry later to get its answer.",
+}
+
+
+def document_idempotency_errors(
+    result: dict[str, Any], generator: object, request: object, public: bool
+) -> dict[str, Any]:
+    """drf-spectacular post-processing hook: every call that takes ``Idempotency-Key`` may
+    answer 422 and 409 for it; list them wherever the view's own schema did not."""
+    for path in result.get("paths", {}).values():
+        for operation in path.values():
+            parameters = operation.get("parameters", []) if isinstance(operation, dict) else []
+            if not any(p.get("name") == KEY_HEADER and p.get("in") == "header" for p in parameters):
+                continue
+            responses = operation.setdefault("responses", {})
+            for status_code, description in _KEY_ERRORS.items():
+                responses.setdefault(
+                    status_code,
+                    {
+                        "description": description,
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+                        },
+                    },
+                )
+    return result
+
+
 def purge_expired_idempotency_records(*, now: datetime | None = None) -> int:
     """Delete the records older than ``IDEMPOTENCY_KEY_TTL_HOURS``, in batches so that a big
     backlog never makes one long transaction. Returns how many were deleted."""
