@@ -383,6 +383,14 @@ class ShipmentLine(models.Model):
 
     class Meta:
         ordering = ["pk"]
+        indexes = [
+            # Only the few lines reported short, for the short filters and reallocation.
+            models.Index(
+                fields=["short_reported_at"],
+                condition=Q(short_reported_at__isnull=False),
+                name="shipment_line_short",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(quantity__gt=0), name="shipment_line_quantity_positive"
@@ -422,6 +430,12 @@ class Parcel(models.Model):
 
     class Meta:
         ordering = ["pk"]
+        indexes = [
+            # Carriers' webhooks and searches find a parcel by its number alone; "shipped
+            # today" reads recent ones.
+            models.Index(fields=["tracking_number"], name="parcel_tracking_number"),
+            models.Index(fields=["shipped_at"], name="parcel_shipped_at"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["carrier", "tracking_number"],
