@@ -15,6 +15,7 @@ from omni.core.channels import Channel
 from omni.core.money import default_currency
 
 if TYPE_CHECKING:
+    from campaigns.services import Pricing
     from inventory.models import Location
     from inventory.selectors import Shortfall
 
@@ -68,6 +69,8 @@ class Cart(models.Model):
     hold_expires_at: datetime | None
     hold_status: str
     short_lines: "list[Shortfall]"
+    # Read with the cart by ``selectors.cart_detail``: what its offers and coupons take off.
+    pricing: "Pricing"
 
     class Meta:
         ordering = ["-updated_at"]

@@ -16,6 +16,8 @@ from omni.core.errors import InvalidCoupon, NotFound, OfferChanged
 from orders.locks import lock_cart
 from orders.models import Cart, CartCoupon, CartLine, Order, OrderDiscount, OrderLine
 
+MAX_COUPONS_PER_CART = 5  # more is a hunt for combinations, not a shopper
+
 
 def _items(lines: list[CartLine] | list[OrderLine]) -> list[CartItem]:
     return [
@@ -49,12 +51,20 @@ def cart_coupons(cart: Cart) -> list[CartCoupon]:
     return list(cart.coupons.select_related("coupon__offer").order_by("added_at", "pk"))
 
 
-def price_cart(cart: Cart, *, channel: str, customer: Customer | None = None) -> Pricing:
-    """What the cart's offers and coupons take off, as the shopper sees it now."""
-    lines = list(cart.lines.select_related("sku__product"))
+def price_cart(
+    cart: Cart,
+    *,
+    channel: str,
+    customer: Customer | None = None,
+    lines: list[CartLine] | None = None,
+) -> Pricing:
+    """What the cart's offers and coupons take off, as the shopper sees it now (``lines``:
+    the cart's lines with ``sku__product``, when the caller has read them already)."""
+    if lines is None:
+        lines = list(cart.lines.select_related("sku__product"))
     return price_lines(
         lines,
-        coupons=[c.coupon for c in cart_coupons(cart)],
+        coupons=[c.coupon for c in cart.coupons.all()],  # prefetched by ``cart_detail``
         channel=channel,
         customer=customer or cart.customer,
         store=cart.pickup_store,
@@ -105,6 +115,11 @@ def _apply(*, cart: Cart, code: str, channel: str, customer: Customer | None) ->
     coupon = campaigns.find_coupon(code=code, customer=customer, channel=channel)
     if coupon.offer.trigger != Offer.Trigger.CODE:
         raise InvalidCoupon("This code does not exist.", details={"reason": "unknown"})
+    if cart.coupons.exclude(coupon=coupon).count() >= MAX_COUPONS_PER_CART:
+        raise InvalidCoupon(
+            f"A cart holds at most {MAX_COUPONS_PER_CART} codes.",
+            details={"reason": "too_many", "max_codes": MAX_COUPONS_PER_CART},
+        )
     CartCoupon.objects.update_or_create(
         cart=cart, coupon=coupon, defaults={"offer_seen_at": coupon.offer.updated_at}
     )
