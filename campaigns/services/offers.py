@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from campaigns.models import Coupon, Offer
 from campaigns.services.pricing import Line, Pricing, Shopper, Terms, price
@@ -17,7 +17,7 @@ from inventory.models import Category
 def with_conditions(offers: QuerySet[Offer]) -> QuerySet[Offer]:
     """Offers with what ``terms_of`` reads, in a fixed number of queries."""
     return offers.select_related("free_sku").prefetch_related(
-        Prefetch("skus", to_attr="sku_list"),
+        "skus",
         "categories",
         "stores",
         "tiers",
