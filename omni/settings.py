@@ -349,6 +349,10 @@ API_RATE_LIMITS = {
     "checkout.address": "20/min",
     "checkout.customer": "10/min",
     "checkout.key": "3000/min",
+    # Coupon codes: slow guessing per address, per signed-in customer and per storefront key.
+    "coupon.address": "20/min",
+    "coupon.customer": "10/min",
+    "coupon.key": "3000/min",
     "quote.address": "120/min",
     "quote.customer": "60/min",
     "quote.key": "20000/min",

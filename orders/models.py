@@ -15,6 +15,7 @@ from omni.core.channels import Channel
 from omni.core.money import default_currency
 
 if TYPE_CHECKING:
+    from campaigns.services import Pricing
     from inventory.models import Location
     from inventory.selectors import Shortfall
 
@@ -46,6 +47,12 @@ class Cart(models.Model):
         "inventory.Location", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     currency = models.CharField(max_length=3, default=default_currency)
+    offers_seen = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The automatic offers the cart was last priced with, and when each was last "
+        "changed: one that ended or changed since is refused at checkout (offer_changed).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -62,6 +69,8 @@ class Cart(models.Model):
     hold_expires_at: datetime | None
     hold_status: str
     short_lines: "list[Shortfall]"
+    # Read with the cart by ``selectors.cart_detail``: what its offers and coupons take off.
+    pricing: "Pricing"
 
     class Meta:
         ordering = ["-updated_at"]
@@ -123,6 +132,26 @@ class CartLine(models.Model):
         return self.unit_price * self.quantity
 
 
+class CartCoupon(models.Model):
+    """A coupon code presented on the cart (checked when applied, used at checkout)."""
+
+    cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="coupons")
+    coupon = models.ForeignKey("campaigns.Coupon", on_delete=models.CASCADE, related_name="+")
+    offer_seen_at = models.DateTimeField(
+        help_text="When its offer was last changed as the cart saw it (changed since: refused)."
+    )
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["added_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["cart", "coupon"], name="cart_coupon_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.coupon} on {self.cart}"
+
+
 class Order(models.Model):
     class Fulfilment(models.TextChoices):
         DELIVERY = "delivery", "Delivery"
@@ -165,6 +194,12 @@ class Order(models.Model):
     ship_to = models.JSONField(default=dict, blank=True, help_text="Delivery address.")
     currency = models.CharField(max_length=3, default=default_currency)
     subtotal = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    offer_discount = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("0"),
+        help_text="Off the order by offers and coupons (each in ``discounts``).",
+    )
     points_redeemed = models.PositiveIntegerField(default=0)
     points_discount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
     total = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
@@ -231,7 +266,7 @@ class OrderLine(models.Model):
         max_digits=12,
         decimal_places=2,
         default=Decimal("0"),
-        help_text="This line's share of the order's discounts (points), for pro-rata refunds.",
+        help_text="What offers, coupons and points took off this line, for pro-rata refunds.",
     )
     returned_quantity = models.PositiveIntegerField(default=0)
     cancelled_quantity = models.PositiveIntegerField(
@@ -277,6 +312,25 @@ class OrderLine(models.Model):
     @property
     def kept_quantity(self) -> int:
         return self.quantity - self.cancelled_quantity
+
+
+class OrderDiscount(models.Model):
+    """A reward an order got (an automatic offer or a coupon), as priced at checkout."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="discounts")
+    offer = models.ForeignKey("campaigns.Offer", on_delete=models.PROTECT, related_name="+")
+    coupon = models.ForeignKey(
+        "campaigns.Coupon", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    name = models.CharField(max_length=160)
+    reward = models.CharField(max_length=24)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.amount}"
 
 
 class OrderEvent(models.Model):

@@ -25,24 +25,42 @@ from django.db.models import (
 from customers.models import Customer
 from inventory import selectors as inventory
 from inventory.models import Location, Sku
-from orders.models import Cart, CartLine, Order, Parcel, ParcelLine, Shipment, ShipmentLine
+from omni.core.channels import Channel
+from orders.models import (
+    Cart,
+    CartCoupon,
+    CartLine,
+    Order,
+    Parcel,
+    ParcelLine,
+    Shipment,
+    ShipmentLine,
+)
+from orders.services import offers as orders_services
 from orders.services.lifecycle import TRANSITIONS
 from orders.services.returns import RETURNABLE
 
 
-def cart_detail(cart: Cart) -> Cart:
-    """The cart with its lines, their SKUs and products, and where its pick-up stock stands
-    (``hold_status``, ``short_lines``, ``hold_expires_at``), in 3 queries. Reads only: a lapsed
-    hold is left for the next change or checkout to hold again."""
+def cart_detail(cart: Cart, *, channel: str | None = None) -> Cart:
+    """The cart with its lines, their SKUs and products, where its pick-up stock stands
+    (``hold_status``, ``short_lines``, ``hold_expires_at``) and what its offers and coupons
+    take off (``pricing``, for ``channel``: by default the one its last line came from), in a
+    bounded number of queries. Reads only: a lapsed hold is left for the next change or
+    checkout to hold again."""
     cart = (
-        Cart.objects.select_related("pickup_store")
+        Cart.objects.select_related("pickup_store", "customer")
         .prefetch_related(
-            Prefetch("lines", queryset=CartLine.objects.select_related("sku__product"))
+            Prefetch("lines", queryset=CartLine.objects.select_related("sku__product")),
+            Prefetch("coupons", queryset=CartCoupon.objects.select_related("coupon__offer")),
         )
         .get(pk=cart.pk)
     )
     cart.hold_status, cart.short_lines, cart.hold_expires_at = Cart.HoldStatus.NONE, [], None
     lines = list(cart.lines.all())
+    last = max(lines, key=lambda line: line.updated_at, default=None)
+    cart.pricing = orders_services.price_cart(
+        cart, channel=channel or (last.channel if last else Channel.WEB), lines=lines
+    )
     store_id = cart.pickup_store_id
     if store_id is None or not lines:
         return cart

@@ -13,4 +13,5 @@ urlpatterns = [
     path("", include("inventory.api.urls")),
     path("", include("loyalty.api.urls")),
     path("", include("orders.api.urls")),
+    path("", include("campaigns.api.urls")),
 ]

@@ -141,3 +141,19 @@ class AlreadyShipped(DomainError):
 
     code = "already_shipped"
     http_status = 409
+
+
+class OfferChanged(DomainError):
+    """An offer or coupon the cart was priced with changed, ended or was used up before
+    checkout; the cart now shows what applies (like ``PriceChanged`` for prices)."""
+
+    code = "offer_changed"
+    http_status = 409
+
+
+class InvalidCoupon(DomainError):
+    """A code that cannot be used here and now; ``details.reason`` says why (unknown,
+    not_yours, not_started, ended, channel, where, store, used_up...)."""
+
+    code = "invalid_coupon"
+    http_status = 400

@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from omni.core.api.geo import DistanceField
@@ -43,6 +44,26 @@ class ShortLineSerializer(serializers.Serializer):
     )
 
 
+class CartDiscountSerializer(serializers.Serializer):
+    ref = serializers.CharField(help_text="`offer:<id>` or `coupon:<code>`.")
+    name = serializers.CharField()
+    reward = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+
+
+class CartRefusalSerializer(serializers.Serializer):
+    ref = serializers.CharField()
+    reason = serializers.CharField(
+        help_text="not_started, ended, where, channel, store, tier, segment, min_spend, "
+        "no_qualifying_items, free_item_missing, not_enough_items, not_combinable."
+    )
+    message = serializers.CharField()
+
+
+class CouponSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=60)
+
+
 class CartSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id")
     pickup_store = serializers.CharField(source="pickup_store.code", allow_null=True)
@@ -64,6 +85,17 @@ class CartSerializer(serializers.ModelSerializer):
     )
     lines = CartLineSerializer(many=True)
     subtotal = serializers.SerializerMethodField()
+    coupons = serializers.SerializerMethodField(help_text="The codes presented on the cart.")
+    discounts = serializers.SerializerMethodField(
+        help_text="What each offer or coupon takes off now (checked again at checkout)."
+    )
+    not_applied = serializers.SerializerMethodField(
+        help_text="Coupons on the cart, and automatic offers close to applying, that do not "
+        "apply now, and why."
+    )
+    discount = serializers.SerializerMethodField()
+    total = serializers.SerializerMethodField(help_text="Subtotal less discounts.")
+    free_delivery = serializers.SerializerMethodField()
     guest_token = serializers.CharField(allow_null=True, help_text="Send as X-Cart-Token.")
 
     class Meta:
@@ -78,11 +110,40 @@ class CartSerializer(serializers.ModelSerializer):
             "short_lines",
             "lines",
             "subtotal",
+            "coupons",
+            "discounts",
+            "not_applied",
+            "discount",
+            "total",
+            "free_delivery",
             "guest_token",
         ]
 
     def get_subtotal(self, cart) -> str:
         return str(sum((line.line_total for line in cart.lines.all()), 0))
+
+    def get_coupons(self, cart) -> list[str]:
+        return [presented.coupon.code for presented in cart.coupons.all()]
+
+    @extend_schema_field(CartDiscountSerializer(many=True))
+    def get_discounts(self, cart):
+        return CartDiscountSerializer(cart.pricing.applied, many=True).data
+
+    @extend_schema_field(CartRefusalSerializer(many=True))
+    def get_not_applied(self, cart):
+        coupons = {f"coupon:{presented.coupon.code}" for presented in cart.coupons.all()}
+        refused = [r for r in cart.pricing.refused if r.ref in coupons or r.reason == "min_spend"]
+        return CartRefusalSerializer(refused, many=True).data
+
+    def get_discount(self, cart) -> str:
+        return f"{cart.pricing.discount:.2f}"
+
+    def get_total(self, cart) -> str:
+        subtotal = sum((line.line_total for line in cart.lines.all()), 0)
+        return f"{subtotal - cart.pricing.discount:.2f}"
+
+    def get_free_delivery(self, cart) -> bool:
+        return cart.pricing.free_delivery
 
 
 class CartPickupStoreSerializer(serializers.Serializer):
@@ -244,6 +305,7 @@ class OrderSummarySerializer(serializers.ModelSerializer):
             "currency",
             "subtotal",
             "points_redeemed",
+            "offer_discount",
             "points_discount",
             "total",
             "placed_at",

@@ -8,6 +8,7 @@ urlpatterns = [
     path("cart/lines/<str:sku>", views.CartLineView.as_view(), name="cart-line"),
     path("cart/pickup-store", views.PickupStoreView.as_view(), name="cart-pickup-store"),
     path("cart/pickup-stores", views.CartPickupStoresView.as_view(), name="cart-pickup-stores"),
+    path("cart/coupon", views.CartCouponView.as_view(), name="cart-coupon"),
     path("cart/merge", views.MergeCartView.as_view(), name="cart-merge"),
     path("checkout", views.CheckoutView.as_view(), name="checkout"),
     path("orders", views.MyOrdersView.as_view(), name="my-orders"),

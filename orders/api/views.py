@@ -31,7 +31,7 @@ from omni.core.api.throttling import (
     GuestThrottle,
     StorefrontKeyThrottle,
 )
-from omni.core.errors import InvalidRequest, NotFound
+from omni.core.errors import InvalidCoupon, InvalidRequest, NotFound
 from omni.core.qr import qr_png
 from orders import selectors, services
 from orders.api.serializers import (
@@ -39,6 +39,7 @@ from orders.api.serializers import (
     CartPickupStoreSerializer,
     CartSerializer,
     CheckoutSerializer,
+    CouponSerializer,
     MergeSerializer,
     OrderSerializer,
     OrderSummarySerializer,
@@ -87,8 +88,9 @@ def request_cart(request, *, create: bool = True):
     return services.cart_of(client_ref=client_fingerprint(request))
 
 
-def cart_response(cart, status_code=status.HTTP_200_OK) -> Response:
-    return Response(CartSerializer(selectors.cart_detail(cart)).data, status=status_code)
+def cart_response(cart, status_code=status.HTTP_200_OK, *, channel=None) -> Response:
+    detail = selectors.cart_detail(cart, channel=channel)
+    return Response(CartSerializer(detail).data, status=status_code)
 
 
 class CartView(APIView):
@@ -270,6 +272,62 @@ class MergeCartView(APIView):
         return cart_response(cart)
 
 
+class CartCouponView(APIView):
+    """Codes are guessed by scripts: throttled per address, storefront key and customer
+    (``coupon.*`` in API_RATE_LIMITS), and every refused code is counted and logged."""
+
+    permission_classes = [IsStorefront]
+    throttle_scope = "coupon"
+    throttle_classes = [AddressThrottle, StorefrontKeyThrottle, CustomerThrottle]
+
+    @extend_schema(
+        tags=["cart"],
+        summary="Present a coupon code on the cart",
+        description="The code is checked now (400 `invalid_coupon` with `details.reason`: "
+        "unknown, not_yours, not_started, ended, where, channel, used_up, sign_in, too_many; "
+        "nothing changes on the cart) and again at checkout (409 `offer_changed`). A code "
+        "accepted here whose cart conditions are not met (a minimum spend...) stays on the "
+        "cart and is listed in `not_applied` with the reason.",
+        parameters=[CART_TOKEN],
+        request=CouponSerializer,
+        responses={200: CartSerializer, **LIMITED},
+    )
+    @idempotent
+    def post(self, request):
+        body = CouponSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            cart = services.apply_coupon(
+                cart=request_cart(request, create=False),
+                code=body.validated_data["code"],
+                channel=request.user.channel,
+                client=f"key:{request.user.key.pk}",
+            )
+        except InvalidCoupon as refusal:
+            # Answered, not raised: the refused attempt just counted must not roll back.
+            return self.handle_exception(refusal)
+        return cart_response(cart, channel=request.user.channel)
+
+    @extend_schema(
+        tags=["cart"],
+        summary="Take a coupon code off the cart",
+        parameters=[
+            CART_TOKEN,
+            OpenApiParameter("code", str, OpenApiParameter.QUERY, required=True),
+        ],
+        responses={200: CartSerializer, **LIMITED},
+    )
+    @idempotent
+    def delete(self, request):
+        code = request.query_params.get("code", "")
+        if not code.strip():
+            raise InvalidRequest("Say which code to take off: ?code=...")
+        cart = services.remove_coupon(
+            cart=request_cart(request, create=False), code=code, channel=request.user.channel
+        )
+        return cart_response(cart, channel=request.user.channel)
+
+
 class CheckoutView(APIView):
     permission_classes = [IsStorefront]
     throttle_scope = "checkout"
@@ -281,7 +339,9 @@ class CheckoutView(APIView):
         description="All or nothing. Send an Idempotency-Key: a retry with the same body, or "
         "a second device checking out the same cart, gets the first order (200) instead of a "
         "new one (201). The same key with a different body is refused: 422 "
-        "`idempotency_key_reused`, and nothing changes.",
+        "`idempotency_key_reused`, and nothing changes. Prices or offers that changed since "
+        "the cart was priced: 409 `price_changed` or `offer_changed` (the cart is put right "
+        "and shows what applies now; check out again).",
         parameters=[CART_TOKEN, IDEMPOTENCY_KEY],
         request=CheckoutSerializer,
         responses={

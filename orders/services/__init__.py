@@ -18,6 +18,7 @@ from orders.services.fulfilment import (
     send_pickup_reminders,
     unlock_pickup_code,
 )
+from orders.services.offers import apply_coupon, price_cart, remove_coupon
 from orders.services.returns import ReturnedItem, return_items
 from orders.services.shipping import (
     Tracking,
@@ -37,6 +38,7 @@ __all__ = [
     "CheckoutResult",
     "ReturnedItem",
     "Tracking",
+    "apply_coupon",
     "cancel_order",
     "cart_of",
     "checkout",
@@ -52,7 +54,9 @@ __all__ = [
     "pack",
     "pick",
     "pickup_code_attempts_left",
+    "price_cart",
     "record_carrier_event",
+    "remove_coupon",
     "remove_line",
     "report_short",
     "return_items",

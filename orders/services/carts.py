@@ -15,9 +15,11 @@ from customers.models import Customer
 from inventory import services as inventory
 from inventory.models import Location, Reservation, Sku
 from inventory.services import StockLine
+from omni.core.channels import Channel
 from omni.core.errors import HoldLimitReached, InsufficientStock, InvalidRequest, NotFound
 from orders.locks import lock_cart
 from orders.models import Cart, CartLine
+from orders.services.offers import remember_offers
 
 MAX_LINE_QUANTITY = 20  # per SKU: beyond that it is a trade order, not a basket
 
@@ -211,18 +213,21 @@ def set_line(
         line.quantity = new_quantity
         line.save(update_fields=["quantity", "updated_at"])
     refresh_holds(cart)
-    cart.save(update_fields=["updated_at"])
+    remember_offers(cart, channel=channel)
     return cart
 
 
 @transaction.atomic
-def remove_line(*, cart: Cart, sku_code: str) -> Cart:
+def remove_line(*, cart: Cart, sku_code: str, channel: str | None = None) -> Cart:
+    """Take the SKU out of the cart; the offers it gets are noted afresh for ``channel`` (by
+    default the channel the remaining lines were last added in)."""
     cart = _locked(cart)
     deleted, _ = cart.lines.filter(sku__code=sku_code).delete()
     if not deleted:
         raise NotFound(f"{sku_code} is not in the cart.")
     refresh_holds(cart)
-    cart.save(update_fields=["updated_at"])
+    last = cart.lines.order_by("-updated_at").values_list("channel", flat=True).first()
+    remember_offers(cart, channel=channel or last or Channel.WEB)
     return cart
 
 

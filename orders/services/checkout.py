@@ -11,13 +11,21 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.contrib.auth.models import User
 from django.db import transaction
 
+from campaigns.models import Coupon
+from campaigns.services import Pricing
 from customers.models import Customer
 from inventory import services as inventory
 from inventory.allocation import allocate_delivery
 from inventory.models import Location, Reservation
 from inventory.services import StockLine
 from loyalty import services as loyalty
-from omni.core.errors import IdempotencyKeyReused, InvalidRequest, NotFound, PriceChanged
+from omni.core.errors import (
+    IdempotencyKeyReused,
+    InvalidRequest,
+    NotFound,
+    OfferChanged,
+    PriceChanged,
+)
 from omni.core.replay import replay_or_run
 from orders import notifications
 from orders.locks import lock_cart, lock_cart_lines
@@ -25,6 +33,7 @@ from orders.models import Cart, Order, OrderEvent, OrderLine, Payment, Shipment,
 from orders.payments import payment_provider
 from orders.services.carts import pickup_store
 from orders.services.lifecycle import transition
+from orders.services.offers import check_offers, record_discounts
 from orders.services.points import earn_points
 
 CENT = Decimal("0.01")
@@ -166,8 +175,8 @@ def checkout(
                 card_number=card_number,
             ),
         )
-    if isinstance(outcome, PriceChanged):
-        raise outcome  # once the new prices are committed
+    if isinstance(outcome, PriceChanged | OfferChanged):
+        raise outcome  # once the new prices, or the cart's offers put right, are committed
     return outcome
 
 
@@ -191,9 +200,9 @@ def _checkout_locked(
     channel: str,
     choices: _Choices,
     card_number: str,
-) -> CheckoutResult | PriceChanged:
-    """Checkout with the cart locked. A price that changed is not an error here but the
-    refusal to raise once the new prices are committed."""
+) -> CheckoutResult | PriceChanged | OfferChanged:
+    """Checkout with the cart locked. A price or an offer that changed is not an error here
+    but the refusal to raise once the cart is put right and committed."""
     if choices.customer is not None and choices.redeem_points:
         _ensure_card_presented(choices.customer, card_number)
     changed = reprice(cart)
@@ -202,6 +211,17 @@ def _checkout_locked(
             "Some prices changed since they were added; the cart shows the new ones.",
             details={"lines": changed},
         )
+    if cart.status != Cart.Status.ACTIVE:  # checked out by another device, or merged
+        priced: tuple[Pricing, list[Coupon]] | OfferChanged = (Pricing(lines={}), [])
+    else:
+        priced = check_offers(
+            cart,
+            channel=channel,
+            customer=choices.customer or cart.customer,
+            store=_pricing_store(cart, fulfilment, choices),
+        )
+    if isinstance(priced, OfferChanged):
+        return priced
     return _place_order(
         cart=cart,
         key=key,
@@ -209,11 +229,31 @@ def _checkout_locked(
         fulfilment=fulfilment,
         channel=channel,
         choices=choices,
+        priced=priced,
     )
 
 
+def _pricing_store(cart: Cart, fulfilment: str, choices: _Choices) -> Location | None:
+    """The store the order would be collected or sold at, for offers valid at some stores
+    only (checked properly when the order is placed)."""
+    if fulfilment == Order.Fulfilment.IN_STORE:
+        return choices.till_store
+    if fulfilment == Order.Fulfilment.PICKUP:
+        if choices.pickup_store_code:
+            return Location.objects.filter(code=choices.pickup_store_code).first()
+        return cart.pickup_store
+    return None
+
+
 def _place_order(
-    *, cart: Cart, key: str, fingerprint: str, fulfilment: str, channel: str, choices: _Choices
+    *,
+    cart: Cart,
+    key: str,
+    fingerprint: str,
+    fulfilment: str,
+    channel: str,
+    choices: _Choices,
+    priced: tuple[Pricing, list[Coupon]],
 ) -> CheckoutResult:
     """The order, from the locked and repriced cart."""
     if cart.status == Cart.Status.CHECKED_OUT:
@@ -258,6 +298,7 @@ def _place_order(
     )
     inventory.release_reservations(reference=cart.hold_reference, kind=Reservation.Kind.CART_HOLD)
     _take_stock(order, order_lines, choices)
+    record_discounts(order, order_lines, *priced)
     _redeem_points(order, order_lines, choices.redeem_points)
     _take_payment(order, choices.payment_token)
     cart.status = Cart.Status.CHECKED_OUT
@@ -345,7 +386,8 @@ def _allocate(order: Order, lines: list[OrderLine], address: Address) -> None:
 
 
 def _redeem_points(order: Order, lines: list[OrderLine], points: int) -> None:
-    """Points as a discount, shared out over the lines so a return refunds its exact part."""
+    """Points as a discount on what is left to pay once offers are off, shared out over the
+    lines (added to their offers' share) so a return refunds its exact part."""
     if not points:
         return
     if order.customer_id is None:
@@ -359,22 +401,22 @@ def _redeem_points(order: Order, lines: list[OrderLine], points: int) -> None:
         idempotency_key=f"order:{order.number}:redeem",
     )
     discount = redemption.value.quantize(CENT)
-    if discount > order.subtotal:
+    payable = order.subtotal - order.offer_discount
+    if discount > payable:
         raise InvalidRequest(
             "That is more points than the order is worth.",
-            details={"order_value": str(order.subtotal), "points_value": str(discount)},
+            details={"order_value": str(payable), "points_value": str(discount)},
         )
     remaining = discount
     for line in lines[:-1]:
-        line.discount = (discount * line.line_total / order.subtotal).quantize(
-            CENT, rounding=ROUND_HALF_UP
-        )
-        remaining -= line.discount
-    lines[-1].discount = remaining
+        share = (discount * line.paid / payable).quantize(CENT, rounding=ROUND_HALF_UP)
+        line.discount += share
+        remaining -= share
+    lines[-1].discount += remaining
     OrderLine.objects.bulk_update(lines, ["discount"])
     order.points_redeemed = points
     order.points_discount = discount
-    order.total = order.subtotal - discount
+    order.total = payable - discount
     order.save(update_fields=["points_redeemed", "points_discount", "total", "updated_at"])
 
 

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from campaigns import services as campaigns
 from customers.models import Customer
 from inventory import services as inventory
 from loyalty import services as loyalty
@@ -142,11 +143,13 @@ def _hand_over(order: Order, *, actor: User | None) -> Order:
 
 
 def _undo_checkout(order: Order) -> None:
-    """Put back stock, points and the payment hold of an order that will not be fulfilled."""
+    """Put back stock, points, coupon uses and the payment hold of an order that will not be
+    fulfilled."""
     inventory.release_reservations(reference=order.reservation_reference)
     cancel_shipments(order)
     if order.points_redeemed:
         loyalty.release_redemption(redemption_key=f"order:{order.number}:redeem")
+    campaigns.release_redemptions(reference=order.number)
     money.void(order)
 
 

@@ -395,8 +395,8 @@ def test_the_customer_page_takes_the_same_few_queries_however_much_there_is(
 
     # session, user, assignment, customer, account, its summary (qualifying, next tier,
     # expiring, card), cart, cart again with its lines (2), the lines with their clerks, orders,
-    # lines, SKUs, products
-    with django_assert_max_num_queries(17):
+    # lines, SKUs, products; the cart's coupons, live automatic offers and tier (pricing)
+    with django_assert_max_num_queries(20):
         response = client.get(customer_url(camille))
 
     picture = response.context["picture"]
@@ -413,8 +413,9 @@ def test_the_sale_page_takes_the_same_few_queries_however_many_lines(
         add(clerk_client, f"SOCK-{n}", 1, camille)
 
     # session, user, assignment, customer, account, cart, cart again with its lines (2),
-    # the lines with their clerks and the stock here
-    with django_assert_max_num_queries(9):
+    # the lines with their clerks and the stock here; the cart's coupons and live automatic
+    # offers (pricing)
+    with django_assert_max_num_queries(11):
         response = clerk_client.get("/clerk/sell/", {"customer": camille.public_id})
 
     assert len(response.context["cart"].line_list) == lines

@@ -137,8 +137,9 @@ def test_the_cart_with_its_hold_status_is_read_in_a_bounded_number_of_queries(
     phone = app_client("ios", camille)
 
     # The key and the customer's token, the cart (found, then read with its store), its
-    # lines, the store's stock and the cart's holds there.
-    with django_assert_max_num_queries(6):
+    # lines, the store's stock and the cart's holds there; its coupons, the live automatic
+    # offers and the customer's loyalty tier (for pricing the offers).
+    with django_assert_max_num_queries(9):
         response = phone.get("/api/v1/cart")
 
     body = response.json()
