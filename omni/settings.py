@@ -168,6 +168,12 @@ CUSTOMER_TOKEN_MAX_DAYS = env_int("CUSTOMER_TOKEN_MAX_DAYS", 90)
 INTEGRATION_TOKEN_DAYS = env_int("INTEGRATION_TOKEN_DAYS", 90)
 # The most customers one admin export may hold (larger selections are refused).
 CUSTOMER_EXPORT_MAX_ROWS = env_int("CUSTOMER_EXPORT_MAX_ROWS", 10_000)
+# Segments (campaigns): the RFM window for frequency and monetary value; the largest CSV of
+# static members taken (rows, bytes); how long the admin's live count may run.
+SEGMENT_RFM_WINDOW_DAYS = env_int("SEGMENT_RFM_WINDOW_DAYS", 365)
+SEGMENT_UPLOAD_MAX_ROWS = env_int("SEGMENT_UPLOAD_MAX_ROWS", 100_000)
+SEGMENT_UPLOAD_MAX_BYTES = env_int("SEGMENT_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+SEGMENT_COUNT_TIMEOUT_SECONDS = env_int("SEGMENT_COUNT_TIMEOUT_SECONDS", 10)
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
@@ -280,6 +286,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "loyalty.send_expiry_notices",
         "schedule": crontab(hour=9, minute=0),
     },
+    "refresh-rfm-scores": {
+        "task": "campaigns.refresh_rfm_scores",
+        "schedule": crontab(hour=1, minute=30),
+    },
+    "refresh-segments": {"task": "campaigns.refresh_segments", "schedule": crontab(minute=15)},
 }
 
 # --- Notifications (customers.notifications) ------------------------------------------------
@@ -322,7 +333,8 @@ REST_FRAMEWORK = {
 # header is ignored (anyone can write it) and the socket's address is the client's.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 # Rate limits per "<scope>.<kind>" (omni/core/api/throttling.py): kinds are address, key (the whole
-# storefront app), customer, guest (calls without a customer, per address) and email. Change
+# storefront app), customer, guest (calls without a customer, per address), email and staff
+# (a signed-in staff member, e.g. the segment admin's live count). Change
 # some with API_RATE_LIMITS="sign_in.email=5/hour,checkout.customer=5/min".
 API_RATE_LIMITS = {
     "sign_in.address": "20/min",
@@ -349,6 +361,7 @@ API_RATE_LIMITS = {
     "events.key": "10000/min",
     "public_read.address": "600/min",
     "public_read.key": "60000/min",
+    "segment_count.staff": "30/min",
     **rate_limits_from_env("API_RATE_LIMITS"),
 }
 # How long the answer to a call sent with an Idempotency-Key is replayed to retries.

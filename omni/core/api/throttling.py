@@ -117,4 +117,17 @@ class EmailThrottle(OmniThrottle):
         return hashlib.sha256(email.strip().lower().encode()).hexdigest()
 
 
+class StaffThrottle(OmniThrottle):
+    """Calls of a signed-in staff member (back-office endpoints such as the segment admin's
+    live count, which runs a query over every customer), from wherever they are."""
+
+    kind = "staff"
+
+    def ident(self, request: Request) -> str | None:
+        user = getattr(request, "user", None)
+        if getattr(user, "is_staff", False) and user is not None:
+            return str(user.pk)
+        return None
+
+
 STOREFRONT_WRITE_THROTTLES = [AddressThrottle, StorefrontKeyThrottle, CustomerThrottle]

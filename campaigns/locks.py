@@ -1,0 +1,28 @@
+"""Every lock campaigns takes, in one place.
+
+* a segment's row, for the whole of a refresh or an upload: two recomputations of one segment
+  never interleave (the second waits, then starts from the first one's result);
+* the RFM scores as a whole (a PostgreSQL advisory lock for the transaction), so two
+  recomputations never delete each other's rows.
+
+Every function must run inside a transaction (the lock lasts until it commits).
+"""
+
+from django.db import connection
+
+from campaigns.models import Segment
+
+OWN_ROWS = ("self",)
+# pg_advisory_xact_lock key of the RFM scores: "RFM" in ASCII, away from other apps' keys.
+RFM_LOCK_KEY = 0x52464D
+
+
+def lock_segment(pk: int) -> Segment:
+    return Segment.objects.select_for_update(of=OWN_ROWS).get(pk=pk)
+
+
+def lock_rfm_scores() -> None:
+    """Held by the RFM recomputation. SQLite (the demo) has one writer at a time anyway."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [RFM_LOCK_KEY])
