@@ -181,4 +181,8 @@ def import_static_members(
                 [locked.pk],
             )
 
-    return apply_target(locked, fill, trigger=SegmentRefresh.Trigger.UPLOAD, actor=actor, now=now)
+    refresh = apply_target(
+        locked, fill, trigger=SegmentRefresh.Trigger.UPLOAD, actor=actor, now=now
+    )
+    segment.member_count, segment.refreshed_at = locked.member_count, locked.refreshed_at
+    return refresh

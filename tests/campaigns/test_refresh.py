@@ -39,7 +39,7 @@ def test_a_refresh_records_who_joined_and_who_left(town, time_machine):
     assert member_names(recent) == {"anna", "chloe"}
     assert (first.joined, first.left, first.members) == (2, 0, 2)
     assert changes(recent) == {("anna", "joined"), ("chloe", "joined")}
-    assert recent.member_count == 2 and recent.refreshed_at == NOW
+    assert (recent.member_count, recent.refreshed_at) == (2, NOW)
 
     # Three days on, anna's last purchase is 8 days old; ben buys for the first time.
     time_machine.move_to(NOW + timedelta(days=3))
