@@ -15,11 +15,13 @@ from typing import Any
 
 from django.db.models import (
     Case,
+    Exists,
     Expression,
     FloatField,
+    Model,
     OuterRef,
     Q,
-    Subquery,
+    QuerySet,
     TextField,
     Value,
     When,
@@ -28,17 +30,15 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import (
     ASin,
     Cast,
-    Coalesce,
     Cos,
     Lower,
-    NullIf,
     Power,
     Radians,
     Sin,
     Sqrt,
     Trim,
 )
-from django.db.models.lookups import GreaterThan, In, IsNull, LessThanOrEqual
+from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 
 from campaigns.rules import relations
@@ -111,27 +111,25 @@ class Age(Condition):
         return condition
 
 
-def _latest_delivery(key_path: str, *keys: str) -> Subquery:
-    """A value of the latest delivery address that has ``keys`` (``ship_to`` of an order)."""
-    orders = relations.order_model()._default_manager.filter(
-        customer=OuterRef("pk"), fulfilment=DELIVERY, ship_to__has_keys=list(keys)
+def _addresses(*keys: str) -> QuerySet[Model]:
+    """Delivery orders whose address (``ship_to``) has ``keys``."""
+    return relations.order_model()._default_manager.filter(
+        fulfilment=DELIVERY, ship_to__has_keys=list(keys)
     )
-    return Subquery(orders.order_by("-placed_at", "-pk").values_list(KT(key_path))[:1])
 
 
-def _preferred_store(column: str) -> Subquery:
-    stores = Location.objects.filter(code=OuterRef("preferred_store_code"))
-    return Subquery(stores.values_list(column)[:1])
-
-
-def known_city() -> Expression:
-    """The customer's city, lower-case: latest delivery address, else preferred store."""
-    text = TextField()
-    delivered = NullIf(
-        Trim(_latest_delivery("ship_to__city", "city")), Value(""), output_field=text
+def _latest(addresses: QuerySet[Model]) -> QuerySet[Model]:
+    """The customer's latest of ``addresses``: none of theirs is later (an anti-join, so
+    PostgreSQL answers for every customer in one pass instead of sorting each one's orders)."""
+    later = addresses.filter(customer=OuterRef("customer")).filter(
+        Q(placed_at__gt=OuterRef("placed_at"))
+        | Q(placed_at=OuterRef("placed_at"), pk__gt=OuterRef("pk"))
     )
-    store = NullIf(Trim(Cast(_preferred_store("city"), text)), Value(""), output_field=text)
-    return Lower(Coalesce(delivered, store, output_field=text))
+    return addresses.filter(customer=OuterRef("pk")).filter(~Exists(later))
+
+
+def _lower_trim(expression: Any) -> Expression:
+    return Lower(Trim(Cast(expression, TextField())))
 
 
 @register
@@ -153,11 +151,22 @@ class City(Condition):
     def compile(
         self, operator: str, value: Any, params: dict[str, Any], context: CompileContext
     ) -> Q:
-        city = known_city()
-        inside = Q(In(city, value))
-        # Spelled out so that a NOT group around it takes in customers with no known city.
-        known = Q(IsNull(city, False))
-        return (inside if operator == "in" else ~inside) & known
+        addresses = (
+            _addresses("city")
+            .annotate(city_name=_lower_trim(KT("ship_to__city")))
+            .exclude(city_name="")
+        )
+        stores = Location.objects.annotate(city_name=_lower_trim("city")).exclude(city_name="")
+        if operator == "in":
+            latest_matches = _latest(addresses).filter(city_name__in=value)
+            store_matches = stores.filter(city_name__in=value)
+        else:  # a known city, none of these
+            latest_matches = _latest(addresses).exclude(city_name__in=value)
+            store_matches = stores.exclude(city_name__in=value)
+        has_address = Exists(addresses.filter(customer=OuterRef("pk")))
+        return Q(Exists(latest_matches)) | (
+            ~Q(has_address) & Q(preferred_store_code__in=store_matches.values("code"))
+        )
 
 
 @register
@@ -237,26 +246,14 @@ class CustomerSince(Condition):
         return Q(created_at__gte=moment) if operator == "within_days" else Q(created_at__lt=moment)
 
 
-def known_position() -> tuple[Expression, Expression]:
-    """The customer's latitude and longitude (degrees): latest delivery address with both,
-    else the preferred store's."""
-
-    def coordinate(name: str) -> Expression:
-        delivered = Cast(
-            _latest_delivery(f"ship_to__{name}", "latitude", "longitude"), FloatField()
-        )
-        return Coalesce(delivered, Cast(_preferred_store(name), FloatField()))
-
-    return coordinate("latitude"), coordinate("longitude")
-
-
-def distance_km(latitude: float, longitude: float) -> Expression:
-    """Great-circle distance from the customer's known position to a point (haversine)."""
-    lat, lng = known_position()
-    to_lat, to_lng = Value(latitude, FloatField()), Value(longitude, FloatField())
-    half_dlat = Radians(lat - to_lat) / Value(2.0)
-    half_dlng = Radians(lng - to_lng) / Value(2.0)
-    a = Power(Sin(half_dlat), 2) + Cos(Radians(lat)) * Cos(Radians(to_lat)) * Power(
+def distance_km(
+    latitude: Expression, longitude: Expression, to_latitude: float, to_longitude: float
+) -> Expression:
+    """Great-circle distance (haversine) between a position and a point, in degrees."""
+    to_lat, to_lng = Value(to_latitude, FloatField()), Value(to_longitude, FloatField())
+    half_dlat = Radians(latitude - to_lat) / Value(2.0)
+    half_dlng = Radians(longitude - to_lng) / Value(2.0)
+    a = Power(Sin(half_dlat), 2) + Cos(Radians(latitude)) * Cos(Radians(to_lat)) * Power(
         Sin(half_dlng), 2
     )
     # Rounding can push a hair above 1 near antipodes; LEAST would also turn NULL into 1.
@@ -296,7 +293,28 @@ class DistanceToStore(Condition):
         store = Location.objects.only("latitude", "longitude").get(code=params["store"])
         if store.latitude is None or store.longitude is None:  # checked by ``clean``
             raise Invalid(f"store {store.code} has no coordinates.")
-        distance = distance_km(float(store.latitude), float(store.longitude))
-        km = Value(float(value), FloatField())
-        near = LessThanOrEqual(distance, km) if operator == "lte" else GreaterThan(distance, km)
-        return Q(near) & Q(IsNull(distance, False))
+        point = float(store.latitude), float(store.longitude)
+        float_field = FloatField()
+        positions = _addresses("latitude", "longitude").annotate(
+            distance=distance_km(
+                Cast(KT("ship_to__latitude"), float_field),
+                Cast(KT("ship_to__longitude"), float_field),
+                *point,
+            )
+        )
+        stores = (
+            Location.objects.exclude(latitude=None)
+            .exclude(longitude=None)
+            .annotate(
+                distance=distance_km(
+                    Cast("latitude", float_field), Cast("longitude", float_field), *point
+                )
+            )
+        )
+        lookup = "distance__lte" if operator == "lte" else "distance__gt"
+        km = float(value)
+        has_position = Exists(positions.filter(customer=OuterRef("pk")))
+        return Q(Exists(_latest(positions).filter(**{lookup: km}))) | (
+            ~Q(has_position)
+            & Q(preferred_store_code__in=stores.filter(**{lookup: km}).values("code"))
+        )
