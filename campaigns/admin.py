@@ -122,7 +122,7 @@ class SegmentAdmin(admin.ModelAdmin):
     def conditions(self, segment: Segment) -> str:
         if not segment.is_dynamic:
             return "uploaded list"
-        return str(rules.count_conditions(segment.rules)) or "-"
+        return str(rules.count_conditions(segment.rules) or "-")
 
     @admin.display(description="members")
     def members(self, segment: Segment) -> str:
