@@ -175,6 +175,15 @@ class SegmentAdmin(admin.ModelAdmin):
             every,
         )
 
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        """A segment other segments' rules name cannot be deleted: the admin lists them as
+        protected, like rows a foreign key protects."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        for segment in objs:
+            for name in rules.segments_referring_to(segment.name, excluding=segment.pk):
+                protected.append(f"Segment: {name} (its rules name {segment.name})")
+        return deleted, counts, perms_needed, protected
+
     # --- URLs: the live count, the CSV upload
 
     def get_urls(self):

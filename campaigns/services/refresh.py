@@ -154,6 +154,8 @@ def refresh_scheduled_segments(*, now: datetime | None = None) -> dict[str, int]
     for segment in due.order_by("pk"):
         try:
             refresh_segment(segment=segment, trigger=SegmentRefresh.Trigger.SCHEDULE, now=now)
+        except Segment.DoesNotExist:
+            continue  # deleted since the list was read
         except DomainError as refusal:
             failed += 1
             log.warning("Segment %s not refreshed: %s", segment.pk, refusal.message)

@@ -227,3 +227,16 @@ def test_the_live_count_needs_the_pages_csrf_token(town):
     staff(client, "campaigns.view_segment")
 
     assert count(client, RECENT).status_code == 403
+
+
+def test_a_segment_other_rules_name_cannot_be_deleted(admin_client, town):
+    recent = segment("Recent", RECENT)
+    segment(
+        "Recent in Paris", {"and": [{"field": "in_segment", "operator": "in", "value": ["Recent"]}]}
+    )
+
+    page = admin_client.post(f"{SEGMENTS}{recent.pk}/delete/", {"post": "yes"})
+
+    assert page.status_code == 200  # the confirmation page, listing what protects it
+    assert "Recent in Paris (its rules name Recent)" in page.content.decode()
+    assert Segment.objects.filter(pk=recent.pk).exists()
