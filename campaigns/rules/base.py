@@ -6,7 +6,7 @@ over customers)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -99,13 +99,10 @@ def whole_number(
 ) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise Invalid(f"the value must be {what}, not {value!r}.")
-    if value < minimum or (maximum is not None and value > maximum):
-        upper = f" and {maximum}" if maximum is not None else ""
-        raise Invalid(
-            f"the value must be between {minimum}{upper}, not {value}."
-            if upper
-            else f"the value must be at least {minimum}, not {value}."
-        )
+    if maximum is not None and not minimum <= value <= maximum:
+        raise Invalid(f"the value must be between {minimum} and {maximum}, not {value}.")
+    if value < minimum:
+        raise Invalid(f"the value must be at least {minimum}, not {value}.")
     return value
 
 
@@ -169,11 +166,15 @@ def existing(
     column: str,
     context: ValidationContext,
 ) -> list[str]:
-    """Codes or names that must exist as ``model.column`` (one query per condition)."""
+    """Codes or names that must exist as ``model.column`` (one query per condition, none
+    when the tree asked the same already)."""
     items = string_list(value, what=what)
-    found = set(
-        model._default_manager.filter(**{f"{column}__in": items}).values_list(column, flat=True)
-    )
+    key = f"existing:{model._meta.label}.{column}:{sorted(items)}"
+    if key not in context.cache:
+        context.cache[key] = set(
+            model._default_manager.filter(**{f"{column}__in": items}).values_list(column, flat=True)
+        )
+    found = context.cache[key]
     missing = [item for item in items if item not in found]
     if missing:
         raise Invalid(f"unknown {what}: {', '.join(missing)}.")
@@ -226,9 +227,3 @@ def holds(operator: str, value: Any, measure: Any) -> bool:
 
 def numeric_value(operator: str, value: Any, single: Callable[[Any], Any]) -> Any:
     return number_range(value, single) if operator == "between" else single(value)
-
-
-def known_params(params: dict[str, Any], names: Sequence[str]) -> None:
-    unknown = sorted(set(params) - set(names))
-    if unknown:
-        raise Invalid(f"unknown key {', '.join(unknown)}.")
