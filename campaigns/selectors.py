@@ -20,6 +20,9 @@ from campaigns.models import CustomerRfm, Segment, SegmentChange, SegmentMembers
 from campaigns.rules import compile_rules, validate_segment_rules
 from customers.models import Customer
 
+# Room to hash the subqueries of a segment over a million customers (as refreshes have).
+COUNT_WORK_MEM = "128MB"
+
 
 def members(segment: Segment) -> QuerySet[Customer]:
     """The segment's customers (never an erased one)."""
@@ -73,7 +76,8 @@ def count_matching(rules: Any, *, segment: Segment | None = None) -> int:
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute(
-                    "SELECT set_config('statement_timeout', %s, true)",
-                    [str(settings.SEGMENT_COUNT_TIMEOUT_SECONDS * 1000)],
+                    "SELECT set_config('statement_timeout', %s, true), "
+                    "set_config('work_mem', %s, true)",
+                    [str(settings.SEGMENT_COUNT_TIMEOUT_SECONDS * 1000), COUNT_WORK_MEM],
                 )
         return query.count()

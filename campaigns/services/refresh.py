@@ -62,11 +62,16 @@ def refresh_segment(
     changes nothing then."""
     now = now or timezone.now()
     locked = lock_segment(segment.pk)
-    people = target_of(locked, now).values("pk")
+    people = target_of(locked, now).values("pk").order_by()
     sql, params = people.query.sql_with_params()
 
     def fill(cursor: CursorWrapper, table: str) -> None:
-        cursor.execute(f"INSERT INTO {table} (id) {sql}", params)
+        if connection.vendor == "postgresql":
+            # CREATE TABLE AS may scan in parallel workers; INSERT ... SELECT may not.
+            cursor.execute(f"CREATE TEMPORARY TABLE {table} (id) ON COMMIT DROP AS {sql}", params)
+        else:
+            create_target(cursor, table)
+            cursor.execute(f"INSERT INTO {table} (id) {sql}", params)
 
     refresh = apply_target(locked, fill, trigger=trigger, actor=actor, now=now)
     segment.member_count, segment.refreshed_at = locked.member_count, locked.refreshed_at
@@ -81,8 +86,9 @@ def apply_target(
     actor: User | None,
     now: datetime,
 ) -> SegmentRefresh:
-    """Make the segment's members exactly the ids ``fill`` puts in the target table, recording
-    the joins and leaves. The caller holds the segment's lock, in a transaction."""
+    """Make the segment's members exactly the ids ``fill`` puts in the target table (which it
+    creates, see ``create_target``), recording the joins and leaves. The caller holds the
+    segment's lock, in a transaction."""
     started = time.perf_counter()
     refresh = SegmentRefresh.objects.create(
         segment=segment, trigger=trigger, actor=actor, started_at=now
@@ -91,8 +97,10 @@ def apply_target(
     members = quote(SegmentMembership._meta.db_table)
     changes = quote(SegmentChange._meta.db_table)
     target = quote(TARGET)
+    moment = connection.ops.adapt_datetimefield_value(now)
     with connection.cursor() as cursor:
-        _create_target(cursor, target)
+        if connection.vendor == "postgresql":
+            cursor.execute(f"SET LOCAL work_mem = '{REFRESH_WORK_MEM}'")
         fill(cursor, target)
         if connection.vendor == "postgresql":
             cursor.execute(f"ANALYZE {target}")  # the planner's row count for the joins below
@@ -104,7 +112,7 @@ def apply_target(
         cursor.execute(
             f"INSERT INTO {changes} ({change_columns}) "
             f"SELECT m.segment_id, m.customer_id, %s, %s, %s {gone}",
-            [SegmentChange.Kind.LEFT, now, refresh.pk, segment.pk],
+            [SegmentChange.Kind.LEFT, moment, refresh.pk, segment.pk],
         )
         left = cursor.rowcount
         cursor.execute(
@@ -118,12 +126,12 @@ def apply_target(
         )
         cursor.execute(
             f"INSERT INTO {changes} ({change_columns}) SELECT %s, t.id, %s, %s, %s {new}",
-            [segment.pk, SegmentChange.Kind.JOINED, now, refresh.pk, segment.pk],
+            [segment.pk, SegmentChange.Kind.JOINED, moment, refresh.pk, segment.pk],
         )
         joined = cursor.rowcount
         cursor.execute(
             f"INSERT INTO {members} (segment_id, customer_id, joined_at) SELECT %s, t.id, %s {new}",
-            [segment.pk, now, segment.pk],
+            [segment.pk, moment, segment.pk],
         )
         cursor.execute(f"SELECT COUNT(*) FROM {target}")
         (count,) = cursor.fetchone()
@@ -136,9 +144,9 @@ def apply_target(
     return refresh
 
 
-def _create_target(cursor: CursorWrapper, target: str) -> None:
+def create_target(cursor: CursorWrapper, target: str) -> None:
+    """An empty temporary table of target ids, for a ``fill`` that inserts them."""
     if connection.vendor == "postgresql":
-        cursor.execute(f"SET LOCAL work_mem = '{REFRESH_WORK_MEM}'")
         cursor.execute(f"CREATE TEMPORARY TABLE {target} (id bigint PRIMARY KEY) ON COMMIT DROP")
     else:
         cursor.execute(f"DROP TABLE IF EXISTS {target}")

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from campaigns.locks import lock_segment
 from campaigns.models import Segment, SegmentRefresh
-from campaigns.services.refresh import apply_target
+from campaigns.services.refresh import apply_target, create_target
 from customers.models import Customer, Identity
 from customers.normalise import normalise_email, normalise_phone
 from omni.core.errors import DomainError, InvalidInput, InvalidRequest
@@ -171,6 +171,7 @@ def import_static_members(
     locked = lock_segment(segment.pk)
 
     def fill(cursor: CursorWrapper, table: str) -> None:
+        create_target(cursor, table)
         cursor.executemany(f"INSERT INTO {table} (id) VALUES (%s)", [(pk,) for pk in ids])
         if not replace:
             members = connection.ops.quote_name(locked.memberships.model._meta.db_table)
