@@ -5,7 +5,7 @@ relations.
 or above it (DESIGN.md). Their rows are still the facts segments are made of, so they are
 reached the way the design asks, through model relations: the reverse relation ``orders`` of
 ``Customer`` leads to the order model, ``loyalty_account`` to the loyalty account, and on from
-there (``lines``, ``returns``, ``lots``, ``tier``, ``cards``). Nothing here imports those apps;
+there (``lines``, ``returns``, ``lots``, ``tier``). Nothing here imports those apps;
 if a relation is renamed, ``tests/campaigns/test_relations.py`` fails.
 """
 
@@ -47,10 +47,6 @@ def tier_model() -> type[Model]:
 
 def points_lot_model() -> type[Model]:
     return _related(loyalty_account_model(), "lots")
-
-
-def loyalty_card_model() -> type[Model]:
-    return _related(loyalty_account_model(), "cards")
 
 
 def field_choices(model: type[Model], name: str) -> list[str]:
