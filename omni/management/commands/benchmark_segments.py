@@ -38,10 +38,13 @@ SEGMENTS: dict[str, dict[str, Any]] = {
     },
     "Viewed trail running, did not buy, e-mail consent": {
         "and": [
-            {"field": "viewed_category_not_bought", "operator": "in", "value": ["bench-c1"],
-             "days": 30},
-            {"field": "consent", "operator": "granted", "value": "email",
-             "purpose": "marketing"},
+            {
+                "field": "viewed_category_not_bought",
+                "operator": "in",
+                "value": ["bench-c1"],
+                "days": 30,
+            },
+            {"field": "consent", "operator": "granted", "value": "email", "purpose": "marketing"},
         ]
     },
     "Lapsed Gold and Silver, never returned": {
@@ -73,8 +76,8 @@ class Command(BaseCommand):
         "Build synthetic customers, orders, touchpoints, consents and loyalty accounts in a "
         "schema of their own (set-based SQL), then time the RFM scores, a live count and the "
         "refresh of five representative segments; drops the schema at the end. PostgreSQL "
-        "only, e.g. `make benchmark-segments ARGS=\"--customers 1000000 --touchpoints "
-        "10000000\"` (a throwaway server)."
+        'only, e.g. `make benchmark-segments ARGS="--customers 1000000 --touchpoints '
+        '10000000"` (a throwaway server).'
     )
 
     def add_arguments(self, parser):
@@ -309,8 +312,9 @@ class Command(BaseCommand):
         scored = self.step("RFM scores (NTILE over every buyer)", services.refresh_rfm_scores)
         self.say(f"  {scored:,} customers scored")
         first = next(iter(SEGMENTS.values()))
-        counted = self.step("live count of the first segment's rules",
-                            selectors.count_matching, first)
+        counted = self.step(
+            "live count of the first segment's rules", selectors.count_matching, first
+        )
         self.say(f"  {counted:,} customers")
         made = [Segment.objects.create(name=name, rules=rules) for name, rules in SEGMENTS.items()]
         for segment in made:
