@@ -69,6 +69,9 @@ def refresh_segment(
         if connection.vendor == "postgresql":
             # CREATE TABLE AS may scan in parallel workers; INSERT ... SELECT may not.
             cursor.execute(f"CREATE TEMPORARY TABLE {table} (id) ON COMMIT DROP AS {sql}", params)
+            # Indexed, so that matching the members against it never degrades into a scan of
+            # the whole table per member (the members' statistics may be stale mid-refresh).
+            cursor.execute(f"ALTER TABLE {table} ADD PRIMARY KEY (id)")
         else:
             create_target(cursor, table)
             cursor.execute(f"INSERT INTO {table} (id) {sql}", params)
