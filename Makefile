@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(abspath $(VENV))/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test test-fast mutation install browser lint format lock benchmark clean
+.PHONY: run test test-fast mutation install browser lint format lock benchmark benchmark-segments clean
 
 # Creates the environment, migrates, loads the demo data, then runs web + worker + beat.
 # DEBUG=1 gives the demo's defaults (fixed key, demo payments, SQLite); never in production.
@@ -71,3 +71,9 @@ clean:
 benchmark: export DEBUG = 1
 benchmark: install
 	$(BIN)/python -m omni.core.testing.throwaway sh -c '$(BIN)/python manage.py migrate -v0 && $(BIN)/python manage.py benchmark_inventory $(ARGS)'
+
+# Segment refresh times (see omni/management/commands/benchmark_segments.py), e.g.
+#   make benchmark-segments ARGS="--customers 1000000 --touchpoints 10000000"
+benchmark-segments: export DEBUG = 1
+benchmark-segments: install
+	$(BIN)/python -m omni.core.testing.throwaway sh -c '$(BIN)/python manage.py migrate -v0 && $(BIN)/python manage.py benchmark_segments $(ARGS)'

@@ -1,16 +1,90 @@
-"""What campaigns hold about a person: their part of the data export, registered with
-``customers`` in ``CampaignsConfig.ready``."""
+"""What campaigns holds about a person: segment memberships, their history and RFM scores,
+personal codes and coupon uses.
+Their part of the data export and of erasure, and what a merge does to them, all registered
+with ``customers`` in ``CampaignsConfig.ready``."""
 
 from typing import Any
 
-from campaigns.models import Coupon, Redemption
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from campaigns.models import Coupon, CustomerRfm, Redemption, SegmentChange, SegmentMembership
 from customers.models import Customer
 
 # The rows ``export_campaigns`` covers (see ``customers.selectors.register_export_section``).
-EXPORTED_MODELS = ("campaigns.Coupon", "campaigns.Redemption")
+EXPORTED_MODELS = (
+    "campaigns.SegmentMembership",
+    "campaigns.SegmentChange",
+    "campaigns.CustomerRfm",
+    "campaigns.Coupon",
+    "campaigns.Redemption",
+)
+
+
+def erase_campaign_personal_data(*, customer: Customer) -> None:
+    """An erased customer is in no segment (static ones included) from this moment, not from
+    the next refresh; the leave is recorded. Their scores go: nobody may be targeted by them."""
+    now = timezone.now()
+    memberships = SegmentMembership.objects.filter(customer=customer)
+    SegmentChange.objects.bulk_create(
+        SegmentChange(
+            segment_id=segment_id, customer=customer, kind=SegmentChange.Kind.LEFT, changed_at=now
+        )
+        for segment_id in memberships.values_list("segment_id", flat=True)
+    )
+    memberships.delete()
+    CustomerRfm.objects.filter(customer=customer).delete()
+
+
+def merge_campaign_rows(*, survivor: Customer, merged: Customer) -> None:
+    """Before the merge moves every row to the survivor: memberships the survivor already has
+    go (one row per segment and customer), the merged profile's scores go (the next RFM run
+    scores the person on both profiles' orders). Everything else moves as it is."""
+    survivor_in = SegmentMembership.objects.filter(
+        customer=survivor, segment_id=OuterRef("segment_id")
+    )
+    SegmentMembership.objects.filter(customer=merged).filter(Exists(survivor_in)).delete()
+    CustomerRfm.objects.filter(customer=merged).delete()
 
 
 def export_campaigns(*, customer: Customer) -> dict[str, Any]:
+    """Everything campaigns holds about the customer, in 5 queries whatever the history."""
+    return {**_segments_of(customer), **_codes_of(customer)}
+
+
+def _segments_of(customer: Customer) -> dict[str, Any]:
+    """The segments the customer is in, when they joined and left, and their RFM scores:
+    3 queries whatever the history."""
+    rfm = (
+        CustomerRfm.objects.filter(customer=customer)
+        .values(
+            "recency_days",
+            "frequency",
+            "monetary",
+            "r_score",
+            "f_score",
+            "m_score",
+            "cell",
+            "computed_at",
+        )
+        .first()
+    )
+    return {
+        "segments": list(
+            SegmentMembership.objects.filter(customer=customer)
+            .order_by("segment__name")
+            .values("segment__name", "joined_at")
+        ),
+        "segment_history": list(
+            SegmentChange.objects.filter(customer=customer)
+            .order_by("changed_at", "pk")
+            .values("segment__name", "kind", "changed_at")
+        ),
+        "rfm": {**rfm, "monetary": str(rfm["monetary"])} if rfm else None,
+    }
+
+
+def _codes_of(customer: Customer) -> dict[str, Any]:
     """Their personal codes and every use of a code, in 2 queries whatever the history."""
     return {
         "personal_codes": list(

@@ -109,6 +109,8 @@ class ConsentPurpose(models.TextChoices):
     MARKETING = "marketing", "Marketing"
     PERSONALISATION = "personalisation", "Personalisation"
     ANALYTICS = "analytics", "Analytics"
+    # Hashed e-mails and phones uploaded to advertising platforms as audiences.
+    ADVERTISING = "advertising", "Advertising audiences"
 
 
 class Consent(models.Model):

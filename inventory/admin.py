@@ -171,10 +171,10 @@ class SkuInline(admin.TabularInline):
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "category", "is_active", "created_at"]
+    list_display = ["code", "name", "brand", "category", "is_active", "created_at"]
     list_filter = ["is_active", CategoryFilter]
     list_select_related = ["category"]
-    search_fields = ["code", "name", "skus__code", "skus__barcode"]
+    search_fields = ["code", "name", "brand", "skus__code", "skus__barcode"]
     autocomplete_fields = ["category"]
     inlines = [ProductImageInline, SkuInline]
 

@@ -173,6 +173,12 @@ CUSTOMER_TOKEN_MAX_DAYS = env_int("CUSTOMER_TOKEN_MAX_DAYS", 90)
 INTEGRATION_TOKEN_DAYS = env_int("INTEGRATION_TOKEN_DAYS", 90)
 # The most customers one admin export may hold (larger selections are refused).
 CUSTOMER_EXPORT_MAX_ROWS = env_int("CUSTOMER_EXPORT_MAX_ROWS", 10_000)
+# Segments (campaigns): the RFM window for frequency and monetary value; the largest CSV of
+# static members taken (rows, bytes); how long the admin's live count may run.
+SEGMENT_RFM_WINDOW_DAYS = env_int("SEGMENT_RFM_WINDOW_DAYS", 365)
+SEGMENT_UPLOAD_MAX_ROWS = env_int("SEGMENT_UPLOAD_MAX_ROWS", 100_000)
+SEGMENT_UPLOAD_MAX_BYTES = env_int("SEGMENT_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+SEGMENT_COUNT_TIMEOUT_SECONDS = env_int("SEGMENT_COUNT_TIMEOUT_SECONDS", 10)
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
@@ -285,6 +291,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "loyalty.send_expiry_notices",
         "schedule": crontab(hour=9, minute=0),
     },
+    "refresh-rfm-scores": {
+        "task": "campaigns.refresh_rfm_scores",
+        "schedule": crontab(hour=1, minute=30),
+    },
+    "refresh-segments": {"task": "campaigns.refresh_segments", "schedule": crontab(minute=15)},
 }
 
 # --- Notifications (customers.notifications) ------------------------------------------------
@@ -365,6 +376,7 @@ API_RATE_LIMITS = {
     # webhooks per address (a carrier posts from a few addresses, an attacker from many).
     "fulfilment.staff": "1200/min",
     "carrier_events.address": "600/min",
+    "segment_count.staff": "30/min",
     **rate_limits_from_env("API_RATE_LIMITS"),
 }
 # How long the answer to a call sent with an Idempotency-Key is replayed to retries.

@@ -1,6 +1,15 @@
-"""Offers and coupons: pricing (pure), codes, redemption and release. Other apps import this
-package, never its modules."""
+"""Every write of campaigns, each atomic, re-exported here (other apps import this package,
+never its modules). Segments: ``refresh`` (materialising a segment's members set-based in SQL,
+on demand and on schedule), ``static`` (static segments from an uploaded CSV), ``rfm`` (RFM
+scores), ``audience`` (hashed audience files for advertising platforms). Offers and coupons:
+``pricing`` (pure), ``offers``, ``codes`` (codes, redemption and release)."""
 
+from campaigns.services.audience import (
+    EXPORT_AUDIENCE,
+    AudienceFile,
+    audience,
+    export_audience,
+)
 from campaigns.services.codes import (
     CODE_ALPHABET,
     CODE_LENGTH,
@@ -31,29 +40,46 @@ from campaigns.services.pricing import (
     Terms,
     price,
 )
+from campaigns.services.refresh import (
+    eligible_customers,
+    refresh_scheduled_segments,
+    refresh_segment,
+)
+from campaigns.services.rfm import refresh_rfm_scores
+from campaigns.services.static import MemberFileInvalid, import_static_members
 
 __all__ = [
     "CODE_ALPHABET",
     "CODE_LENGTH",
+    "EXPORT_AUDIENCE",
     "Applied",
+    "AudienceFile",
     "CartItem",
     "CouponUse",
     "Line",
+    "MemberFileInvalid",
     "Pricing",
     "Refusal",
     "Shopper",
     "Terms",
+    "audience",
     "automatic_offers",
     "batch_rows",
     "category_ancestry",
     "coupon_terms",
+    "eligible_customers",
+    "export_audience",
     "find_coupon",
     "generate_codes",
+    "import_static_members",
     "new_code",
     "price",
     "price_cart",
     "record_refused_code",
     "redeem_coupons",
+    "refresh_rfm_scores",
+    "refresh_scheduled_segments",
+    "refresh_segment",
     "release_redemptions",
     "shopper_of",
     "terms_of",

@@ -53,7 +53,7 @@ GROUP_READS = {
 }
 # What a manager decides and a marketer only reads (the marketer keeps the view permission):
 # the programme's rules and what a point is worth, approving another person's large points
-# adjustment, and taking customers' data out of the back-office.
+# adjustment, and taking customers' data out of the back-office (exports, ad audiences).
 PROGRAMME_RULES = [
     f"loyalty.{action}_{model}"
     for model in ("programme", "tier", "earnrule")
@@ -61,7 +61,12 @@ PROGRAMME_RULES = [
 ]
 GROUP_WITHHELD = {
     "Managers": [],
-    "Marketers": [*PROGRAMME_RULES, "loyalty.approve_points_adjustment"],
+    "Marketers": [
+        *PROGRAMME_RULES,
+        "loyalty.approve_points_adjustment",
+        # Hashed customer identifiers leave for ad platforms: a manager's call, like exports.
+        "campaigns.export_audience",
+    ],
     "Clerks": [],
 }
 GROUP_EXTRA = {"Managers": ["customers.export_customers"], "Marketers": [], "Clerks": []}
@@ -80,9 +85,18 @@ def load_demo() -> list[DemoAccount]:
     return ACCOUNTS
 
 
+LAPSED_WEB_SHOPPERS = {
+    "and": [
+        {"field": "bought_in_channel", "operator": "in", "value": ["web"]},
+        {"field": "recency_days", "operator": "gte", "value": 90},
+    ]
+}
+
+
 def load_campaigns() -> None:
     segment, _ = Segment.objects.get_or_create(
-        name="Lapsed web shoppers", defaults={"description": "Bought online, not in 90 days."}
+        name="Lapsed web shoppers",
+        defaults={"description": "Bought online, not in 90 days.", "rules": LAPSED_WEB_SHOPPERS},
     )
     Campaign.objects.get_or_create(
         name="Autumn rain-ready",

@@ -12,7 +12,7 @@ from django.utils import timezone
 from campaigns import services
 from campaigns.models import Coupon, Offer, Redemption, RefusedCode
 from omni.core.errors import InvalidCoupon, InvalidRequest, OfferChanged
-from tests.campaigns.factories import coupon, offer
+from tests.campaigns.offer_factories import coupon, offer
 from tests.loyalty.factories import customer
 
 pytestmark = pytest.mark.django_db

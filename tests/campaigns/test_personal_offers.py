@@ -11,7 +11,7 @@ from campaigns import selectors
 from campaigns.models import Segment
 from loyalty.models import Account, Tier
 from tests.api_clients import app_client
-from tests.campaigns.factories import coupon, offer
+from tests.campaigns.offer_factories import coupon, offer
 from tests.loyalty.factories import customer, programme
 
 pytestmark = pytest.mark.django_db

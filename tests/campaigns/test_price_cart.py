@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from campaigns import services
 from loyalty.models import Account, Tier
-from tests.campaigns.factories import coupon, offer
+from tests.campaigns.offer_factories import coupon, offer
 from tests.inventory.factories import CategoryFactory, ProductFactory, SkuFactory
 from tests.loyalty.factories import customer, programme
 

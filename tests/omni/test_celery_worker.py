@@ -46,6 +46,10 @@ TESTED_IN_A_REAL_WORKER = {
     "test_a_worker_purges_expired_sign_up_requests",
     "customers.purge_expired_customer_tokens": "tests.customers.test_tasks::"
     "test_a_worker_purges_customer_tokens_unused_for_too_long",
+    "campaigns.refresh_segments": "tests.campaigns.test_tasks::"
+    "test_a_worker_refreshes_the_automatic_segments",
+    "campaigns.refresh_rfm_scores": "tests.campaigns.test_tasks::"
+    "test_a_worker_computes_the_rfm_scores",
 }
 
 

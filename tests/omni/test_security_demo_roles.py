@@ -11,6 +11,7 @@ pytestmark = pytest.mark.django_db
 
 MANAGERS_ONLY = [
     "customers.export_customers",
+    "campaigns.export_audience",
     "loyalty.approve_points_adjustment",
     "loyalty.change_programme",
     "loyalty.change_tier",
@@ -41,6 +42,7 @@ def test_the_marketer_still_reads_the_programme_and_asks_for_adjustments(staff):
     assert marketer.has_perm("loyalty.add_pointsentry")
     assert marketer.has_perm("customers.view_customer")
     assert marketer.has_perm("campaigns.change_campaign")
+    assert marketer.has_perm("campaigns.change_segment")
 
 
 def test_loading_the_staff_again_takes_back_what_a_group_no_longer_has(staff):

@@ -10,7 +10,7 @@ from drf_spectacular.generators import SchemaGenerator
 from campaigns.models import RefusedCode
 from orders.models import CartCoupon
 from tests.api_clients import app_client
-from tests.campaigns.factories import coupon, offer
+from tests.campaigns.offer_factories import coupon, offer
 from tests.loyalty.factories import customer
 
 pytestmark = pytest.mark.django_db

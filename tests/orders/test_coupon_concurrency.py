@@ -7,7 +7,7 @@ from campaigns.models import Coupon, Redemption
 from omni.core.errors import OfferChanged
 from orders import services
 from orders.models import Order
-from tests.campaigns.factories import coupon
+from tests.campaigns.offer_factories import coupon
 from tests.concurrency import run_concurrently
 from tests.inventory.factories import LocationFactory, SkuFactory, stock
 from tests.loyalty.factories import customer

@@ -14,7 +14,7 @@ from loyalty.services import QuoteLine
 from omni.core.errors import InvalidCoupon, OfferChanged
 from orders import services
 from orders.models import CartCoupon, Order
-from tests.campaigns.factories import coupon, offer
+from tests.campaigns.offer_factories import coupon, offer
 
 pytestmark = pytest.mark.django_db
 

@@ -1,0 +1,15 @@
+"""Scheduled campaign work; each task is a thin wrapper over a service."""
+
+from celery import shared_task
+
+from campaigns import services
+
+
+@shared_task(name="campaigns.refresh_segments")
+def refresh_segments() -> dict[str, int]:
+    return services.refresh_scheduled_segments()
+
+
+@shared_task(name="campaigns.refresh_rfm_scores")
+def refresh_rfm_scores() -> int:
+    return services.refresh_rfm_scores()
