@@ -219,8 +219,9 @@ class Command(BaseCommand):
         # Customer ids are 1..n (a fresh identity); stores 1..50; 5 % cancelled.
         self.sql(
             "INSERT INTO orders_order (number, customer_id, channel, fulfilment, status,"
-            " store_id, ship_to, currency, subtotal, points_redeemed, points_discount, total,"
-            " pickup_code, pickup_code_failures, placed_at, updated_at)"
+            " store_id, ship_to, currency, subtotal, offer_discount, points_redeemed,"
+            " points_discount, total, pickup_code, pickup_code_failures, checkout_fingerprint,"
+            " placed_at, updated_at)"
             " SELECT 'B' || i, c, ch, f,"
             " CASE WHEN r < 0.05 THEN 'cancelled' WHEN f = 'delivery' THEN 'delivered'"
             "  WHEN f = 'pickup' THEN 'collected' ELSE 'completed' END,"
@@ -228,7 +229,7 @@ class Command(BaseCommand):
             " CASE WHEN f = 'delivery' THEN jsonb_build_object('city', city, 'country', 'FR',"
             "  'latitude', 43 + k * 0.7 + random() * 0.2, 'longitude', 1 + k * 0.6"
             "  + random() * 0.2) ELSE '{}'::jsonb END,"
-            " 'EUR', amount, 0, 0, amount, '', 0, %s - random() * interval '730 days', %s"
+            " 'EUR', amount, 0, 0, 0, amount, '', 0, '', %s - random() * interval '730 days', %s"
             " FROM (SELECT i, 1 + floor(random() * %s)::bigint AS c, random() AS r,"
             "  (ARRAY['web', 'ios', 'android', 'store'])[1 + i %% 4] AS ch,"
             "  CASE WHEN i %% 4 = 3 THEN 'in_store' WHEN i %% 4 = 2 THEN 'pickup'"
