@@ -116,7 +116,12 @@ class Product(models.Model):
         Category, on_delete=models.PROTECT, null=True, blank=True, related_name="products"
     )
     brand = models.CharField(
-        max_length=100, blank=True, db_index=True, help_text="The maker's brand, e.g. Salomon."
+        max_length=100,
+        blank=True,
+        default="",
+        db_default="",  # rows written by code that predates the column stay valid
+        db_index=True,
+        help_text="The maker's brand, e.g. Salomon.",
     )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
