@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from django.db import connection
 
-from campaigns.models import Coupon, Segment
+from campaigns.models import Coupon, Redemption, Segment
 
 OWN_ROWS = ("self",)
 # pg_advisory_xact_lock key of the RFM scores: "RFM" in ASCII, away from other apps' keys.
@@ -38,5 +38,15 @@ def lock_coupons(pks: Iterable[int]) -> list[Coupon]:
         Coupon.objects.select_for_update(of=OWN_ROWS)
         .select_related("offer")
         .filter(pk__in=list(pks))
+        .order_by("pk")
+    )
+
+
+def lock_used_redemptions(reference: str) -> list[Redemption]:
+    """The code uses an order still holds, locked in primary-key order (a cancellation and an
+    expiry of the same order give them back once)."""
+    return list(
+        Redemption.objects.select_for_update(of=OWN_ROWS)
+        .filter(reference=reference, status=Redemption.Status.USED)
         .order_by("pk")
     )

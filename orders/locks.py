@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 from django.db.models import QuerySet
 
+from inventory.models import Location
 from orders.models import (
     Cart,
     CartLine,
@@ -96,3 +97,17 @@ def lock_order_line(pk: int) -> OrderLine:
 def lock_parcel(parcel: Parcel) -> Parcel:
     """The parcel, fresh and locked (the caller holds its order's and shipment's locks)."""
     return Parcel.objects.select_for_update(of=SELF).get(pk=parcel.pk)
+
+
+def lock_open_shipment_at(order: Order, location: Location) -> Shipment | None:
+    """The order's shipment at this location that has not started packing (to pick or
+    picked), locked, if it has one (the caller holds the order's lock first)."""
+    return (
+        Shipment.objects.select_for_update(of=SELF)
+        .filter(
+            order=order,
+            location=location,
+            status__in=[Shipment.Status.ALLOCATED, Shipment.Status.PICKED],
+        )
+        .first()
+    )

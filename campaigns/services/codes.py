@@ -12,7 +12,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from campaigns.locks import lock_coupons
+from campaigns.locks import lock_coupons, lock_used_redemptions
 from campaigns.models import CodeBatch, Coupon, Offer, Redemption, RefusedCode, normalise_code
 from customers.models import Customer
 from omni.core.errors import InvalidCoupon, InvalidRequest, OfferChanged
@@ -170,8 +170,7 @@ def redeem_coupons(
 def release_redemptions(*, reference: str) -> int:
     """Give back the uses of an order that will not be fulfilled (cancelled, expired), in the
     caller's transaction; a second call finds nothing more to give back."""
-    used = Redemption.objects.filter(reference=reference, status=Redemption.Status.USED)
-    redemptions = list(used.select_for_update())
+    redemptions = lock_used_redemptions(reference)
     if not redemptions:
         return 0
     coupons = {c.pk: c for c in lock_coupons(r.coupon_id for r in redemptions)}

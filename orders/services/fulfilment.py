@@ -18,9 +18,9 @@ from loyalty import services as loyalty
 from omni.core.errors import InvalidRequest, PickupCodeLocked, WrongPickupCode
 from orders import notifications
 from orders.locks import lock_order, lock_order_if_still
-from orders.models import Order, OrderEvent
+from orders.models import Order
 from orders.services import money
-from orders.services.lifecycle import actor_label, ensure_allowed, transition
+from orders.services.lifecycle import ensure_allowed, note_on_timeline, transition
 from orders.services.points import earn_points
 from orders.services.shipping import cancel_shipments
 
@@ -90,7 +90,7 @@ def _count_wrong_pickup_code(order: Order, *, actor: User | None) -> WrongPickup
             f" After {order.pickup_code_failures} wrong codes the hand-over is locked: "
             "a manager must unlock it in the back-office."
         )
-        _note_on_timeline(
+        note_on_timeline(
             order,
             actor=actor,
             note=f"Pick-up code locked after {order.pickup_code_failures} wrong codes",
@@ -108,21 +108,8 @@ def unlock_pickup_code(*, order: Order, actor: User | None = None) -> Order:
     failures = order.pickup_code_failures
     order.pickup_code_failures = 0
     order.save(update_fields=["pickup_code_failures", "updated_at"])
-    _note_on_timeline(
-        order, actor=actor, note=f"Pick-up code unlocked after {failures} wrong codes"
-    )
+    note_on_timeline(order, actor=actor, note=f"Pick-up code unlocked after {failures} wrong codes")
     return order
-
-
-def _note_on_timeline(order: Order, *, actor: User | None, note: str) -> None:
-    """Something that happened to the order without a change of status."""
-    OrderEvent.objects.create(
-        order=order,
-        to_status=order.status,
-        actor=actor if hasattr(actor, "get_username") else None,
-        actor_label=actor_label(actor),
-        note=note,
-    )
 
 
 def _hand_over(order: Order, *, actor: User | None) -> Order:

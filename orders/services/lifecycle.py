@@ -39,6 +39,17 @@ def ensure_allowed(order: Order, to: str) -> None:
         )
 
 
+def note_on_timeline(order: Order, *, actor: User | None, note: str) -> None:
+    """Something that happened to the order without a change of status."""
+    OrderEvent.objects.create(
+        order=order,
+        to_status=order.status,
+        actor=actor if hasattr(actor, "get_username") else None,
+        actor_label=actor_label(actor),
+        note=note[:255],
+    )
+
+
 def transition(
     order: Order, to: str, *, actor: User | None = None, label: str = "", note: str = ""
 ) -> Order:

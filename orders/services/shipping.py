@@ -37,6 +37,7 @@ from loyalty import services as loyalty
 from omni.core.errors import AlreadyShipped, InsufficientStock, InvalidRequest, NotFound
 from orders import notifications
 from orders.locks import (
+    lock_open_shipment_at,
     lock_order,
     lock_order_line,
     lock_parcel,
@@ -46,7 +47,6 @@ from orders.locks import (
 from orders.models import (
     CarrierEvent,
     Order,
-    OrderEvent,
     OrderLine,
     Parcel,
     ParcelLine,
@@ -54,7 +54,7 @@ from orders.models import (
     ShipmentLine,
 )
 from orders.services import money
-from orders.services.lifecycle import actor_label, transition
+from orders.services.lifecycle import note_on_timeline, transition
 from orders.services.points import earn_points
 
 S = Order.Status
@@ -216,10 +216,10 @@ def report_short(
         line.save(update_fields=["status"])
         _cancel_units(order, line, actor=actor)
     else:
-        _note(
+        note_on_timeline(
             order,
-            actor,
-            f"{line.order_line.sku.code} short at {shipment.location.code}: "
+            actor=actor,
+            note=f"{line.order_line.sku.code} short at {shipment.location.code}: "
             f"moved to {moved.shipment.location.code}",
         )
     _settle(order, shipment, actor=actor)
@@ -534,10 +534,10 @@ def _move(
     ShipmentLine.objects.bulk_update(lines, ["status"])
     target = _shipment_at(order, location)
     moved = _add_lines(target, [(line.order_line, line.quantity) for line in lines])
-    _note(
+    note_on_timeline(
         order,
-        actor,
-        f"{', '.join(line.order_line.sku.code for line in lines)} moved from "
+        actor=actor,
+        note=f"{', '.join(line.order_line.sku.code for line in lines)} moved from "
         f"{shipment.location.code} to {location.code}",
     )
     _settle_shipment(shipment)
@@ -546,15 +546,7 @@ def _move(
 
 def _shipment_at(order: Order, location: Location) -> Shipment:
     """The order's shipment at ``location`` that has not started packing, or a new one."""
-    open_one = (
-        Shipment.objects.filter(
-            order=order,
-            location=location,
-            status__in=[Shipment.Status.ALLOCATED, Shipment.Status.PICKED],
-        )
-        .select_for_update(of=("self",))
-        .first()
-    )
+    open_one = lock_open_shipment_at(order, location)
     if open_one is not None:
         open_one.order = order
         return open_one
@@ -625,7 +617,11 @@ def _cancel_units(order: Order, line: ShipmentLine, *, actor: User | None) -> No
         loyalty.release_redemption(
             redemption_key=f"order:{order.number}:redeem", points=points, part=f"line:{line.pk}"
         )
-    _note(order, actor, f"{units} x {order_line.sku.code} cancelled: no location can ship it")
+    note_on_timeline(
+        order,
+        actor=actor,
+        note=f"{units} x {order_line.sku.code} cancelled: no location can ship it",
+    )
     notifications.line_cancelled(order, order_line, units=units, refund=refund, points=points)
 
 
@@ -676,7 +672,7 @@ def _settle_order(order: Order, *, actor: User | None) -> None:
         if s in LIVE
     ]
     if not statuses:
-        transition(order, S.CANCELLED, actor=actor, label=_label(actor), note="Nothing to ship")
+        transition(order, S.CANCELLED, actor=actor, note="Nothing to ship")
         _give_back_the_rest(order)
         return
     parcels = set(Parcel.objects.filter(shipment__order=order).values_list("status", flat=True))
@@ -689,7 +685,7 @@ def _settle_order(order: Order, *, actor: User | None) -> None:
     for step in _PATH[_PATH.index(order.status) + 1 : _PATH.index(target) + 1]:
         if step == S.PARTLY_SHIPPED and target != S.PARTLY_SHIPPED:
             continue  # all of it left at once: straight to shipped
-        transition(order, step, actor=actor, label=_label(actor))
+        transition(order, step, actor=actor)
         if step == S.DELIVERED:
             earn_points(order)
 
@@ -702,20 +698,5 @@ def _give_back_the_rest(order: Order) -> None:
     money.void(order)
 
 
-def _note(order: Order, actor: User | None, note: str) -> None:
-    """Something that happened to the order without a change of status."""
-    OrderEvent.objects.create(
-        order=order,
-        to_status=order.status,
-        actor=_user(actor),
-        actor_label=_label(actor),
-        note=note[:255],
-    )
-
-
 def _user(actor: User | None) -> User | None:
     return actor if hasattr(actor, "get_username") else None
-
-
-def _label(actor: User | None) -> str:
-    return actor_label(actor)
