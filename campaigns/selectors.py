@@ -127,8 +127,8 @@ def conditions_in_words(offer: Offer) -> list[str]:
 def offers_for_customer(customer: Customer, *, now: datetime | None = None) -> list[PersonalOffer]:
     """The offers and coupons this customer can use now: automatic offers whose conditions on
     the person (tier, segment) they meet, and their own personal codes with uses left. Shared
-    codes are not listed: they are given out by campaigns, not discovered. Segment offers are
-    left out until segment membership lands (issue 12, item 1). A bounded number of queries."""
+    codes are not listed: they are given out by campaigns, not discovered. A bounded number of
+    queries."""
     now = now or timezone.now()
     shopper = shopper_of(customer)
     mine = []

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet
+from django.contrib.postgres.aggregates import ArrayAgg
+from django.db.models import Q, QuerySet, Value
 
 from campaigns.models import Coupon, Offer
 from campaigns.services.pricing import Line, Pricing, Shopper, Terms, price
@@ -63,17 +64,26 @@ def coupon_terms(coupon: Coupon) -> Terms:
 
 
 def shopper_of(customer: Customer | None) -> Shopper:
-    """The facts conditions read: the loyalty tier through the customer's account (a model
-    relation, not the loyalty app). Segment membership is not known yet: it comes with
-    segments (issue 12, item 1); until then an offer for a segment applies to no one."""
+    """The facts conditions read, in one query: the loyalty tier through the customer's
+    account (a model relation, not the loyalty app) and the segments the customer is a member
+    of as last refreshed (membership is materialised: an offer for a segment follows the
+    segment's refreshes, hourly by the beat task or on demand)."""
     if customer is None:
         return Shopper()
-    tier_id = (
+    facts = (
         Customer.objects.filter(pk=customer.pk)
-        .values_list("loyalty_account__tier_id", flat=True)
+        .annotate(
+            segment_ids=ArrayAgg(
+                "segment_memberships__segment_id",
+                filter=Q(segment_memberships__isnull=False),
+                default=Value([]),
+            )
+        )
+        .values_list("loyalty_account__tier_id", "segment_ids")
         .first()
     )
-    return Shopper(customer_id=customer.pk, tier_id=tier_id, segments=frozenset())
+    tier_id, segment_ids = facts if facts else (None, [])
+    return Shopper(customer_id=customer.pk, tier_id=tier_id, segments=frozenset(segment_ids))
 
 
 def category_ancestry(category_ids: Iterable[int]) -> dict[int, frozenset[int]]:

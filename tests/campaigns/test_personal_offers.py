@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from campaigns import selectors
-from campaigns.models import Segment
+from campaigns.models import Segment, SegmentMembership
 from loyalty.models import Account, Tier
 from tests.api_clients import app_client
 from tests.campaigns.offer_factories import coupon, offer
@@ -70,6 +70,16 @@ def test_the_api_lists_my_offers_in_a_bounded_number_of_queries(
     assert len(response.json()) == 2 * count
     assert response.json()[0]["conditions"] == ["For Silver members."]
     assert response.json()[-1]["code"] == f"MINE{count - 1}"
+
+
+def test_a_segment_offer_is_listed_for_the_segments_members_only(silver_member):
+    vip = Segment.objects.create(name="VIP")
+    SegmentMembership.objects.create(segment=vip, customer=silver_member, joined_at=timezone.now())
+    offer(name="For VIPs", segment=vip)
+    offer(name="For another segment", segment=Segment.objects.create(name="Lapsed"))
+
+    assert [p.offer.name for p in selectors.offers_for_customer(silver_member)] == ["For VIPs"]
+    assert selectors.offers_for_customer(customer()) == []
 
 
 def test_my_offers_need_a_signed_in_customer():

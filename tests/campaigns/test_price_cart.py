@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from campaigns import services
+from campaigns.models import Segment, SegmentMembership
 from loyalty.models import Account, Tier
 from tests.campaigns.offer_factories import coupon, offer
 from tests.inventory.factories import CategoryFactory, ProductFactory, SkuFactory
@@ -67,3 +68,27 @@ def test_a_tier_offer_reads_the_tier_through_the_customers_account_and_coupons_s
     guest = priced(None)
     assert guest.discount == Decimal("5.00")
     assert guest.refused[0].reason == "tier"
+
+
+def test_a_segment_offer_prices_for_members_of_the_segment_only():
+    vip = Segment.objects.create(name="VIP")
+    member, other = customer(), customer()
+    SegmentMembership.objects.create(segment=vip, customer=member, joined_at=timezone.now())
+    offer(reward="percent_off_cart", value=Decimal("10"), segment=vip)
+    shoe = SkuFactory(code="SHOE", price="50.00")
+
+    def discount(who):
+        return services.price_cart(
+            items=[item(shoe)],
+            channel="web",
+            store_id=None,
+            customer=who,
+            coupons=[],
+            now=timezone.now(),
+        ).discount
+
+    assert (discount(member), discount(other), discount(None)) == (
+        Decimal("5.00"),
+        Decimal("0"),
+        Decimal("0"),
+    )
