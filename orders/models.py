@@ -200,6 +200,19 @@ class Order(models.Model):
         default=Decimal("0"),
         help_text="Off the order by offers and coupons (each in ``discounts``).",
     )
+    points_multiplier = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("1"),
+        db_default=Decimal("1"),
+        help_text="An offer's points multiplier, as priced at checkout; applied when it earns.",
+    )
+    points_offer = models.CharField(
+        max_length=160,
+        blank=True,
+        db_default="",
+        help_text="The offer whose points multiplier applies.",
+    )
     points_redeemed = models.PositiveIntegerField(default=0)
     points_discount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
     total = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))

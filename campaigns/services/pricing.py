@@ -112,6 +112,7 @@ class Pricing:
     refused: list[Refusal] = field(default_factory=list)
     free_delivery: bool = False
     points_multiplier: Decimal = Decimal("1")
+    points_offer: str = ""  # the name of the offer whose multiplier applies
 
     @property
     def discount(self) -> Decimal:
@@ -139,7 +140,7 @@ def price(
     applied: list[Applied] = []
     refused: list[Refusal] = []
     free_delivery = False
-    multiplier = Decimal("1")
+    multiplier, multiplier_name = Decimal("1"), ""
     subtotal = sum((line.total for line in lines), ZERO)
     ordered = sorted(terms, key=lambda t: (-t.priority, t.ref))
     for term in ordered:
@@ -152,8 +153,8 @@ def price(
             continue
         if term.reward == FREE_DELIVERY:
             free_delivery = True
-        elif term.reward == POINTS_MULTIPLIER:
-            multiplier = max(multiplier, term.value)
+        elif term.reward == POINTS_MULTIPLIER and term.value > multiplier:
+            multiplier, multiplier_name = term.value, term.name  # the best one, not a product
         shares = _cap(term, _raw_discounts(term, lines, left))
         rounded = _allocate(shares)
         for sku, amount in rounded.items():
@@ -168,7 +169,7 @@ def price(
                 {sku: amount for sku, amount in rounded.items() if amount},
             )
         )
-    return Pricing(given, applied, refused, free_delivery, multiplier)
+    return Pricing(given, applied, refused, free_delivery, multiplier, multiplier_name)
 
 
 def _exclusive(applied: list[Applied], ordered: list[Terms]) -> bool:

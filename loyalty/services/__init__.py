@@ -31,6 +31,7 @@ from loyalty.services.cards import (
     replace_card,
 )
 from loyalty.services.earning import (
+    OfferMultiplier,
     Quote,
     QuoteLine,
     award_bonus,
@@ -73,6 +74,7 @@ __all__ = [
     "EXPIRY_NOTICE_TOPIC",
     "YEAR",
     "Kind",
+    "OfferMultiplier",
     "ProgrammeSetUp",
     "Quote",
     "QuoteLine",

@@ -38,6 +38,14 @@ class QuoteLine:
     label: str = ""
 
 
+@dataclass(frozen=True)
+class OfferMultiplier:
+    """A promotion's points multiplier (an offer of ``campaigns``, priced with the order)."""
+
+    name: str
+    multiplier: Decimal
+
+
 @dataclass
 class Quote:
     points: int
@@ -79,9 +87,11 @@ def quote_points(
     customer: Customer | None = None,
     campaign_codes: tuple[str, ...] = (),
     at: datetime | None = None,
+    offer: OfferMultiplier | None = None,
 ) -> Quote:
     """The points a basket earns, explained line by line: the base rate times the best channel
-    rule, the best category rule and the customer's tier, plus campaign bonuses."""
+    rule, the best category rule, the customer's tier and an offer's multiplier (priced with
+    the order), plus campaign bonuses."""
     at = at or timezone.now()
     programme = current_programme()
     rules = _rules_in_force(programme, at)
@@ -120,6 +130,8 @@ def quote_points(
             factors.append(
                 {"rule": f"{account.tier.name} tier", "multiplier": str(tier_multiplier)}
             )
+        if offer and offer.multiplier != 1:
+            factors.append({"rule": offer.name, "multiplier": str(offer.multiplier.normalize())})
         points = line.amount * programme.points_per_currency_unit
         for factor in factors:
             points *= Decimal(factor["multiplier"])
@@ -186,6 +198,7 @@ def earn_for_order(
     idempotency_key: str,
     campaign_codes: tuple[str, ...] = (),
     source: str = "order",
+    offer: OfferMultiplier | None = None,
 ) -> PointsEntry | None:
     """Points for a collected or delivered order; pending until the return window has passed.
     An erased customer earns nothing: no account, card or identity is made for them again."""
@@ -204,6 +217,7 @@ def earn_for_order(
             idempotency_key=idempotency_key,
             campaign_codes=campaign_codes,
             source=source,
+            offer=offer,
         ),
     )
 
@@ -231,11 +245,16 @@ def _earn(
     idempotency_key: str,
     campaign_codes: tuple[str, ...],
     source: str,
+    offer: OfferMultiplier | None,
 ) -> PointsEntry | None:
     """Credit the order's points as pending (None when it earns none). The caller holds the
     account's lock."""
     quote = quote_points(
-        lines=lines, channel=channel, customer=customer, campaign_codes=campaign_codes
+        lines=lines,
+        channel=channel,
+        customer=customer,
+        campaign_codes=campaign_codes,
+        offer=offer,
     )
     if quote.points <= 0:
         return None

@@ -236,4 +236,13 @@ def record_discounts(
     )
     order.offer_discount = pricing.discount
     order.total = order.subtotal - order.offer_discount
-    order.save(update_fields=["offer_discount", "total", "updated_at"])
+    order.points_multiplier, order.points_offer = pricing.points_multiplier, pricing.points_offer
+    order.save(
+        update_fields=[
+            "offer_discount",
+            "total",
+            "points_multiplier",
+            "points_offer",
+            "updated_at",
+        ]
+    )

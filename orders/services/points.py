@@ -2,7 +2,7 @@
 
 from loyalty import services as loyalty
 from loyalty.models import PointsEntry
-from loyalty.services import QuoteLine
+from loyalty.services import OfferMultiplier, QuoteLine
 from orders.models import Order
 
 
@@ -22,4 +22,5 @@ def earn_points(order: Order) -> PointsEntry | None:
         ],
         channel=order.channel,
         idempotency_key=f"order:{order.number}:earn",
+        offer=OfferMultiplier(order.points_offer, order.points_multiplier),
     )

@@ -158,3 +158,28 @@ def test_an_offer_that_ended_or_a_coupon_expired_before_checkout_is_refused(
     assert not CartCoupon.objects.exists()  # the expired code was taken off the cart
     assert pickup(cart, key="k2").order.total == Decimal("89.00")
     assert Coupon.objects.get().times_used == 0
+
+
+def test_a_points_multiplier_offer_multiplies_the_points_the_order_earns(shop, camille):
+    clerk = User.objects.create_user("clerk", is_staff=True)
+
+    def collected(key):
+        cart = cart_with(camille, ("WOOL-BEANIE", 1))
+        order = pickup(cart, key=key).order
+        services.mark_ready_for_pickup(order=order, actor=clerk)
+        code = Order.objects.get(pk=order.pk).pickup_code
+        services.collect_pickup(order=order, code=code, actor=clerk)
+        return order
+
+    plain = collected("plain")
+    offer(name="Triple points weekend", reward="points_multiplier", value=Decimal("3"))
+    tripled = collected("tripled")
+
+    earned = {
+        entry.reference: entry for entry in camille.loyalty_account.entries.filter(kind="earn")
+    }
+    assert tripled.total == plain.total  # a multiplier takes nothing off the price
+    assert earned[tripled.number].pending == 3 * earned[plain.number].pending > 0
+    assert {"rule": "Triple points weekend", "multiplier": "3"} in (
+        earned[tripled.number].explanation[0]["factors"]
+    )
