@@ -96,6 +96,11 @@ class Cart(models.Model):
         """What the lines come to at the prices they carry."""
         return sum((line.line_total for line in self.lines.all()), Decimal(0))
 
+    @property
+    def to_pay(self) -> Decimal:
+        """The total less what offers and coupons take off (``pricing`` read first)."""
+        return self.total - self.pricing.discount
+
 
 class CartLine(models.Model):
     cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="lines")

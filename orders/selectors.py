@@ -41,11 +41,18 @@ from orders.services.lifecycle import TRANSITIONS
 from orders.services.returns import RETURNABLE
 
 
-def cart_detail(cart: Cart, *, channel: str | None = None) -> Cart:
+def cart_detail(
+    cart: Cart,
+    *,
+    channel: str | None = None,
+    customer: Customer | None = None,
+    store: Location | None = None,
+) -> Cart:
     """The cart with its lines, their SKUs and products, where its pick-up stock stands
     (``hold_status``, ``short_lines``, ``hold_expires_at``) and what its offers and coupons
-    take off (``pricing``, for ``channel``: by default the one its last line came from), in a
-    bounded number of queries. Reads only: a lapsed hold is left for the next change or
+    take off (``pricing``, for ``channel``: by default the one its last line came from; for
+    ``customer`` and at ``store``, a till's sale: by default the cart's own), in a bounded
+    number of queries. Reads only: a lapsed hold is left for the next change or
     checkout to hold again."""
     cart = (
         Cart.objects.select_related("pickup_store", "customer")
@@ -59,7 +66,11 @@ def cart_detail(cart: Cart, *, channel: str | None = None) -> Cart:
     lines = list(cart.lines.all())
     last = max(lines, key=lambda line: line.updated_at, default=None)
     cart.pricing = orders_services.price_cart(
-        cart, channel=channel or (last.channel if last else Channel.WEB), lines=lines
+        cart,
+        channel=channel or (last.channel if last else Channel.WEB),
+        customer=customer,
+        lines=lines,
+        store=store,
     )
     store_id = cart.pickup_store_id
     if store_id is None or not lines:

@@ -7,22 +7,19 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.contrib.postgres.aggregates import ArrayAgg
-from django.db.models import Q, QuerySet, Value
+from django.db.models import Q, QuerySet, Value, prefetch_related_objects
 
 from campaigns.models import Coupon, Offer
 from campaigns.services.pricing import Line, Pricing, Shopper, Terms, price
 from customers.models import Customer
 from inventory.models import Category
 
+CONDITIONS = ("skus", "categories", "stores", "tiers")  # what ``terms_of`` reads of an offer
+
 
 def with_conditions(offers: QuerySet[Offer]) -> QuerySet[Offer]:
     """Offers with what ``terms_of`` reads, in a fixed number of queries."""
-    return offers.select_related("free_sku").prefetch_related(
-        "skus",
-        "categories",
-        "stores",
-        "tiers",
-    )
+    return offers.select_related("free_sku").prefetch_related(*CONDITIONS)
 
 
 def automatic_offers(now: datetime) -> list[Offer]:
@@ -136,6 +133,8 @@ def price_cart(
         for i in items
     ]
     terms = [terms_of(offer) for offer in automatic_offers(now)]
+    # Conditions of the coupons' offers in one query each, not per code presented.
+    prefetch_related_objects([c.offer for c in coupons], "free_sku", *CONDITIONS)
     terms += [coupon_terms(c) for c in coupons]
     return price(
         lines=lines,

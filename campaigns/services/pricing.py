@@ -121,6 +121,12 @@ class Pricing:
     def refusal_of(self, ref: str) -> Refusal | None:
         return next((r for r in self.refused if r.ref == ref), None)
 
+    @property
+    def coupon_refusals(self) -> list[Refusal]:
+        """Why presented codes give nothing (automatic offers a cart does not meet are not
+        news to the shopper)."""
+        return [r for r in self.refused if r.ref.startswith("coupon:")]
+
 
 def price(
     *,

@@ -87,6 +87,14 @@ class SaleLineForm(forms.Form):
     )
 
 
+class CouponForm(forms.Form):
+    code = forms.CharField(
+        label="Coupon code",
+        max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
+    )
+
+
 class CompleteSaleForm(forms.Form):
     """Points to redeem (a known customer only, whose loyalty card the clerk scans: proof that
     the customer is there) and a one-time token: submitting the same form twice makes one sale."""

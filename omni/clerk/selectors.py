@@ -19,12 +19,14 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from campaigns.selectors import PersonalOffer, offers_for_customer
 from customers.models import Customer
 from customers.selectors import customers_matching_any_identity
 from inventory.models import Location, Sku, StockLevel
 from inventory.selectors import with_sellable
 from loyalty.models import PointsEntry
 from loyalty.selectors import Summary, account_of, account_summary
+from omni.core.channels import Channel
 from omni.models import StoreAssignment
 from orders.models import Cart, CartLine, Order, Parcel, Return, Shipment, ShipmentLine
 from orders.selectors import (
@@ -142,7 +144,19 @@ def live_cart(cart: Cart | None, *, store: Location | None = None) -> Cart | Non
     (``line.on_hand_here``)."""
     if cart is None:
         return None
-    cart = cart_detail(cart)
+    return _with_line_origins(cart_detail(cart), store=store)
+
+
+def till_cart(cart: Cart | None, *, store: Location, customer: Customer | None) -> Cart | None:
+    """The till's cart as ``live_cart`` reads it, priced as a sale at ``store`` to
+    ``customer`` (their tier, segments and personal codes count; a walk-in's do not)."""
+    if cart is None:
+        return None
+    priced = cart_detail(cart, channel=Channel.STORE, customer=customer, store=store)
+    return _with_line_origins(priced, store=store)
+
+
+def _with_line_origins(cart: Cart, *, store: Location | None) -> Cart:
     lines = CartLine.objects.select_related("sku__product", "added_by")
     if store is not None:
         here = StockLevel.objects.filter(location=store, sku=OuterRef("sku")).values("on_hand")
@@ -157,17 +171,20 @@ class CustomerPicture:
     loyalty: Summary | None
     cart: Cart | None
     orders: list[Order]
+    offers: list[PersonalOffer]
 
 
 def customer_picture(customer: Customer, *, now: datetime) -> CustomerPicture:
     """Everything a clerk sees of one customer: loyalty, the live cart (lines from every
-    channel) and orders from every channel, in a fixed number of queries."""
+    channel), orders from every channel and the offers and codes they may use now, in a fixed
+    number of queries."""
     account = account_of(customer)
     return CustomerPicture(
         customer=customer,
         loyalty=account_summary(account, now=now) if account else None,
         cart=live_cart(cart_of(customer=customer, create=False)),
         orders=list(orders_of(customer)),
+        offers=offers_for_customer(customer, now=now),
     )
 
 

@@ -13,12 +13,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from campaigns.selectors import offers_for_customer
 from customers.models import Customer
 from loyalty.selectors import account_of
 from omni.clerk import selectors
 from omni.clerk.forms import (
     ClerkLoginForm,
     CompleteSaleForm,
+    CouponForm,
     HandOverForm,
     PackForm,
     PickForm,
@@ -31,7 +33,7 @@ from omni.clerk.forms import (
 from omni.clerk.once import sent_once
 from omni.clerk.selectors import ShipmentWork
 from omni.core.channels import Channel
-from omni.core.errors import DomainError, NotFound
+from omni.core.errors import DomainError, InvalidCoupon, NotFound
 from omni.core.pages import refusal_shown_by, shows_refusals
 from orders import selectors as order_selectors
 from orders import services
@@ -214,6 +216,39 @@ def sell_remove(request):
 
 @require_POST
 @clerk_view
+def sell_coupon(request):
+    """A code the customer shows (printed, in an e-mail or in the app) applied to the sale; a
+    personal code only for its own customer. Refusals are counted like the API's."""
+    customer = _sale_customer(request)
+    form = CouponForm(request.POST)
+    if not form.is_valid():
+        return _sale_page(request, customer, coupon_form=form, status=400)
+    try:
+        services.apply_coupon(
+            cart=_till_cart(request),
+            code=form.cleaned_data["code"],
+            channel=Channel.STORE,
+            customer=customer,
+            client=f"clerk:{request.user.get_username()}",
+        )
+    except InvalidCoupon as refused:  # not rolled back: the refused attempt stays counted
+        return _sale_page(request, customer, coupon_form=form, refused=refused)
+    return redirect(_sale_url(customer))
+
+
+@require_POST
+@clerk_view
+def sell_coupon_remove(request):
+    customer = _sale_customer(request)
+    with refusal_shown_by(partial(_sale_page, request, customer)):
+        services.remove_coupon(
+            cart=_till_cart(request), code=request.POST.get("code", ""), channel=Channel.STORE
+        )
+    return redirect(_sale_url(customer))
+
+
+@require_POST
+@clerk_view
 def sell_complete(request):
     customer = _sale_customer(request)
     form = CompleteSaleForm(request.POST)
@@ -295,15 +330,26 @@ def _till_cart_to_check_out(request) -> Cart:
     return _kept_till_cart(request, active=False) or _till_cart(request)
 
 
-def _sale_page(request, customer, *, line_form=None, sale_form=None, status=200, refused=None):
+def _sale_page(
+    request,
+    customer,
+    *,
+    line_form=None,
+    sale_form=None,
+    coupon_form=None,
+    status=200,
+    refused=None,
+):
     error, status = _refusal(refused, status)
     cart = _kept_till_cart(request, active=True)
     context = {
         "customer": customer,
         "account": account_of(customer) if customer else None,
-        "cart": selectors.live_cart(cart, store=request.clerk_store),
+        "cart": selectors.till_cart(cart, store=request.clerk_store, customer=customer),
+        "offers": offers_for_customer(customer) if customer else [],
         "line_form": line_form or SaleLineForm(),
         "sale_form": sale_form or CompleteSaleForm(),
+        "coupon_form": coupon_form or CouponForm(),
         "error": error,
     }
     return render(request, "clerk/sell.html", context, status=status)

@@ -57,9 +57,11 @@ def price_cart(
     channel: str,
     customer: Customer | None = None,
     lines: list[CartLine] | None = None,
+    store: Location | None = None,
 ) -> Pricing:
     """What the cart's offers and coupons take off, as the shopper sees it now (``lines``:
-    the cart's lines with ``sku__product``, when the caller has read them already)."""
+    the cart's lines with ``sku__product``, when the caller has read them already; ``store``:
+    where it is sold, a till's store, else the cart's pick-up store)."""
     if lines is None:
         lines = list(cart.lines.select_related("sku__product"))
     return price_lines(
@@ -67,7 +69,7 @@ def price_cart(
         coupons=[c.coupon for c in cart.coupons.all()],  # prefetched by ``cart_detail``
         channel=channel,
         customer=customer or cart.customer,
-        store=cart.pickup_store,
+        store=store or cart.pickup_store,
     )
 
 

@@ -10,6 +10,7 @@ from inventory.models import Location, StockLevel
 from loyalty import services as loyalty
 from orders.models import Order
 from tests.api_clients import app_client
+from tests.campaigns.offer_factories import coupon, offer
 from tests.loyalty.factories import customer, programme
 from tests.omni.test_clerk import (
     CLERK_PASSWORD,
@@ -106,6 +107,8 @@ def test_a_clerk_finds_a_customer_by_phone_and_sells_them_an_item_for_points_wit
     account = loyalty.enrol(customer=camille)
     loyalty.adjust_points(account=account, points=500, reason="goodwill")
     card = account.cards.get().number
+    five_off = offer(name="Five off for Camille", trigger="code", reward="amount_off_cart", value=5)
+    coupon("CAMILLE5", customer=camille, offer=five_off)
     page.goto("/clerk/login/")
     page.get_by_label("Username").fill("clerk")
     page.get_by_label("Password").fill(CLERK_PASSWORD)
@@ -119,6 +122,9 @@ def test_a_clerk_finds_a_customer_by_phone_and_sells_them_an_item_for_points_wit
     page.get_by_label("SKU code or barcode").fill("RAIN-JACKET-M")
     page.get_by_role("button", name="Add").click()
     expect(page.locator("#cart-total")).to_have_text("89.00 EUR")
+    expect(page.locator("#personal-offers")).to_contain_text("Five off for Camille")
+    page.get_by_role("button", name="Apply code CAMILLE5").click()  # her own code, one click
+    expect(page.locator("#cart-to-pay")).to_have_text("84.00 EUR")
     page.get_by_label("Points to redeem").fill("300")
     page.get_by_role("button", name="Complete the sale").click()
     expect(page.get_by_role("alert")).to_have_text(
@@ -133,7 +139,8 @@ def test_a_clerk_finds_a_customer_by_phone_and_sells_them_an_item_for_points_wit
     page.get_by_role("link", name=order.number).first.click()
     expect(page).to_have_url(f"/clerk/orders/{order.number}/")
     assert (order.customer, order.clerk, order.fulfilment) == (camille, clerk, "in_store")
-    assert (order.points_redeemed, order.total) == (300, 86)
+    assert (order.points_redeemed, order.offer_discount, order.total) == (300, 5, 81)
+    assert order.discounts.get().coupon.code == "CAMILLE5"
     assert StockLevel.objects.get(location=rivoli).on_hand == 19
 
 

@@ -2,15 +2,18 @@
 sale (items by code or barcode, points, one sale per form), through Django's test client."""
 
 import re
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import User
 
+from campaigns.models import Coupon, Redemption, RefusedCode
 from customers import services as customer_services
 from inventory.models import Location, StockLevel, StockMovement
 from loyalty import services as loyalty
 from orders import services
-from orders.models import Cart, Order
+from orders.models import Cart, CartCoupon, Order
+from tests.campaigns.offer_factories import coupon, offer
 from tests.inventory.factories import SkuFactory, stock
 from tests.loyalty.factories import customer, programme
 from tests.omni.test_clerk import clerk_at, collected_order, jacket_in, pickup_order, store
@@ -379,8 +382,10 @@ def test_the_only_customer_found_opens_their_page(clerk_client, camille):
 def test_the_customer_page_takes_the_same_few_queries_however_much_there_is(
     client, rivoli, shop, camille, django_assert_max_num_queries, size
 ):
-    for _ in range(size):
+    for n in range(size):
         pickup_order(camille, "PAR-RIV", channel="web")
+        offer(name=f"Offer {n}")
+        coupon(f"MINE-{n}", customer=camille)
     cart = services.cart_of(customer=camille)
     for n in range(size):
         stock(SkuFactory(code=f"SOCK-{n}"), rivoli, 50)
@@ -395,12 +400,15 @@ def test_the_customer_page_takes_the_same_few_queries_however_much_there_is(
 
     # session, user, assignment, customer, account, its summary (qualifying, next tier,
     # expiring, card), cart, cart again with its lines (2), the lines with their clerks, orders,
-    # lines, SKUs, products; the cart's coupons, live automatic offers and tier (pricing)
-    with django_assert_max_num_queries(20):
+    # lines, SKUs, products; the cart's coupons, live automatic offers and tier (pricing);
+    # her offers: live automatic offers, her codes' offers (each with their SKUs, categories,
+    # stores, tiers), her tier and segments, her codes
+    with django_assert_max_num_queries(36):
         response = client.get(customer_url(camille))
 
     picture = response.context["picture"]
     assert (len(picture.cart.line_list), len(picture.orders)) == (size, size)
+    assert len(picture.offers) == 2 * size
     assert cart.pk == picture.cart.pk
 
 
@@ -411,14 +419,20 @@ def test_the_sale_page_takes_the_same_few_queries_however_many_lines(
     for n in range(lines):
         stock(SkuFactory(code=f"SOCK-{n}"), rivoli, 5)
         add(clerk_client, f"SOCK-{n}", 1, camille)
+        offer(name=f"Offer {n}")
+        coupon(f"MINE-{n}", customer=camille)
+        apply_code(clerk_client, f"MINE-{n}", camille)
 
     # session, user, assignment, customer, account, cart, cart again with its lines (2),
-    # the lines with their clerks and the stock here; the cart's coupons and live automatic
-    # offers (pricing)
-    with django_assert_max_num_queries(11):
+    # the lines with their clerks and the stock here; the cart's coupons, live automatic
+    # offers, their SKUs, categories, stores and tiers, her tier and segments (pricing); her
+    # offers (the same again, her codes' offers and her codes)
+    with django_assert_max_num_queries(32):
         response = clerk_client.get("/clerk/sell/", {"customer": camille.public_id})
 
     assert len(response.context["cart"].line_list) == lines
+    assert len(response.context["cart"].pricing.applied) == 2 * lines
+    assert len(response.context["offers"]) == 2 * lines
 
 
 # --- Log-in and store scope ---------------------------------------------------------------
@@ -482,3 +496,100 @@ def test_a_sale_for_a_known_customer_leaves_their_online_cart_as_it_is(
     online.refresh_from_db()
     assert online.status == Cart.Status.ACTIVE
     assert list(online.lines.values_list("sku__code", "quantity")) == [("WOOL-BEANIE", 2)]
+
+
+# --- Coupons and offers at the till ---------------------------------------------------------
+
+
+def apply_code(client, code: str, someone=None):
+    return client.post("/clerk/sell/coupons/", sale_data(someone, code=code))
+
+
+def test_a_code_applied_at_the_till_comes_off_the_sale_and_is_used_by_it(
+    clerk_client, rivoli, shop, camille
+):
+    coupon("TILL10", max_uses=1)
+    add(clerk_client, JACKET, 1, camille)
+
+    response = apply_code(clerk_client, " till10 ", camille)  # as typed: any case, spaces
+    assert response.status_code == 302
+    page = clerk_client.get("/clerk/sell/", {"customer": camille.public_id}).content.decode()
+    assert "Coupon TILL10" in page
+    assert "80.10 EUR" in page  # 89.00 less 10 %
+    complete(clerk_client, camille)
+
+    order = Order.objects.get()
+    assert (order.offer_discount, order.total) == (Decimal("8.90"), Decimal("80.10"))
+    used = Redemption.objects.get()
+    assert (used.reference, used.channel, used.customer) == (order.number, "store", camille)
+    assert Coupon.objects.get().times_used == 1
+
+
+def test_a_customers_own_code_is_listed_at_the_till_and_applied_in_one_click(
+    clerk_client, shop, camille
+):
+    coupon(
+        "CAMILLE5",
+        customer=camille,
+        offer=offer(name="Five off", trigger="code", reward="amount_off_cart", value=5),
+    )
+    add(clerk_client, JACKET, 1, camille)
+    page = clerk_client.get("/clerk/sell/", {"customer": camille.public_id}).content.decode()
+    assert 'aria-label="Apply code CAMILLE5"' in page
+
+    apply_code(clerk_client, "CAMILLE5", camille)
+
+    page = clerk_client.get("/clerk/sell/", {"customer": camille.public_id}).content.decode()
+    assert "Five off" in page
+    assert "84.00 EUR" in page
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("NOPENOPE", "This code does not exist."),
+        ("CAMILLE5", "This code belongs to another customer."),
+        ("APPONLY", "This code can only be used online."),
+    ],
+)
+def test_a_code_that_cannot_be_used_at_the_till_is_refused_counted_and_changes_nothing(
+    clerk_client, clerk, shop, camille, code, message
+):
+    coupon("CAMILLE5", customer=camille)
+    coupon("APPONLY", offer=offer(name="App", trigger="code", redeemable="online"))
+    add(clerk_client, JACKET)  # a walk-in
+
+    response = apply_code(clerk_client, code)
+
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not CartCoupon.objects.exists()
+    refused = RefusedCode.objects.get()
+    assert (refused.tried, refused.channel, refused.client) == (code, "store", "clerk:clerk")
+
+
+def test_a_code_is_taken_off_the_sale(clerk_client, shop, camille):
+    coupon("TILL10")
+    add(clerk_client, JACKET, 1, camille)
+    apply_code(clerk_client, "TILL10", camille)
+
+    response = clerk_client.post("/clerk/sell/coupons/remove/", sale_data(camille, code="TILL10"))
+
+    assert response.status_code == 302
+    assert not CartCoupon.objects.exists()
+    complete(clerk_client, camille)
+    assert Order.objects.get().total == Decimal("89.00")
+
+
+def test_the_customer_page_shows_the_offers_and_codes_the_customer_may_use(
+    clerk_client, shop, camille
+):
+    offer(name="Spring for everyone")
+    coupon("CAMILLE5", customer=camille)
+    coupon("SOMEONEELSE", customer=customer())
+
+    page = clerk_client.get(customer_url(camille)).content.decode()
+
+    assert "Spring for everyone" in page
+    assert "CAMILLE5" in page
+    assert "SOMEONEELSE" not in page
