@@ -1,5 +1,5 @@
 """What campaigns holds about a person: segment memberships, their history and RFM scores,
-personal codes and coupon uses.
+personal codes, coupon uses and refused codes they tried.
 Their part of the data export and of erasure, and what a merge does to them, all registered
 with ``customers`` in ``CampaignsConfig.ready``."""
 
@@ -8,7 +8,14 @@ from typing import Any
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from campaigns.models import Coupon, CustomerRfm, Redemption, SegmentChange, SegmentMembership
+from campaigns.models import (
+    Coupon,
+    CustomerRfm,
+    Redemption,
+    RefusedCode,
+    SegmentChange,
+    SegmentMembership,
+)
 from customers.models import Customer
 
 # The rows ``export_campaigns`` covers (see ``customers.selectors.register_export_section``).
@@ -18,6 +25,7 @@ EXPORTED_MODELS = (
     "campaigns.CustomerRfm",
     "campaigns.Coupon",
     "campaigns.Redemption",
+    "campaigns.RefusedCode",
 )
 
 
@@ -34,6 +42,10 @@ def erase_campaign_personal_data(*, customer: Customer) -> None:
     )
     memberships.delete()
     CustomerRfm.objects.filter(customer=customer).delete()
+    # Their own codes can no longer be used by anyone; the codes they tried stay counted
+    # against guessing, but no longer say who tried them.
+    Coupon.objects.filter(customer=customer).update(is_active=False)
+    RefusedCode.objects.filter(customer=customer).update(customer=None)
 
 
 def merge_campaign_rows(*, survivor: Customer, merged: Customer) -> None:
@@ -48,7 +60,7 @@ def merge_campaign_rows(*, survivor: Customer, merged: Customer) -> None:
 
 
 def export_campaigns(*, customer: Customer) -> dict[str, Any]:
-    """Everything campaigns holds about the customer, in 5 queries whatever the history."""
+    """Everything campaigns holds about the customer, in 6 queries whatever the history."""
     return {**_segments_of(customer), **_codes_of(customer)}
 
 
@@ -85,7 +97,8 @@ def _segments_of(customer: Customer) -> dict[str, Any]:
 
 
 def _codes_of(customer: Customer) -> dict[str, Any]:
-    """Their personal codes and every use of a code, in 2 queries whatever the history."""
+    """Their personal codes, every use of a code and the codes they tried that were refused,
+    in 3 queries whatever the history."""
     return {
         "personal_codes": list(
             Coupon.objects.filter(customer=customer)
@@ -98,4 +111,9 @@ def _codes_of(customer: Customer) -> dict[str, Any]:
             .order_by("created_at", "pk")
             .values("coupon__code", "reference", "channel", "discount", "status", "created_at")
         ],
+        "refused_codes": list(
+            RefusedCode.objects.filter(customer=customer)
+            .order_by("created_at", "pk")
+            .values("tried", "reason", "channel", "created_at")
+        ),
     }

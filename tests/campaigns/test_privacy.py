@@ -6,12 +6,13 @@ import json
 import pytest
 from django.core.serializers.json import DjangoJSONEncoder
 
-from campaigns.models import CustomerRfm, Segment, SegmentMembership
-from campaigns.services import refresh_rfm_scores, refresh_segment
+from campaigns.models import Coupon, CustomerRfm, RefusedCode, Segment, SegmentMembership
+from campaigns.services import record_refused_code, refresh_rfm_scores, refresh_segment
 from customers.selectors import customer_export
-from customers.services import merge_customers
+from customers.services import erase_customer, merge_customers
 from tests.campaigns.conftest import NOW
 from tests.campaigns.factories import segment
+from tests.campaigns.offer_factories import coupon
 
 pytestmark = pytest.mark.django_db
 
@@ -55,3 +56,29 @@ def test_a_merged_profiles_memberships_join_the_survivor_once(town):
     ]
     assert SegmentMembership.objects.filter(segment=both).count() == 1
     assert CustomerRfm.objects.filter(customer=town.anna).exists()
+
+
+def test_the_export_holds_personal_codes_and_the_codes_they_tried_that_were_refused(town):
+    coupon("ANNA10", customer=town.anna)
+    record_refused_code(tried="GUESS1", reason="unknown", customer=town.anna, channel="web")
+    record_refused_code(tried="GUESS2", reason="unknown", customer=town.chloe, channel="web")
+
+    section = customer_export(town.anna, now=NOW)["campaigns"]
+
+    assert [c["code"] for c in section["personal_codes"]] == ["ANNA10"]
+    assert [(r["tried"], r["reason"]) for r in section["refused_codes"]] == [("GUESS1", "unknown")]
+
+
+def test_erasure_switches_off_personal_codes_and_unlinks_the_codes_they_tried(town):
+    coupon("ANNA10", customer=town.anna)
+    coupon("CHLOE10", customer=town.chloe)
+    record_refused_code(tried="GUESS1", reason="unknown", customer=town.anna, channel="web")
+
+    erase_customer(customer=town.anna, requested_via="e-mail")
+
+    assert dict(Coupon.objects.values_list("code", "is_active")) == {
+        "ANNA10": False,
+        "CHLOE10": True,
+    }
+    refused = RefusedCode.objects.get()
+    assert (refused.tried, refused.customer) == ("GUESS1", None)  # the attempt is still counted
