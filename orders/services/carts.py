@@ -18,8 +18,8 @@ from inventory.services import StockLine
 from omni.core.channels import Channel
 from omni.core.errors import HoldLimitReached, InsufficientStock, InvalidRequest, NotFound
 from orders.locks import lock_cart
-from orders.models import Cart, CartLine
-from orders.services.offers import remember_offers
+from orders.models import Cart, CartCoupon, CartLine
+from orders.services.offers import MAX_COUPONS_PER_CART, remember_offers
 
 MAX_LINE_QUANTITY = 20  # per SKU: beyond that it is a trade order, not a basket
 
@@ -257,9 +257,20 @@ def keep_holds_alive(*, cart: Cart) -> int:
 
 
 @transaction.atomic
+def _carry_coupons(guest: Cart, mine: Cart) -> None:
+    """The guest's codes the customer's cart does not have yet, up to the cart's limit (the
+    checkout checks each again, now for this customer)."""
+    have = set(mine.coupons.values_list("coupon_id", flat=True))
+    room = max(MAX_COUPONS_PER_CART - len(have), 0)
+    moving = [c for c in guest.coupons.order_by("added_at", "pk") if c.coupon_id not in have]
+    CartCoupon.objects.filter(pk__in=[c.pk for c in moving[:room]]).update(cart=mine)
+    guest.coupons.all().delete()
+
+
 def merge_guest_cart(*, customer: Customer, guest_token: str) -> Cart:
-    """A guest signs in: the guest cart's lines join the customer's cart. The same SKU in both
-    keeps the larger quantity (the shopper added the same thing twice), within the limit."""
+    """A guest signs in: the guest cart's lines and codes join the customer's cart. The same
+    SKU in both keeps the larger quantity (the shopper added the same thing twice), within the
+    limit."""
     guest = Cart.objects.filter(guest_token=guest_token).first()
     if guest is None:
         raise NotFound("No guest cart has this token.")
@@ -279,6 +290,7 @@ def merge_guest_cart(*, customer: Customer, guest_token: str) -> Cart:
             line.save(update_fields=["cart", "updated_at"])
     if mine.pickup_store_id is None and guest.pickup_store_id:
         mine.pickup_store_id = guest.pickup_store_id
+    _carry_coupons(guest, mine)
     inventory.release_reservations(reference=guest.hold_reference, kind=Reservation.Kind.CART_HOLD)
     guest.status = Cart.Status.MERGED
     guest.save(update_fields=["status", "updated_at"])

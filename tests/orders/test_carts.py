@@ -7,6 +7,7 @@ from inventory.models import Reservation, StockLevel
 from omni.core.errors import InsufficientStock, InvalidRequest, NotFound
 from orders import services
 from orders.models import Cart
+from tests.campaigns.offer_factories import coupon
 from tests.customers.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -94,6 +95,26 @@ def test_a_guest_cart_merges_keeping_the_larger_quantity_not_the_sum(shop, camil
         "RAIN-JACKET-M": 1,
     }
     assert Cart.objects.get(pk=guest.pk).status == Cart.Status.MERGED
+
+
+def test_codes_a_guest_presented_come_along_when_they_sign_in(shop, camille):
+    coupon("SPRING10")
+    coupon("WELCOME5")
+    mine = services.cart_of(customer=camille)
+    services.set_line(cart=mine, sku_code="WOOL-BEANIE", quantity=1, channel="ios")
+    services.apply_coupon(cart=mine, code="WELCOME5", channel="ios")
+    guest = services.cart_of()
+    services.set_line(cart=guest, sku_code="RAIN-JACKET-M", quantity=1, channel="web")
+    services.apply_coupon(cart=guest, code="SPRING10", channel="web")
+    services.apply_coupon(cart=guest, code="WELCOME5", channel="web")
+
+    services.merge_guest_cart(customer=camille, guest_token=guest.guest_token)
+
+    assert sorted(mine.coupons.values_list("coupon__code", flat=True)) == [
+        "SPRING10",
+        "WELCOME5",
+    ]
+    assert not guest.coupons.exists()
 
 
 def test_an_unknown_guest_token_is_refused(shop, camille):
