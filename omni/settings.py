@@ -179,6 +179,9 @@ SEGMENT_RFM_WINDOW_DAYS = env_int("SEGMENT_RFM_WINDOW_DAYS", 365)
 SEGMENT_UPLOAD_MAX_ROWS = env_int("SEGMENT_UPLOAD_MAX_ROWS", 100_000)
 SEGMENT_UPLOAD_MAX_BYTES = env_int("SEGMENT_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 SEGMENT_COUNT_TIMEOUT_SECONDS = env_int("SEGMENT_COUNT_TIMEOUT_SECONDS", 10)
+# Codes refused at one till (one clerk log-in) in an hour before it may try no more: the
+# storefront API is rate-limited instead (``coupon.*`` in API_RATE_LIMITS).
+COUPON_REFUSALS_PER_HOUR = env_int("COUPON_REFUSALS_PER_HOUR", 20)
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"

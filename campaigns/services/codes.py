@@ -5,9 +5,10 @@ import logging
 import math
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
@@ -15,7 +16,7 @@ from django.utils import timezone
 from campaigns.locks import lock_coupons, lock_used_redemptions
 from campaigns.models import CodeBatch, Coupon, Offer, Redemption, RefusedCode, normalise_code
 from customers.models import Customer
-from omni.core.errors import InvalidCoupon, InvalidRequest, OfferChanged
+from omni.core.errors import InvalidCoupon, InvalidRequest, OfferChanged, TooManyAttempts
 
 log = logging.getLogger("omni.coupons")
 
@@ -131,6 +132,24 @@ def record_refused_code(
         channel=channel,
         client=client[:64],
     )
+
+
+def ensure_may_try_codes(*, client: str, now: datetime | None = None) -> None:
+    """Refuse a code from ``client`` (a till: ``clerk:<username>``) once it had
+    ``COUPON_REFUSALS_PER_HOUR`` refused in the last hour: the storefront API has rate limits
+    per address, key and customer; a staff log-in at a till has this instead."""
+    now = now or timezone.now()
+    limit = settings.COUPON_REFUSALS_PER_HOUR
+    refused = RefusedCode.objects.filter(
+        client=client[:64], created_at__gte=now - timedelta(hours=1)
+    ).count()
+    if refused >= limit:
+        log.warning("coupon codes blocked for client=%s: %s refused in an hour", client, refused)
+        raise TooManyAttempts(
+            f"{refused} codes were refused here in the last hour: no more codes for now. "
+            "A code the customer has in the app is listed on their page.",
+            details={"limit": limit, "window": "1 hour"},
+        )
 
 
 @dataclass(frozen=True)

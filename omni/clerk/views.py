@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from campaigns import services as campaigns
 from campaigns.selectors import offers_for_customer
 from customers.models import Customer
 from loyalty.selectors import account_of
@@ -33,7 +34,7 @@ from omni.clerk.forms import (
 from omni.clerk.once import sent_once
 from omni.clerk.selectors import ShipmentWork
 from omni.core.channels import Channel
-from omni.core.errors import DomainError, InvalidCoupon, NotFound
+from omni.core.errors import DomainError, InvalidCoupon, NotFound, TooManyAttempts
 from omni.core.pages import refusal_shown_by, shows_refusals
 from orders import selectors as order_selectors
 from orders import services
@@ -223,15 +224,17 @@ def sell_coupon(request):
     form = CouponForm(request.POST)
     if not form.is_valid():
         return _sale_page(request, customer, coupon_form=form, status=400)
+    till = f"clerk:{request.user.get_username()}"
     try:
+        campaigns.ensure_may_try_codes(client=till)
         services.apply_coupon(
             cart=_till_cart(request),
             code=form.cleaned_data["code"],
             channel=Channel.STORE,
             customer=customer,
-            client=f"clerk:{request.user.get_username()}",
+            client=till,
         )
-    except InvalidCoupon as refused:  # not rolled back: the refused attempt stays counted
+    except (InvalidCoupon, TooManyAttempts) as refused:  # the refused attempt stays counted
         return _sale_page(request, customer, coupon_form=form, refused=refused)
     return redirect(_sale_url(customer))
 

@@ -157,3 +157,11 @@ class InvalidCoupon(DomainError):
 
     code = "invalid_coupon"
     http_status = 400
+
+
+class TooManyAttempts(DomainError):
+    """Too many refused attempts from one person or place in a while (codes guessed at a
+    till): refused until the window passes."""
+
+    code = "too_many_attempts"
+    http_status = 429

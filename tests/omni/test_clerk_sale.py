@@ -2,10 +2,12 @@
 sale (items by code or barcode, points, one sale per form), through Django's test client."""
 
 import re
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import User
+from django.utils import timezone
 
 from campaigns.models import Coupon, Redemption, RefusedCode
 from customers import services as customer_services
@@ -593,3 +595,21 @@ def test_the_customer_page_shows_the_offers_and_codes_the_customer_may_use(
     assert "Spring for everyone" in page
     assert "CAMILLE5" in page
     assert "SOMEONEELSE" not in page
+
+
+def test_a_till_that_keeps_guessing_codes_is_stopped_for_the_hour(
+    clerk_client, shop, camille, settings, time_machine
+):
+    settings.COUPON_REFUSALS_PER_HOUR = 3
+    coupon("GOOD10")
+    add(clerk_client, JACKET)
+    for n in range(3):
+        assert apply_code(clerk_client, f"GUESS{n}").status_code == 400
+
+    stopped = apply_code(clerk_client, "GOOD10")  # even a good code: the till is stopped
+
+    assert stopped.status_code == 429
+    assert "no more codes for now" in stopped.content.decode()
+    assert not CartCoupon.objects.exists()
+    time_machine.move_to(timezone.now() + timedelta(hours=1, minutes=1))
+    assert apply_code(clerk_client, "GOOD10").status_code == 302
