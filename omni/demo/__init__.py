@@ -6,12 +6,14 @@ Loading is idempotent: every row is found by its natural key, so `make run` can 
 """
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.contrib.auth.models import Group, Permission, User
 from django.db import transaction
 from django.db.models import Q
 
-from campaigns.models import Campaign, Segment
+from campaigns.models import Campaign, Coupon, Offer, Segment
+from customers.models import Customer
 from inventory.models import Location
 from omni.demo.catalogue import load_catalogue, load_locations, load_stock
 from omni.demo.customers import load_customers
@@ -81,6 +83,7 @@ def load_demo() -> list[DemoAccount]:
     load_loyalty()
     load_orders()
     load_campaigns()
+    load_offers()
     load_staff()
     return ACCOUNTS
 
@@ -102,6 +105,37 @@ def load_campaigns() -> None:
         name="Autumn rain-ready",
         defaults={"channel": Campaign.MessageChannel.EMAIL, "segment": segment},
     )
+
+
+def load_offers() -> None:
+    """An automatic offer for everyone, a shared welcome code, and Camille's own code, which the
+    clerk sees on her page and applies at the till in one click."""
+    Offer.objects.get_or_create(
+        name="Rain-ready week: 10% off from 100 EUR",
+        defaults={
+            "reward": Offer.Reward.PERCENT_OFF_CART,
+            "value": Decimal("10"),
+            "min_spend": Decimal("100"),
+        },
+    )
+    welcome, _ = Offer.objects.get_or_create(
+        name="Welcome: 5 EUR off",
+        defaults={
+            "trigger": Offer.Trigger.CODE,
+            "reward": Offer.Reward.AMOUNT_OFF_CART,
+            "value": Decimal("5"),
+            "min_spend": Decimal("30"),
+        },
+    )
+    Coupon.objects.get_or_create(
+        code="WELCOME5", defaults={"offer": welcome, "max_uses_per_customer": 1}
+    )
+    camille = Customer.objects.filter(email="camille.martin@example.com").first()
+    if camille:
+        Coupon.objects.get_or_create(
+            code="CAMILLE5",
+            defaults={"offer": welcome, "customer": camille, "max_uses": 1},
+        )
 
 
 def _permissions(names: list[str]) -> Q:

@@ -6,6 +6,7 @@ from django.core.management import CommandError, call_command
 from django.test import RequestFactory
 from PIL import Image
 
+from campaigns.selectors import offers_for_customer
 from customers.models import Customer, Identity
 from inventory.ledger_check import drifts_between
 from inventory.models import (
@@ -100,3 +101,15 @@ def test_the_demo_sets_loyalty_up_as_setup_loyalty_does_and_the_command_then_cha
     assert programme.name == "Omni Rewards"
     assert list(programme.tiers.values_list("name", flat=True)) == ["Member", "Silver", "Gold"]
     assert "already set up" in out.getvalue()
+
+
+def test_demo_offers_show_on_camilles_page_and_at_the_till():
+    load_demo()
+    camille = Customer.objects.get(email="camille.martin@example.com")
+
+    mine = offers_for_customer(camille)
+
+    assert {(p.offer.name, p.code) for p in mine} == {
+        ("Rain-ready week: 10% off from 100 EUR", None),
+        ("Welcome: 5 EUR off", "CAMILLE5"),
+    }
