@@ -4,8 +4,8 @@
   never interleave (the second waits, then starts from the first one's result);
 * coupons, in primary-key order: a single-use code presented at the till and in the app at
   once is used by the first to lock it;
-* the RFM scores as a whole (a PostgreSQL advisory lock for the transaction), so two
-  recomputations never delete each other's rows.
+* the RFM scores as a whole, and the product affinities as a whole (PostgreSQL advisory
+  locks for the transaction), so two recomputations never delete each other's rows.
 
 Every function must run inside a transaction (the lock lasts until it commits).
 """
@@ -19,6 +19,8 @@ from campaigns.models import Coupon, Redemption, Segment
 OWN_ROWS = ("self",)
 # pg_advisory_xact_lock key of the RFM scores: "RFM" in ASCII, away from other apps' keys.
 RFM_LOCK_KEY = 0x52464D
+# ... and of the product affinities: "AFF".
+AFFINITY_LOCK_KEY = 0x414646
 
 
 def lock_segment(pk: int) -> Segment:
@@ -26,10 +28,20 @@ def lock_segment(pk: int) -> Segment:
 
 
 def lock_rfm_scores() -> None:
-    """Held by the RFM recomputation. SQLite (the demo) has one writer at a time anyway."""
+    """Held by the RFM recomputation."""
+    _advisory_lock(RFM_LOCK_KEY)
+
+
+def lock_affinities() -> None:
+    """Held by the recomputation of "also bought"."""
+    _advisory_lock(AFFINITY_LOCK_KEY)
+
+
+def _advisory_lock(key: int) -> None:
+    """SQLite (the demo) has one writer at a time anyway."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [RFM_LOCK_KEY])
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
 def lock_coupons(pks: Iterable[int]) -> list[Coupon]:

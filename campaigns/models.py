@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from omni.core.channels import Channel
 
@@ -562,3 +562,33 @@ class RefusedCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tried} ({self.reason})"
+
+
+# --- Recommendations --------------------------------------------------------------------------
+
+
+class ProductAffinity(models.Model):
+    """ "Customers who bought ``product`` also bought ``related``": how often the two were in
+    one order, and a score that does not let best-sellers win everything (the Jaccard index:
+    orders with both over orders with either). Recomputed together, set-based in SQL, by
+    ``services.refresh_affinities``; only pairs with the minimum support are kept."""
+
+    product = models.ForeignKey(
+        "inventory.Product", on_delete=models.CASCADE, related_name="affinities"
+    )
+    related = models.ForeignKey("inventory.Product", on_delete=models.CASCADE, related_name="+")
+    together = models.PositiveIntegerField(help_text="Orders with both products.")
+    score = models.FloatField(help_text="Orders with both over orders with either (0 to 1).")
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name_plural = "product affinities"
+        ordering = ["product", "-score", "related"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "related"], name="affinity_once"),
+            models.CheckConstraint(condition=~Q(product=F("related")), name="affinity_not_self"),
+        ]
+        indexes = [models.Index(fields=["product", "-score"], name="affinity_best_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} → {self.related_id} ({self.score:.3f})"

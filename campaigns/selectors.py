@@ -7,23 +7,35 @@ Membership answers read the materialised members (as of the segment's last refre
 ``matching_customers`` evaluates rules now instead (one query, over every customer).
 
 Offers and coupons: the offers a customer can use now, with their conditions in words.
+
+Recommendations: "also bought" for a product and products for a customer, from the affinities
+``services.refresh_affinities`` computes nightly.
 """
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 
-from campaigns.models import Coupon, CustomerRfm, Offer, Segment, SegmentChange, SegmentMembership
-from campaigns.rules import compile_rules, validate_segment_rules
+from campaigns.models import (
+    Coupon,
+    CustomerRfm,
+    Offer,
+    ProductAffinity,
+    Segment,
+    SegmentChange,
+    SegmentMembership,
+)
+from campaigns.rules import compile_rules, relations, validate_segment_rules
 from campaigns.services import shopper_of
 from campaigns.services.offers import automatic_offers, with_conditions
 from customers.models import Customer
+from inventory.models import Product
 
 # Room to hash the subqueries of a segment over a million customers (as refreshes have).
 COUNT_WORK_MEM = "128MB"
@@ -156,3 +168,67 @@ def offers_for_customer(customer: Customer, *, now: datetime | None = None) -> l
         offer = offers[offer_id]
         mine.append(PersonalOffer(offer, code, conditions_in_words(offer)))
     return mine
+
+
+# --- Recommendations --------------------------------------------------------------------------
+
+
+def also_bought(product: Product, *, limit: int = 10) -> list[Product]:
+    """Active products most often bought with ``product`` (best score first), in one query."""
+    pairs = (
+        ProductAffinity.objects.filter(product=product, related__is_active=True)
+        .select_related("related")
+        .order_by("-score", "related_id")[:limit]
+    )
+    return [pair.related for pair in pairs]
+
+
+def recommended_for(customer: Customer, *, limit: int = 10) -> list[Product]:
+    """Products for this customer: those most bought together with what they bought (scores
+    summed over their products), never one they already bought; for a customer with no
+    history, or one whose products have no affinities yet, the window's best-sellers they have
+    not bought. Three queries at most."""
+    bought = _products_bought_by(customer)
+    ranked = list(
+        ProductAffinity.objects.filter(product_id__in=bought, related__is_active=True)
+        .exclude(related_id__in=bought)
+        .values("related_id")
+        .annotate(total=Sum("score"))
+        .order_by("-total", "related_id")
+        .values_list("related_id", flat=True)[:limit]
+    )
+    if not ranked:
+        ranked = _best_sellers(excluding=bought, limit=limit)
+    products = Product.objects.in_bulk(ranked)
+    return [products[pk] for pk in ranked if pk in products]
+
+
+def _products_bought_by(customer: Customer) -> QuerySet[Customer]:
+    """The products of the customer's purchases, as a subquery (through ``Customer``'s
+    relations: campaigns does not import orders)."""
+    return (
+        Customer.objects.filter(
+            pk=customer.pk,
+            orders__status__in=relations.purchase_statuses(),
+            orders__lines__sku__product__isnull=False,
+        )
+        .values("orders__lines__sku__product_id")
+        .distinct()
+    )
+
+
+def _best_sellers(*, excluding: QuerySet[Customer], limit: int) -> list[int]:
+    since = timezone.now() - timedelta(days=settings.RECOMMEND_WINDOW_DAYS)
+    return list(
+        relations.order_line_model()
+        ._default_manager.filter(
+            order__placed_at__gte=since,
+            order__status__in=relations.purchase_statuses(),
+            sku__product__is_active=True,
+        )
+        .exclude(sku__product_id__in=excluding)
+        .values("sku__product_id")
+        .annotate(orders=Count("order_id", distinct=True))
+        .order_by("-orders", "sku__product_id")
+        .values_list("sku__product_id", flat=True)[:limit]
+    )

@@ -13,3 +13,8 @@ def refresh_segments() -> dict[str, int]:
 @shared_task(name="campaigns.refresh_rfm_scores")
 def refresh_rfm_scores() -> int:
     return services.refresh_rfm_scores()
+
+
+@shared_task(name="campaigns.refresh_affinities")
+def refresh_affinities() -> int:
+    return services.refresh_affinities()

@@ -182,6 +182,12 @@ SEGMENT_COUNT_TIMEOUT_SECONDS = env_int("SEGMENT_COUNT_TIMEOUT_SECONDS", 10)
 # Codes refused at one till (one clerk log-in) in an hour before it may try no more: the
 # storefront API is rate-limited instead (``coupon.*`` in API_RATE_LIMITS).
 COUPON_REFUSALS_PER_HOUR = env_int("COUPON_REFUSALS_PER_HOUR", 20)
+# Recommendations ("also bought"): orders of the last RECOMMEND_WINDOW_DAYS count; a pair of
+# products must share RECOMMEND_MIN_SUPPORT orders to count; each product keeps its
+# RECOMMEND_PER_PRODUCT best pairs.
+RECOMMEND_WINDOW_DAYS = env_int("RECOMMEND_WINDOW_DAYS", 365)
+RECOMMEND_MIN_SUPPORT = env_int("RECOMMEND_MIN_SUPPORT", 3)
+RECOMMEND_PER_PRODUCT = env_int("RECOMMEND_PER_PRODUCT", 20)
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
@@ -299,6 +305,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=1, minute=30),
     },
     "refresh-segments": {"task": "campaigns.refresh_segments", "schedule": crontab(minute=15)},
+    "refresh-affinities": {
+        "task": "campaigns.refresh_affinities",
+        "schedule": crontab(hour=1, minute=45),
+    },
 }
 
 # --- Notifications (customers.notifications) ------------------------------------------------

@@ -5,7 +5,7 @@ only, throttled per staff member: each call runs a query over every customer).""
 from typing import Any
 
 from django.db import OperationalError
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import BasePermission, IsAdminUser
@@ -15,7 +15,8 @@ from rest_framework.views import APIView
 
 from campaigns import selectors
 from campaigns.models import Segment
-from omni.core.api.auth import IsSignedInCustomer
+from inventory.models import Product
+from omni.core.api.auth import IsSignedInCustomer, IsStorefront
 from omni.core.api.errors import ERROR_SCHEMA, error_body
 from omni.core.api.throttling import (
     AddressThrottle,
@@ -23,6 +24,7 @@ from omni.core.api.throttling import (
     StaffThrottle,
     StorefrontKeyThrottle,
 )
+from omni.core.errors import NotFound
 
 
 class PersonalOfferSerializer(serializers.Serializer):
@@ -56,6 +58,72 @@ class MyOffersView(APIView):
     def get(self, request):
         offers = selectors.offers_for_customer(request.user.customer)
         return Response(PersonalOfferSerializer(offers, many=True).data)
+
+
+class RecommendedProductSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="The product's style code.")
+    name = serializers.CharField()
+    brand = serializers.CharField()
+
+
+LIMIT = OpenApiParameter("limit", int, description="How many, 1 to 50 (default 10).")
+
+
+RECOMMENDATION_ERRORS = {401: ERROR_SCHEMA, 403: ERROR_SCHEMA, 429: ERROR_SCHEMA}
+
+
+class AlsoBoughtView(APIView):
+    """ "Customers who bought this also bought", from the nightly affinities."""
+
+    permission_classes = [IsStorefront]
+    throttle_scope = "public_read"
+    throttle_classes = [AddressThrottle, StorefrontKeyThrottle]
+
+    @extend_schema(
+        tags=["recommendations"],
+        summary="Products often bought with this one, best first",
+        description="From orders of every channel (recomputed nightly): products bought in the "
+        "same orders, scored so that best-sellers do not top every list. Inactive products "
+        "are left out. 404 `not_found` for an unknown or inactive product code.",
+        parameters=[LIMIT],
+        responses={
+            200: RecommendedProductSerializer(many=True),
+            404: ERROR_SCHEMA,
+            **RECOMMENDATION_ERRORS,
+        },
+    )
+    def get(self, request, code: str):
+        product = Product.objects.filter(code=code, is_active=True).first()
+        if product is None:
+            raise NotFound("No product has this code.", details={"code": code})
+        related = selectors.also_bought(product, limit=_limit(request))
+        return Response(RecommendedProductSerializer(related, many=True).data)
+
+
+class MyRecommendationsView(APIView):
+    permission_classes = [IsSignedInCustomer]
+    throttle_scope = "public_read"
+    throttle_classes = [AddressThrottle, StorefrontKeyThrottle, CustomerThrottle]
+
+    @extend_schema(
+        tags=["recommendations"],
+        summary="Products for me, from what I bought, never what I already bought",
+        description="Products most often bought with the ones the customer bought; for a new "
+        "customer, the best-sellers.",
+        parameters=[LIMIT],
+        responses={200: RecommendedProductSerializer(many=True), **RECOMMENDATION_ERRORS},
+    )
+    def get(self, request):
+        products = selectors.recommended_for(request.user.customer, limit=_limit(request))
+        return Response(RecommendedProductSerializer(products, many=True).data)
+
+
+def _limit(request: Request) -> int:
+    """The ``limit`` asked, within 1 to 50: a storefront shelf, not an export."""
+    try:
+        return min(max(int(request.query_params.get("limit", 10)), 1), 50)
+    except ValueError:
+        return 10
 
 
 class CanViewSegments(BasePermission):

@@ -2,7 +2,8 @@
 never its modules). Segments: ``refresh`` (materialising a segment's members set-based in SQL,
 on demand and on schedule), ``static`` (static segments from an uploaded CSV), ``rfm`` (RFM
 scores), ``audience`` (hashed audience files for advertising platforms). Offers and coupons:
-``pricing`` (pure), ``offers``, ``codes`` (codes, redemption and release)."""
+``pricing`` (pure), ``offers``, ``codes`` (codes, redemption and release). Recommendations:
+``recommend`` (products bought together)."""
 
 from campaigns.services.audience import (
     EXPORT_AUDIENCE,
@@ -41,6 +42,7 @@ from campaigns.services.pricing import (
     Terms,
     price,
 )
+from campaigns.services.recommend import refresh_affinities
 from campaigns.services.refresh import (
     eligible_customers,
     refresh_scheduled_segments,
@@ -79,6 +81,7 @@ __all__ = [
     "price_cart",
     "record_refused_code",
     "redeem_coupons",
+    "refresh_affinities",
     "refresh_rfm_scores",
     "refresh_scheduled_segments",
     "refresh_segment",

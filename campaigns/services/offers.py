@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.contrib.postgres.aggregates import ArrayAgg
-from django.db.models import Q, QuerySet, Value, prefetch_related_objects
+from django.db.models import Q, QuerySet, prefetch_related_objects
 
 from campaigns.models import Coupon, Offer
 from campaigns.services.pricing import Line, Pricing, Shopper, Terms, price
@@ -67,20 +66,16 @@ def shopper_of(customer: Customer | None) -> Shopper:
     segment's refreshes, hourly by the beat task or on demand)."""
     if customer is None:
         return Shopper()
-    facts = (
-        Customer.objects.filter(pk=customer.pk)
-        .annotate(
-            segment_ids=ArrayAgg(
-                "segment_memberships__segment_id",
-                filter=Q(segment_memberships__isnull=False),
-                default=Value([]),
-            )
+    # One row per membership (one row with no segment when there is none): portable SQL,
+    # the demo runs on SQLite.
+    rows = list(
+        Customer.objects.filter(pk=customer.pk).values_list(
+            "loyalty_account__tier_id", "segment_memberships__segment_id"
         )
-        .values_list("loyalty_account__tier_id", "segment_ids")
-        .first()
     )
-    tier_id, segment_ids = facts if facts else (None, [])
-    return Shopper(customer_id=customer.pk, tier_id=tier_id, segments=frozenset(segment_ids))
+    tier_id = rows[0][0] if rows else None
+    segments = frozenset(segment for _, segment in rows if segment is not None)
+    return Shopper(customer_id=customer.pk, tier_id=tier_id, segments=segments)
 
 
 def category_ancestry(category_ids: Iterable[int]) -> dict[int, frozenset[int]]:

@@ -5,9 +5,10 @@ from datetime import timedelta
 from django.utils import timezone
 
 from campaigns import tasks
-from campaigns.models import CustomerRfm, SegmentRefresh
+from campaigns.models import CustomerRfm, ProductAffinity, SegmentRefresh
 from customers.models import Customer
 from tests.campaigns.factories import order, segment
+from tests.inventory.factories import SkuFactory
 
 
 def test_a_worker_refreshes_the_automatic_segments(live_celery_worker):
@@ -35,3 +36,15 @@ def test_a_worker_computes_the_rfm_scores(live_celery_worker):
     assert scored == 1
     row = CustomerRfm.objects.get(customer=buyer)
     assert (row.recency_days, row.frequency, row.r_score) == (2, 1, 1)
+
+
+def test_a_worker_computes_what_is_bought_together(live_celery_worker):
+    buyer = Customer.objects.create(first_name="buyer")
+    shoe, sock = SkuFactory(code="SHOE"), SkuFactory(code="SOCK")
+    for _ in range(3):
+        order(buyer, at=timezone.now() - timedelta(days=2), skus=(shoe, sock))
+
+    kept = tasks.refresh_affinities.delay().get(timeout=60)
+
+    assert kept == 2  # shoe → sock and sock → shoe
+    assert list(ProductAffinity.objects.values_list("together", flat=True)) == [3, 3]
