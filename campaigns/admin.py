@@ -28,6 +28,7 @@ from campaigns.models import (
     Coupon,
     CustomerRfm,
     Offer,
+    ProductAffinity,
     Redemption,
     RefusedCode,
     Segment,
@@ -346,8 +347,41 @@ class SegmentChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     show_full_result_count = False
 
 
+class RecomputedRowsAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Rows a beat task recomputes together, read-only, with a "recompute now" button on the
+    list (POST only, for anyone who may view it); ``recompute`` does it and returns the message
+    to show."""
+
+    change_list_template = "admin/campaigns/recompute_change_list.html"
+    recompute_label = "Recompute now"
+
+    def recompute(self) -> str:
+        raise NotImplementedError
+
+    def _url_name(self, view: str) -> str:
+        return f"{self.opts.app_label}_{self.opts.model_name}_{view}"
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.recompute_view)
+        return [path("recompute/", view, name=self._url_name("recompute")), *super().get_urls()]
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "recompute_url": reverse(f"admin:{self._url_name('recompute')}"),
+            "recompute_label": self.recompute_label,
+        }
+        return super().changelist_view(request, extra_context)
+
+    def recompute_view(self, request: HttpRequest) -> HttpResponse:
+        if request.method != "POST" or not self.has_view_permission(request):
+            raise PermissionDenied
+        self.message_user(request, self.recompute())
+        return redirect(reverse(f"admin:{self._url_name('changelist')}"))
+
+
 @admin.register(CustomerRfm)
-class CustomerRfmAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class CustomerRfmAdmin(RecomputedRowsAdmin):
     list_display = [
         "customer",
         "cell",
@@ -363,22 +397,27 @@ class CustomerRfmAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ["customer"]
     search_fields = ["=customer__public_id", "customer__email"]
     show_full_result_count = False
+    recompute_label = "Recompute the scores now"
 
-    def get_urls(self):
-        recompute = path(
-            "recompute/",
-            self.admin_site.admin_view(self.recompute_view),
-            name="campaigns_customerrfm_recompute",
-        )
-        return [recompute, *super().get_urls()]
+    def recompute(self) -> str:
+        """Every customer's scores now (beat does it nightly)."""
+        return f"RFM scores recomputed for {services.refresh_rfm_scores()} customers."
 
-    def recompute_view(self, request: HttpRequest) -> HttpResponse:
-        """Recompute every customer's scores now (beat does it nightly); POST only."""
-        if request.method != "POST" or not self.has_view_permission(request):
-            raise PermissionDenied
-        scored = services.refresh_rfm_scores()
-        self.message_user(request, f"RFM scores recomputed for {scored} customers.")
-        return redirect(reverse("admin:campaigns_customerrfm_changelist"))
+
+@admin.register(ProductAffinity)
+class ProductAffinityAdmin(RecomputedRowsAdmin):
+    """What is bought together, as storefronts and the clerk are served it: search a product
+    to see its list, best first."""
+
+    list_display = ["product", "related", "together", "score", "computed_at"]
+    list_select_related = ["product", "related"]
+    search_fields = ["=product__code", "product__name"]
+    show_full_result_count = False
+    recompute_label = "Recompute what is bought together now"
+
+    def recompute(self) -> str:
+        """Every product's list now (beat does it nightly)."""
+        return f"{services.refresh_affinities()} pairs of products bought together kept."
 
 
 @admin.register(AudienceExport)

@@ -203,7 +203,7 @@ def recommended_for(customer: Customer, *, limit: int = 10) -> list[Product]:
     return [products[pk] for pk in ranked if pk in products]
 
 
-def _products_bought_by(customer: Customer) -> QuerySet[Customer]:
+def _products_bought_by(customer: Customer) -> QuerySet[Customer, Any]:
     """The products of the customer's purchases, as a subquery (through ``Customer``'s
     relations: campaigns does not import orders)."""
     return (
@@ -217,7 +217,7 @@ def _products_bought_by(customer: Customer) -> QuerySet[Customer]:
     )
 
 
-def _best_sellers(*, excluding: QuerySet[Customer], limit: int) -> list[int]:
+def _best_sellers(*, excluding: QuerySet[Customer, Any], limit: int) -> list[int]:
     since = timezone.now() - timedelta(days=settings.RECOMMEND_WINDOW_DAYS)
     return list(
         relations.order_line_model()

@@ -94,7 +94,15 @@ def refresh_affinities(
             (product_id, related_id, together, score, computed_at)
         SELECT product_id, related_id, together, score, %s FROM ranked WHERE rank <= %s
     """
-    params = [now - timedelta(days=window_days), now, *statuses, min_support, now, per_product]
+    params: list[datetime | str | int] = [
+        now - timedelta(days=window_days),
+        now,
+        *statuses,
+        min_support,
+        now,
+        per_product,
+    ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.rowcount
+        kept: int = cursor.rowcount
+    return kept

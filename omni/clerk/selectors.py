@@ -19,10 +19,10 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from campaigns.selectors import PersonalOffer, offers_for_customer
+from campaigns.selectors import PersonalOffer, offers_for_customer, recommended_for
 from customers.models import Customer
 from customers.selectors import customers_matching_any_identity
-from inventory.models import Location, Sku, StockLevel
+from inventory.models import Location, Product, Sku, StockLevel
 from inventory.selectors import with_sellable
 from loyalty.models import PointsEntry
 from loyalty.selectors import Summary, account_of, account_summary
@@ -165,6 +165,9 @@ def _with_line_origins(cart: Cart, *, store: Location | None) -> Cart:
     return cart
 
 
+RECOMMENDED_AT_THE_COUNTER = 5  # a few to mention, not a catalogue
+
+
 @dataclass
 class CustomerPicture:
     customer: Customer
@@ -172,12 +175,13 @@ class CustomerPicture:
     cart: Cart | None
     orders: list[Order]
     offers: list[PersonalOffer]
+    recommended: list[Product]
 
 
 def customer_picture(customer: Customer, *, now: datetime) -> CustomerPicture:
     """Everything a clerk sees of one customer: loyalty, the live cart (lines from every
-    channel), orders from every channel and the offers and codes they may use now, in a fixed
-    number of queries."""
+    channel), orders from every channel, the offers and codes they may use now and products to
+    suggest, in a fixed number of queries."""
     account = account_of(customer)
     return CustomerPicture(
         customer=customer,
@@ -185,6 +189,7 @@ def customer_picture(customer: Customer, *, now: datetime) -> CustomerPicture:
         cart=live_cart(cart_of(customer=customer, create=False)),
         orders=list(orders_of(customer)),
         offers=offers_for_customer(customer, now=now),
+        recommended=recommended_for(customer, limit=RECOMMENDED_AT_THE_COUNTER),
     )
 
 

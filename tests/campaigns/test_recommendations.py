@@ -13,6 +13,8 @@ pairs are kept: A-B (together 2, 2 / (4 + 3 - 2) = 0.4) and A-X (together 2, 2 /
 from datetime import timedelta
 
 import pytest
+from django.test import override_settings
+from django.urls import reverse
 from django.utils import timezone
 
 from campaigns import selectors, services
@@ -165,3 +167,20 @@ def test_a_signed_in_customer_reads_their_recommendations(shop, django_assert_ma
 
 def test_recommendations_need_a_signed_in_customer(shop):
     assert app_client("ios").get("/api/v1/recommendations/me").status_code in {401, 403}
+
+
+# --- Admin ------------------------------------------------------------------------------------
+
+
+def test_a_marketer_recomputes_and_searches_what_is_bought_together(admin_client, shop):
+    with override_settings(RECOMMEND_MIN_SUPPORT=2):
+        page = admin_client.post(reverse("admin:campaigns_productaffinity_recompute"), follow=True)
+
+    assert "4 pairs of products bought together kept." in page.content.decode()
+    listing = admin_client.get(reverse("admin:campaigns_productaffinity_changelist"), {"q": "a"})
+    assert [str(p.related) for p in listing.context["cl"].result_list] == [
+        str(shop.b.product),
+        str(shop.x.product),
+    ]
+    recompute = reverse("admin:campaigns_productaffinity_recompute")
+    assert admin_client.get(recompute).status_code == 403

@@ -9,12 +9,14 @@ import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
 
+from campaigns import services as campaign_services
 from campaigns.models import Coupon, Redemption, RefusedCode
 from customers import services as customer_services
 from inventory.models import Location, StockLevel, StockMovement
 from loyalty import services as loyalty
 from orders import services
 from orders.models import Cart, CartCoupon, Order
+from tests.campaigns.factories import order as campaign_order
 from tests.campaigns.offer_factories import coupon, offer
 from tests.inventory.factories import SkuFactory, stock
 from tests.loyalty.factories import customer, programme
@@ -404,8 +406,9 @@ def test_the_customer_page_takes_the_same_few_queries_however_much_there_is(
     # expiring, card), cart, cart again with its lines (2), the lines with their clerks, orders,
     # lines, SKUs, products; the cart's coupons, live automatic offers and tier (pricing);
     # her offers: live automatic offers, her codes' offers (each with their SKUs, categories,
-    # stores, tiers), her tier and segments, her codes
-    with django_assert_max_num_queries(36):
+    # stores, tiers), her tier and segments, her codes; products to suggest (affinities, else
+    # best-sellers, then the products)
+    with django_assert_max_num_queries(39):
         response = client.get(customer_url(camille))
 
     picture = response.context["picture"]
@@ -613,3 +616,17 @@ def test_a_till_that_keeps_guessing_codes_is_stopped_for_the_hour(
     assert not CartCoupon.objects.exists()
     time_machine.move_to(timezone.now() + timedelta(hours=1, minutes=1))
     assert apply_code(clerk_client, "GOOD10").status_code == 302
+
+
+def test_the_customer_page_suggests_what_goes_with_what_they_bought(clerk_client, shop, camille):
+    boots = SkuFactory(code="BOOTS-42", product__name="Hiking boots")
+    socks = SkuFactory(code="WOOL-SOCKS", product__name="Wool socks")
+    for _ in range(3):
+        campaign_order(customer(), at=timezone.now(), skus=(boots, socks))
+    campaign_order(camille, at=timezone.now(), skus=(boots,))
+    campaign_services.refresh_affinities()
+
+    page = clerk_client.get(customer_url(camille))
+
+    assert [p.name for p in page.context["picture"].recommended] == ["Wool socks"]
+    assert "Wool socks" in page.content.decode()
