@@ -179,6 +179,10 @@ SEGMENT_RFM_WINDOW_DAYS = env_int("SEGMENT_RFM_WINDOW_DAYS", 365)
 SEGMENT_UPLOAD_MAX_ROWS = env_int("SEGMENT_UPLOAD_MAX_ROWS", 100_000)
 SEGMENT_UPLOAD_MAX_BYTES = env_int("SEGMENT_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 SEGMENT_COUNT_TIMEOUT_SECONDS = env_int("SEGMENT_COUNT_TIMEOUT_SECONDS", 10)
+# Campaigns: how many audience members one batch of a send plans and queues (one transaction
+# each); products bought in the last N days are never recommended in a message.
+CAMPAIGN_SEND_BATCH_SIZE = env_int("CAMPAIGN_SEND_BATCH_SIZE", 500)
+CAMPAIGN_RECENT_PURCHASE_DAYS = env_int("CAMPAIGN_RECENT_PURCHASE_DAYS", 30)
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
@@ -296,6 +300,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=1, minute=30),
     },
     "refresh-segments": {"task": "campaigns.refresh_segments", "schedule": crontab(minute=15)},
+    "start-due-campaigns": {"task": "campaigns.start_due_campaigns", "schedule": 60.0},
 }
 
 # --- Notifications (customers.notifications) ------------------------------------------------
