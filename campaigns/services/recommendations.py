@@ -40,6 +40,7 @@ def recommended_products(
     for customer_id, category_id in (
         lines.filter(order__customer_id__in=customer_ids, sku__product__category__isnull=False)
         .values_list("order__customer_id", "sku__product__category_id")
+        .order_by()
         .distinct()
     ):
         categories[customer_id].add(category_id)

@@ -41,9 +41,11 @@ logger = logging.getLogger(__name__)
 
 Reason = CampaignRecipient.Reason
 MARKETING = ConsentPurpose.MARKETING
-# The customer fields a batch reads (nothing else of the profile is needed to send).
+# The customer fields a batch reads (nothing else of the profile is needed to send; the
+# outbox reads ``erased_at`` again).
 CUSTOMER_FIELDS = (
     "pk", "public_id", "first_name", "email", "phone", "time_zone", "preferred_store_code",
+    "erased_at",
 )
 
 

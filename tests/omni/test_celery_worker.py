@@ -50,6 +50,10 @@ TESTED_IN_A_REAL_WORKER = {
     "test_a_worker_refreshes_the_automatic_segments",
     "campaigns.refresh_rfm_scores": "tests.campaigns.test_tasks::"
     "test_a_worker_computes_the_rfm_scores",
+    "campaigns.send_campaign": "tests.campaigns.test_campaign_tasks::"
+    "test_a_worker_sends_a_campaign_once_however_often_its_task_runs",
+    "campaigns.start_due_campaigns": "tests.campaigns.test_campaign_tasks::"
+    "test_a_worker_starts_a_scheduled_campaign_whose_time_came",
 }
 
 
