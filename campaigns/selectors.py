@@ -224,23 +224,21 @@ def counter_messages_for(
     used: set[str] = set()
     for receipt in receipts:
         used |= services.variables_in(receipt.variant.counter_message)  # type: ignore[union-attr]
+    # The customer's values once (tier, store, products...), then each campaign's own code
+    # and offer: a fixed number of queries whatever the number of campaigns.
+    shared = services.personalise(receipts[0].campaign, [customer], used=used, codes={}, now=now)
     messages = []
     for receipt in receipts:
-        codes = (
-            {customer.pk: services.HandedCode(receipt.coupon.code, receipt.coupon.pk)}
-            if receipt.coupon
-            else {}
-        )
-        values = services.personalise(
-            receipt.campaign, [customer], used=used, codes=codes, now=now
-        )[customer.pk]
         variant = receipt.variant
         assert variant is not None
+        offer = receipt.campaign.the_offer
+        code = receipt.coupon.code if receipt.coupon else ""
+        values = {**shared[customer.pk], "code": code, "offer": offer.name if offer else ""}
         messages.append(
             CounterMessage(
                 campaign=receipt.campaign.name,
                 text=services.render(variant.counter_message, values),
-                code=receipt.coupon.code if receipt.coupon else "",
+                code=code,
             )
         )
     return messages

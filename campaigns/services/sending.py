@@ -372,7 +372,9 @@ def _send_to(campaign: Campaign, customers: list[Customer], *, now: datetime) ->
     reachable = reachable_among(targeted, campaign.channels)
     chosen = {c.pk: preferred_channel(campaign.channels, reachable[c.pk]) for c in targeted}
     to_send = [c for c in targeted if chosen[c.pk]]
-    codes = hand_out_codes(campaign, [c.pk for c in to_send])
+    # Everyone targeted gets their code, also those no message reaches: the clerk hands it
+    # over at the counter (``selectors.counter_messages_for``).
+    codes = hand_out_codes(campaign, [c.pk for c in targeted])
     used = variables_used(campaign, list(variants.values()))
     values = personalise(campaign, to_send, used=used, codes=codes, now=now)
     zones = customer_zones(to_send) if campaign.local_time else {}
@@ -388,6 +390,7 @@ def _send_to(campaign: Campaign, customers: list[Customer], *, now: datetime) ->
             continue
         variant = row.variant = variants[code]
         row.channel = chosen[customer.pk]
+        row.coupon_id = codes[customer.pk].coupon_id if customer.pk in codes else None
         if not row.channel:
             row.reason = Reason.NO_CHANNEL
             result.unreachable += 1
@@ -396,7 +399,6 @@ def _send_to(campaign: Campaign, customers: list[Customer], *, now: datetime) ->
             row.reason, row.channel = Reason.NO_CODE, ""
             result.unreachable += 1
             continue
-        row.coupon_id = codes[customer.pk].coupon_id if customer.pk in codes else None
         if campaign.local_time and campaign.send_at is not None:
             row.not_before = local_send_time(campaign.send_at, zones[customer.pk])
         message = render_message(variant, row.channel, values[customer.pk])
