@@ -20,7 +20,12 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.cache import never_cache
 
-from campaigns import campaign_admin, rules, selectors, services
+from campaigns import (
+    campaign_admin,  # noqa: F401  (registers the campaign admin)
+    rules,
+    selectors,
+    services,
+)
 from campaigns.api.views import SegmentCountView
 from campaigns.models import (
     AudienceExport,

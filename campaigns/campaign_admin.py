@@ -33,7 +33,7 @@ class ChannelOrderField(forms.CharField):
         return value
 
     def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
-        text = super().to_python(value)
+        text = super().to_python(value) or ""
         return [part.strip().lower() for part in text.split(",") if part.strip()]
 
 
@@ -47,8 +47,17 @@ class CampaignForm(forms.ModelForm):
     class Meta:
         model = Campaign
         fields = [
-            "name", "segment", "channels", "offer", "coupon", "code_batch", "kind", "send_at",
-            "local_time", "holdout_percent", "conversion_window_days",
+            "name",
+            "segment",
+            "channels",
+            "offer",
+            "coupon",
+            "code_batch",
+            "kind",
+            "send_at",
+            "local_time",
+            "holdout_percent",
+            "conversion_window_days",
         ]
 
 
@@ -63,7 +72,7 @@ def _personalisation_help() -> str:
     )
 
 
-class VariantInline(admin.StackedInline):  # type: ignore[type-arg]
+class VariantInline(admin.StackedInline):
     model = CampaignVariant
     extra = 0
     min_num = 1
@@ -95,16 +104,20 @@ class VariantInline(admin.StackedInline):  # type: ignore[type-arg]
 
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class CampaignAdmin(admin.ModelAdmin):
     form = CampaignForm
     inlines = [VariantInline]
     list_display = ["name", "status", "kind", "segment", "send_at", "progress"]
     list_filter = ["status", "kind"]
     list_select_related = ["segment"]
     search_fields = ["name"]
-    autocomplete_fields: list[str] = []
     readonly_fields = [
-        "preview_link", "public_id", "status", "progress", "by_variant", "started_at",
+        "preview_link",
+        "public_id",
+        "status",
+        "progress",
+        "by_variant",
+        "started_at",
         "finished_at",
     ]
     actions = ["schedule", "start", "pause", "resume", "cancel"]
@@ -117,8 +130,16 @@ class CampaignAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             ("Measure", {"fields": ["holdout_percent", "conversion_window_days"]}),
             (
                 "Progress",
-                {"fields": ["public_id", "status", "progress", "by_variant", "started_at",
-                            "finished_at"]},
+                {
+                    "fields": [
+                        "public_id",
+                        "status",
+                        "progress",
+                        "by_variant",
+                        "started_at",
+                        "finished_at",
+                    ]
+                },
             ),
         ]
 
@@ -155,8 +176,12 @@ class CampaignAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                 "",
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 (
-                    (r["variant__code"] or "holdout", r["channel"] or "-", r["reason"] or "-",
-                     r["n"])
+                    (
+                        r["variant__code"] or "holdout",
+                        r["channel"] or "-",
+                        r["reason"] or "-",
+                        r["n"],
+                    )
                     for r in rows
                 ),
             ),
@@ -168,8 +193,7 @@ class CampaignAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             return "Save the campaign first."
         url = reverse("admin:campaigns_campaign_preview", args=[campaign.pk])
         return format_html(
-            '<a href="{}">Preview it as a customer would get it, and send yourself a test'
-            "</a>",
+            '<a href="{}">Preview it as a customer would get it, and send yourself a test</a>',
             url,
         )
 
@@ -178,9 +202,17 @@ class CampaignAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def has_run_campaign_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(RUN_CAMPAIGN)
 
-    def _run(self, request: HttpRequest, queryset: QuerySet[Campaign], service: Any, done: str) -> None:
+    def _run(
+        self, request: HttpRequest, queryset: QuerySet[Campaign], service: Any, done: str
+    ) -> None:
         run_for_each(
-            self, request, queryset, service, argument="campaign", label=str, done=done,
+            self,
+            request,
+            queryset,
+            service,
+            argument="campaign",
+            label=str,
+            done=done,
             noun="campaign",
         )
 

@@ -558,8 +558,16 @@ class Campaign(models.Model):
     FINISHED_STATUSES = frozenset({Status.COMPLETED, Status.CANCELLED})
     # What a locked campaign keeps as it is.
     LOCKED_FIELDS = (
-        "name", "segment", "offer", "coupon", "code_batch", "channels", "kind", "send_at",
-        "local_time", "holdout_percent",
+        "name",
+        "segment",
+        "offer",
+        "coupon",
+        "code_batch",
+        "channels",
+        "kind",
+        "send_at",
+        "local_time",
+        "holdout_percent",
     )
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -582,8 +590,7 @@ class Campaign(models.Model):
         null=True,
         blank=True,
         related_name="campaigns",
-        help_text="An offer to announce ({{ offer }}); with a code batch or a coupon it is "
-        "theirs.",
+        help_text="An offer to announce ({{ offer }}); with a code batch or a coupon it is theirs.",
     )
     coupon = models.ForeignKey(
         Coupon,
@@ -688,9 +695,7 @@ class Campaign(models.Model):
         if self.pk is not None and self.is_locked:
             before = Campaign.objects.filter(pk=self.pk).values(*_field_names(self)).first()
             changed = [
-                name
-                for name, value in (before or {}).items()
-                if _field_value(self, name) != value
+                name for name, value in (before or {}).items() if _field_value(self, name) != value
             ]
             if changed:
                 errors["__all__"] = [
@@ -721,10 +726,12 @@ class Campaign(models.Model):
 
 
 def _field_names(campaign: "Campaign") -> list[str]:
-    return [
-        campaign._meta.get_field(name).attname  # segment_id, not the segment
-        for name in Campaign.LOCKED_FIELDS
-    ]
+    names = []
+    for name in Campaign.LOCKED_FIELDS:
+        field = campaign._meta.get_field(name)
+        assert isinstance(field, models.Field)
+        names.append(field.attname)  # segment_id, not the segment
+    return names
 
 
 def _field_value(campaign: "Campaign", attname: str) -> Any:
@@ -755,8 +762,14 @@ class CampaignVariant(models.Model):
 
     # Fields holding a template, and what each needs to be complete for its channel.
     TEMPLATE_FIELDS = (
-        "email_subject", "email_html", "email_text", "sms_text", "push_title", "push_body",
-        "push_link", "counter_message",
+        "email_subject",
+        "email_html",
+        "email_text",
+        "sms_text",
+        "push_title",
+        "push_body",
+        "push_link",
+        "counter_message",
     )
     CHANNEL_FIELDS = {
         "email": ("email_subject", "email_text"),
@@ -772,7 +785,7 @@ class CampaignVariant(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.campaign} – {self.code}"
+        return f"{self.campaign}: variant {self.code}"
 
     def clean(self) -> None:
         from campaigns.services.templating import TemplateInvalid, check
@@ -804,7 +817,6 @@ class CampaignRecipient(models.Model):
         HOLDOUT = "holdout", "In the holdout"
         NO_CHANNEL = "no_channel", "No channel they consented to and can be reached on"
         NO_CODE = "no_code", "The code batch ran out"
-        NO_CONTENT = "no_content", "The variant has no content for any reachable channel"
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="recipients")
     customer = models.ForeignKey(
@@ -842,7 +854,8 @@ class CampaignRecipient(models.Model):
                 fields=["campaign", "customer"], name="campaign_recipient_unique"
             ),
             models.CheckConstraint(
-                condition=Q(variant=None, reason="holdout") | (~Q(variant=None) & ~Q(reason="holdout")),
+                condition=Q(variant=None, reason="holdout")
+                | (~Q(variant=None) & ~Q(reason="holdout")),
                 name="campaign_recipient_holdout_has_no_variant",
             ),
         ]

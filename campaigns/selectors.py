@@ -215,9 +215,8 @@ def counter_messages_for(
         .order_by("-campaign__started_at", "-pk")
         if receipt.campaign.started_at is None
         or receipt.campaign.status != Campaign.Status.COMPLETED
-        or now <= receipt.campaign.started_at + timedelta(
-            days=receipt.campaign.conversion_window_days
-        )
+        or now
+        <= receipt.campaign.started_at + timedelta(days=receipt.campaign.conversion_window_days)
     ]
     if not receipts:
         return []
@@ -250,9 +249,7 @@ def customer_for_preview(term: str) -> Customer | None:
     try:
         public_id = uuid.UUID(term)
     except ValueError:
-        return (
-            Customer.objects.filter(erased_at=None, email__iexact=term).order_by("pk").first()
-        )
+        return Customer.objects.filter(erased_at=None, email__iexact=term).order_by("pk").first()
     return Customer.objects.filter(erased_at=None, public_id=public_id).first()
 
 

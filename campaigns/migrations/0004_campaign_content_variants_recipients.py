@@ -47,7 +47,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('channel', models.CharField(blank=True, choices=[('push', 'Push'), ('email', 'E-mail'), ('sms', 'SMS')], max_length=8)),
-                ('reason', models.CharField(blank=True, choices=[('holdout', 'In the holdout'), ('no_channel', 'No channel they consented to and can be reached on'), ('no_code', 'The code batch ran out'), ('no_content', 'The variant has no content for any reachable channel')], max_length=12)),
+                ('reason', models.CharField(blank=True, choices=[('holdout', 'In the holdout'), ('no_channel', 'No channel they consented to and can be reached on'), ('no_code', 'The code batch ran out')], max_length=12)),
                 ('not_before', models.DateTimeField(blank=True, help_text='Its local send time (local-time campaigns).', null=True)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
             ],

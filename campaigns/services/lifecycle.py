@@ -112,8 +112,7 @@ def edit_campaign(*, campaign: Campaign, changes: dict[str, Any]) -> Campaign:
     locked = lock_campaign(campaign.pk)
     if locked.is_locked or locked.status == Status.CANCELLED:
         raise InvalidTransition(
-            f"A {locked.get_status_display().lower()} campaign's content and audience are "
-            "locked.",
+            f"A {locked.get_status_display().lower()} campaign's content and audience are locked.",
             details={"status": locked.status},
         )
     allowed = {*Campaign.LOCKED_FIELDS, "conversion_window_days"}
@@ -127,7 +126,9 @@ def edit_campaign(*, campaign: Campaign, changes: dict[str, Any]) -> Campaign:
     try:
         locked.full_clean()
     except ValidationError as invalid:
-        raise InvalidInput("The campaign cannot be saved as asked.", details=invalid.message_dict)
+        raise InvalidInput(
+            "The campaign cannot be saved as asked.", details=invalid.message_dict
+        ) from None
     locked.save()
     return locked
 

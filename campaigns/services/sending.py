@@ -44,7 +44,13 @@ MARKETING = ConsentPurpose.MARKETING
 # The customer fields a batch reads (nothing else of the profile is needed to send; the
 # outbox reads ``erased_at`` again).
 CUSTOMER_FIELDS = (
-    "pk", "public_id", "first_name", "email", "phone", "time_zone", "preferred_store_code",
+    "pk",
+    "public_id",
+    "first_name",
+    "email",
+    "phone",
+    "time_zone",
+    "preferred_store_code",
     "erased_at",
 )
 
@@ -109,7 +115,7 @@ def reachable_among(customers: Sequence[Customer], channels: Iterable[str]) -> d
             .values_list("customer_id", flat=True)
             .distinct()
         )
-    has_address = {
+    has_address: dict[str, set[int]] = {
         Notification.Channel.EMAIL: {c.pk for c in customers if c.email},
         Notification.Channel.SMS: {c.pk for c in customers if c.phone},
         Notification.Channel.PUSH: with_device,
@@ -207,7 +213,9 @@ def render_message(variant: CampaignVariant, channel: str, values: dict[str, obj
 
 def customer_zones(customers: Sequence[Customer]) -> dict[int, str]:
     """Each customer's time zone: their own, else their preferred store's, else the shop's."""
-    codes = {c.preferred_store_code for c in customers if c.preferred_store_code and not c.time_zone}
+    codes = {
+        c.preferred_store_code for c in customers if c.preferred_store_code and not c.time_zone
+    }
     store_zones = (
         dict(Location.objects.filter(code__in=codes).values_list("code", "time_zone"))
         if codes
@@ -340,8 +348,13 @@ def send_next_batch(
     campaign.holdout_count += result.held_out
     campaign.save(
         update_fields=[
-            "send_cursor", "recipient_count", "queued_count", "suppressed_count",
-            "unreachable_count", "holdout_count", "updated_at",
+            "send_cursor",
+            "recipient_count",
+            "queued_count",
+            "suppressed_count",
+            "unreachable_count",
+            "holdout_count",
+            "updated_at",
         ]
     )
     return result

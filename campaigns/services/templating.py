@@ -68,9 +68,7 @@ def parse(template: str) -> list[str | Placeholder]:
             continue
         variable, filter_, argument = expression.group(1), expression.group(2) or "", ""
         if variable not in VARIABLES:
-            errors.append(
-                f"Unknown variable {variable!r}: use one of {', '.join(VARIABLES)}."
-            )
+            errors.append(f"Unknown variable {variable!r}: use one of {', '.join(VARIABLES)}.")
         if filter_ and filter_ not in FILTERS:
             errors.append(f"Unknown filter {filter_!r}: use one of {', '.join(FILTERS)}.")
         if expression.group(3) is not None:

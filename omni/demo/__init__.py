@@ -105,10 +105,10 @@ def load_campaigns() -> None:
     if created:
         campaign.variants.create(
             code="A",
-            email_subject="{{ first_name|default:\"Hello\" }}, ready for the rain?",
-            email_text="Our rain jackets are back at {{ store|default:\"your store\" }}.",
-            email_html="<p>Our rain jackets are back at {{ store|default:\"your store\" }}.</p>",
-            sms_text="Rain jackets are back at {{ store|default:\"your store\" }}.",
+            email_subject='{{ first_name|default:"Hello" }}, ready for the rain?',
+            email_text='Our rain jackets are back at {{ store|default:"your store" }}.',
+            email_html='<p>Our rain jackets are back at {{ store|default:"your store" }}.</p>',
+            sms_text='Rain jackets are back at {{ store|default:"your store" }}.',
             push_title="Ready for the rain?",
             push_body="Rain jackets are back.",
             push_link="omni://products/rain",

@@ -28,9 +28,13 @@ def marketer(client, *extra):
         is_staff=True,
         email="marketer@omni.example",
         permissions=[
-            "campaigns.view_campaign", "campaigns.add_campaign", "campaigns.change_campaign",
-            "campaigns.view_campaignvariant", "campaigns.add_campaignvariant",
-            "campaigns.change_campaignvariant", *extra,
+            "campaigns.view_campaign",
+            "campaigns.add_campaign",
+            "campaigns.change_campaign",
+            "campaigns.view_campaignvariant",
+            "campaigns.add_campaignvariant",
+            "campaigns.change_campaignvariant",
+            *extra,
         ],
     )
     client.force_login(user)
@@ -43,12 +47,23 @@ def said(response) -> list[str]:
 
 def form_data(segment, **variant) -> dict:
     data = {
-        "name": "Spring", "segment": segment.pk, "channels": "sms, email", "offer": "",
-        "coupon": "", "code_batch": "", "kind": "one_off", "send_at_0": "", "send_at_1": "",
-        "holdout_percent": "0", "conversion_window_days": "7",
-        "variants-TOTAL_FORMS": "1", "variants-INITIAL_FORMS": "0",
-        "variants-MIN_NUM_FORMS": "1", "variants-MAX_NUM_FORMS": "1000",
-        "variants-0-code": "A", "variants-0-weight": "1",
+        "name": "Spring",
+        "segment": segment.pk,
+        "channels": "sms, email",
+        "offer": "",
+        "coupon": "",
+        "code_batch": "",
+        "kind": "one_off",
+        "send_at_0": "",
+        "send_at_1": "",
+        "holdout_percent": "0",
+        "conversion_window_days": "7",
+        "variants-TOTAL_FORMS": "1",
+        "variants-INITIAL_FORMS": "0",
+        "variants-MIN_NUM_FORMS": "1",
+        "variants-MAX_NUM_FORMS": "1000",
+        "variants-0-code": "A",
+        "variants-0-weight": "1",
     }
     data.update({f"variants-0-{name}": value for name, value in {**CONTENT, **variant}.items()})
     return data
@@ -69,9 +84,7 @@ def test_a_marketer_writes_a_campaign_with_its_content_and_channel_order(client)
 def test_an_unknown_personalisation_field_is_refused_on_the_field(client):
     marketer(client)
 
-    page = client.post(
-        f"{CAMPAIGNS}add/", form_data(audience([]), sms_text="Hi {{ email }}")
-    )
+    page = client.post(f"{CAMPAIGNS}add/", form_data(audience([]), sms_text="Hi {{ email }}"))
 
     assert page.status_code == 200
     assert "Unknown variable" in page.content.decode()

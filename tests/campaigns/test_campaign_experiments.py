@@ -24,9 +24,7 @@ def test_the_same_pair_always_lands_on_the_same_point_on_every_machine():
 
 def test_assignment_is_deterministic_and_independent_of_the_order_arms_are_given():
     first = assign(campaign_id=CAMPAIGN, customer_id=CUSTOMER, arms=AB, holdout_percent=10)
-    again = assign(
-        campaign_id=CAMPAIGN, customer_id=CUSTOMER, arms=AB[::-1], holdout_percent=10
-    )
+    again = assign(campaign_id=CAMPAIGN, customer_id=CUSTOMER, arms=AB[::-1], holdout_percent=10)
 
     assert first == again == "A"  # (0.4133 - 0.10) / 0.90 = 0.348 of the line: A
 
@@ -55,8 +53,10 @@ def test_another_campaign_reshuffles_the_same_customers():
     other = uuid.UUID(int=1)
 
     def groups(campaign):
-        return [assign(campaign_id=campaign, customer_id=c, arms=AB, holdout_percent=0)
-                for c in customers]
+        return [
+            assign(campaign_id=campaign, customer_id=c, arms=AB, holdout_percent=0)
+            for c in customers
+        ]
 
     same = sum(a == b for a, b in zip(groups(CAMPAIGN), groups(other), strict=True))
     assert 400 < same < 600  # independent halves agree about half the time
@@ -134,5 +134,5 @@ def test_compare_lists_the_variants_then_the_holdout():
 
 
 def test_conversions_above_recipients_are_refused():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="between 0 and the number of recipients"):
         GroupCounts("A", 10, 11)

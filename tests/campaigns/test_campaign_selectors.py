@@ -84,9 +84,11 @@ def test_counter_messages_cost_a_fixed_number_of_queries(django_assert_max_num_q
 
 def test_preview_renders_every_variant_in_every_channel_and_writes_nothing():
     anna = shopper("Anna", "push", "email", device="ios-anna")
-    spring = campaign([anna], variants=("A", "B"), code_batch=services.generate_codes(
-        offer=offer(trigger="code"), name="b", quantity=1
-    ))
+    spring = campaign(
+        [anna],
+        variants=("A", "B"),
+        code_batch=services.generate_codes(offer=offer(trigger="code"), name="b", quantity=1),
+    )
     spring.variants.filter(code="B").update(sms_text="Hello {{ first_name }}! " + "x" * 200)
 
     preview = selectors.preview_campaign(spring, anna)

@@ -12,7 +12,7 @@ import time_machine
 from campaigns import services
 from campaigns.models import Campaign, CampaignRecipient, Coupon
 from customers.models import Notification
-from tests.campaigns.campaign_factories import audience, campaign, reachable, shopper
+from tests.campaigns.campaign_factories import campaign, reachable, shopper
 from tests.campaigns.factories import member, order
 from tests.campaigns.offer_factories import coupon, offer
 from tests.inventory.factories import LocationFactory, ProductFactory, SkuFactory
@@ -52,7 +52,10 @@ def test_each_customer_gets_the_first_channel_they_can_be_reached_on():
     reachable_later = shopper("Farid", "sms")  # consented to SMS, no phone
     spring = campaign([app_user, no_app, texter, nothing, withdrawn, reachable_later])
     withdrawn.consents.create(
-        channel="email", purpose="marketing", granted=False, source_channel="web",
+        channel="email",
+        purpose="marketing",
+        granted=False,
+        source_channel="web",
         recorded_at=NOW - timedelta(minutes=5),
     )
 
@@ -60,7 +63,12 @@ def test_each_customer_gets_the_first_channel_they_can_be_reached_on():
 
     everyone = [app_user, no_app, texter, nothing, withdrawn, reachable_later]
     assert {c.first_name: receipt(spring, c).channel for c in everyone} == {
-        "Anna": "push", "Ben": "email", "Chloe": "sms", "David": "", "Eve": "", "Farid": "",
+        "Anna": "push",
+        "Ben": "email",
+        "Chloe": "sms",
+        "David": "",
+        "Eve": "",
+        "Farid": "",
     }
     assert receipt(spring, nothing).reason == CampaignRecipient.Reason.NO_CHANNEL
     assert receipt(spring, nothing).notification is None
@@ -99,8 +107,9 @@ def test_the_holdout_gets_nothing_but_is_recorded():
     assert not Notification.objects.filter(customer__in=held.values("customer")).exists()
     assert Notification.objects.count() == 40 - result.held_out
     assert set(
-        CampaignRecipient.objects.filter(campaign=spring, variant__isnull=False)
-        .values_list("variant__code", flat=True)
+        CampaignRecipient.objects.filter(campaign=spring, variant__isnull=False).values_list(
+            "variant__code", flat=True
+        )
     ) == {"A", "B"}
     # Each variant's message is its own: the variant is in the context.
     for row in CampaignRecipient.objects.filter(campaign=spring).exclude(reason="holdout"):
@@ -288,9 +297,10 @@ def queries_for_a_batch(django_assert_max_num_queries, size: int, limit: int) ->
     customers = [shopper(f"P{n}", "email") for n in range(size)]
     for customer in customers:
         reachable(customer, "push", device=f"device-{customer.pk}")
-    spring = campaign(customers, code_batch=services.generate_codes(
-        offer=offer(trigger="code"), name="b", quantity=size
-    ))
+    spring = campaign(
+        customers,
+        code_batch=services.generate_codes(offer=offer(trigger="code"), name="b", quantity=size),
+    )
     spring.variants.update(email_text="{{ tier }} {{ store }} {{ products }} {{ code }}")
     services.start_campaign(campaign=spring)
     with django_assert_max_num_queries(limit):

@@ -30,7 +30,11 @@ def test_a_worker_sends_a_campaign_once_however_often_its_task_runs(live_celery_
 
     assert twin["done"] is True
     assert retry == {
-        "reached": 0, "queued": 0, "suppressed": 0, "unreachable": 0, "held_out": 0,
+        "reached": 0,
+        "queued": 0,
+        "suppressed": 0,
+        "unreachable": 0,
+        "held_out": 0,
         "done": True,
     }
     assert Notification.objects.filter(topic=f"campaign:{spring.public_id}").count() == 7
