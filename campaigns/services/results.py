@@ -55,6 +55,8 @@ class GroupResult:
     revenue: Decimal
     revenue_per_recipient: Decimal
     uplift: Uplift | None  # against the holdout; None for the holdout itself or without one
+    # Revenue per recipient minus the holdout's (None for the holdout itself or without one).
+    revenue_per_recipient_vs_holdout: Decimal | None = None
 
 
 def conversion_rate(group: GroupCounts) -> float:
@@ -94,6 +96,11 @@ def compare(variants: list[GroupCounts], holdout: GroupCounts | None) -> list[Gr
             revenue=group.revenue,
             revenue_per_recipient=revenue_per_recipient(group),
             uplift=uplift(group, against) if against is not None else None,
+            revenue_per_recipient_vs_holdout=(
+                revenue_per_recipient(group) - revenue_per_recipient(against)
+                if against is not None and against.recipients and group.recipients
+                else None
+            ),
         )
 
     rows = [result(variant, holdout) for variant in variants]

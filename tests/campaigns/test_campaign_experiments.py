@@ -127,7 +127,9 @@ def test_compare_lists_the_variants_then_the_holdout():
     )
 
     assert [row.label for row in rows] == ["A", "B", "holdout"]
-    assert rows[0].revenue_per_recipient == Decimal("6.00")
+    assert rows[0].revenue_per_recipient == Decimal("6.00")  # 30000 / 5000
+    assert rows[0].revenue_per_recipient_vs_holdout == Decimal("2.00")  # 6.00 - 20000 / 5000
+    assert rows[1].revenue_per_recipient_vs_holdout == Decimal("-4.00")  # 0.00 - 4.00
     assert rows[1].uplift.absolute == 0
     assert rows[2].uplift is None
     assert conversion_rate(GroupCounts("empty", 0, 0)) == 0.0
