@@ -117,6 +117,7 @@ class CampaignAdmin(admin.ModelAdmin):
         "status",
         "progress",
         "by_variant",
+        "results",
         "started_at",
         "finished_at",
     ]
@@ -136,6 +137,7 @@ class CampaignAdmin(admin.ModelAdmin):
                         "status",
                         "progress",
                         "by_variant",
+                        "results",
                         "started_at",
                         "finished_at",
                     ]
@@ -183,6 +185,44 @@ class CampaignAdmin(admin.ModelAdmin):
                         r["n"],
                     )
                     for r in rows
+                ),
+            ),
+        )
+
+    @admin.display(description="results")
+    def results(self, campaign: Campaign) -> str:
+        """Conversions from orders in the window (intent to treat, against the holdout)."""
+        if campaign.pk is None or campaign.status == Campaign.Status.DRAFT:
+            return "-"
+
+        def uplift(row: services.GroupResult) -> str:
+            if row.uplift is None:
+                return "-"
+            ci = (
+                f" (95 % CI {row.uplift.low:+.2%} to {row.uplift.high:+.2%})"
+                if row.uplift.low is not None and row.uplift.high is not None
+                else " (too few conversions for an interval)"
+            )
+            verdict = ", significant" if row.uplift.significant else ""
+            return f"{row.uplift.absolute:+.2%}{ci}{verdict}"
+
+        return format_html(
+            "<table><thead><tr><th>group</th><th>recipients</th><th>converted</th>"
+            "<th>rate</th><th>revenue per recipient</th><th>uplift vs holdout</th></tr>"
+            "</thead><tbody>{}</tbody></table>",
+            format_html_join(
+                "",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                (
+                    (
+                        row.label,
+                        row.recipients,
+                        row.conversions,
+                        f"{row.conversion_rate:.2%}",
+                        row.revenue_per_recipient,
+                        uplift(row),
+                    )
+                    for row in selectors.campaign_results(campaign)
                 ),
             ),
         )

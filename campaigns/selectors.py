@@ -8,19 +8,21 @@ Membership answers read the materialised members (as of the segment's last refre
 
 Offers and coupons: the offers a customer can use now, with their conditions in words.
 
-Campaigns: the counter messages a clerk sees for a customer, and a campaign previewed as one
-customer would get it (the admin).
+Campaigns: the counter messages a clerk sees for a customer, a campaign previewed as one
+customer would get it, and its results per variant against the holdout (the admin).
 """
 
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from campaigns import services
@@ -34,7 +36,7 @@ from campaigns.models import (
     SegmentChange,
     SegmentMembership,
 )
-from campaigns.rules import compile_rules, validate_segment_rules
+from campaigns.rules import compile_rules, relations, validate_segment_rules
 from campaigns.services import shopper_of
 from campaigns.services.offers import automatic_offers, with_conditions
 from customers.models import Customer
@@ -322,3 +324,48 @@ def preview_campaign(campaign: Campaign, customer: Customer) -> CampaignPreview:
         channel=services.preferred_channel(campaign.channels, reachable),
         variants=rendered,
     )
+
+
+def campaign_results(campaign: Campaign) -> list[services.GroupResult]:
+    """Conversion rate, revenue per recipient and uplift against the holdout, per variant.
+
+    A recipient converted when they placed an order (any channel, any status but cancelled or
+    expired) within the campaign's conversion window after their message was due (queued, or
+    its local send time); revenue is those orders' totals. Every customer assigned to a variant
+    counts as its recipient, reached or not ("intent to treat"): the holdout is a random share
+    of the same audience, so that is the fair comparison. One query.
+    """
+    orders = relations.order_model()._default_manager.filter(
+        customer=OuterRef("customer"),
+        status__in=relations.purchase_statuses(),
+        placed_at__gte=OuterRef("due"),
+        placed_at__lt=OuterRef("due") + timedelta(days=campaign.conversion_window_days),
+    )
+    rows = (
+        CampaignRecipient.objects.filter(campaign=campaign)
+        .annotate(due=Coalesce("not_before", "created_at"))
+        .annotate(
+            converted=Exists(orders),
+            spent=Subquery(
+                orders.order_by().values("customer").annotate(s=Sum("total")).values("s")[:1]
+            ),
+        )
+        .values("variant__code")
+        .annotate(
+            recipients=Count("pk"),
+            conversions=Count("pk", filter=Q(converted=True)),
+            revenue=Sum("spent"),
+        )
+        .order_by("variant__code")
+    )
+    groups = {
+        row["variant__code"] or services.HOLDOUT: services.GroupCounts(
+            label=row["variant__code"] or "holdout",
+            recipients=row["recipients"],
+            conversions=row["conversions"],
+            revenue=row["revenue"] or Decimal("0"),
+        )
+        for row in rows
+    }
+    holdout = groups.pop(services.HOLDOUT, None)
+    return services.compare([groups[code] for code in sorted(groups)], holdout)

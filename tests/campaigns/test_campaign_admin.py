@@ -175,3 +175,16 @@ def test_a_test_send_e_mails_the_marketer_and_not_the_customer(client):
     assert sent.subject == "[Test] Anna, spring is here"
     assert sent.alternatives[0][0] == "<p>Hello Anna, use </p>"
     assert not Notification.objects.exists()
+
+
+def test_the_campaign_page_shows_progress_and_results_per_variant(client):
+    marketer(client)
+    anna = shopper("Anna", "email")
+    spring = campaign([anna])
+    services.start_campaign(campaign=spring)
+    services.send_campaign(campaign_id=spring.pk)
+
+    html = client.get(f"{CAMPAIGNS}{spring.pk}/change/").content.decode()
+
+    assert "1 reached: 1 queued, 0 suppressed, 0 not reachable, 0 held out" in html
+    assert "<td>A</td><td>1</td><td>0</td><td>0.00%</td><td>0.00</td><td>-</td>" in html
