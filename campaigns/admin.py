@@ -1,7 +1,8 @@
 """Admin for marketers: segments (rules edited as checked JSON with a live count, refresh,
 members and changes, static uploads, advertising audiences), their refresh history, RFM
-scores, audience exports, campaigns; offers, coupons, code batches and their redemptions;
-and the Customers list's "in segment" filter."""
+scores, audience exports; offers, coupons, code batches and their redemptions;
+and the Customers list's "in segment" filter. Campaigns have their own module,
+``campaign_admin``, imported here so that it is registered."""
 
 import csv
 from typing import Any
@@ -19,11 +20,15 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.cache import never_cache
 
-from campaigns import rules, selectors, services
+from campaigns import (
+    campaign_admin,  # noqa: F401  (registers the campaign admin)
+    rules,
+    selectors,
+    services,
+)
 from campaigns.api.views import SegmentCountView
 from campaigns.models import (
     AudienceExport,
-    Campaign,
     CodeBatch,
     Coupon,
     CustomerRfm,
@@ -438,14 +443,6 @@ class AudienceExportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["use", "segment"]
     list_select_related = ["segment", "actor"]
     date_hierarchy = "exported_at"
-
-
-@admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
-    list_display = ["name", "status", "channel", "segment", "starts_at", "ends_at"]
-    list_filter = ["status", "channel"]
-    list_select_related = ["segment"]
-    search_fields = ["name"]
 
 
 # --- Offers and coupons -----------------------------------------------------------------------

@@ -4,6 +4,9 @@
   never interleave (the second waits, then starts from the first one's result);
 * coupons, in primary-key order: a single-use code presented at the till and in the app at
   once is used by the first to lock it;
+* a campaign's row, for each batch of its send and for each change of its state: two workers
+  never send the same batch, and a pause or a cancel waits for the batch under way;
+* free codes of a batch handed out by a campaign's send, skipping those another send holds;
 * the RFM scores as a whole, and the product affinities as a whole (PostgreSQL advisory
   locks for the transaction), so two recomputations never delete each other's rows.
 
@@ -14,7 +17,7 @@ from collections.abc import Iterable
 
 from django.db import connection
 
-from campaigns.models import Coupon, Redemption, Segment
+from campaigns.models import Campaign, Coupon, Redemption, Segment
 
 OWN_ROWS = ("self",)
 # pg_advisory_xact_lock key of the RFM scores: "RFM" in ASCII, away from other apps' keys.
@@ -25,6 +28,22 @@ AFFINITY_LOCK_KEY = 0x414646
 
 def lock_segment(pk: int) -> Segment:
     return Segment.objects.select_for_update(of=OWN_ROWS).get(pk=pk)
+
+
+def lock_campaign(pk: int) -> Campaign:
+    return Campaign.objects.select_for_update(of=OWN_ROWS).get(pk=pk)
+
+
+def lock_free_codes(batch_id: int, count: int) -> list[Coupon]:
+    """Up to ``count`` unused codes of a batch nobody holds yet, locked in primary-key order;
+    codes another transaction is handing out are skipped, not waited for."""
+    if count <= 0:
+        return []
+    return list(
+        Coupon.objects.select_for_update(of=OWN_ROWS, skip_locked=True)
+        .filter(batch_id=batch_id, customer=None, is_active=True, times_used=0)
+        .order_by("pk")[:count]
+    )
 
 
 def lock_rfm_scores() -> None:

@@ -239,43 +239,6 @@ class AudienceExport(models.Model):
         return f"{self.segment} as {self.get_use_display()} by {self.actor} at {self.exported_at}"
 
 
-class Campaign(models.Model):
-    class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        SCHEDULED = "scheduled", "Scheduled"
-        RUNNING = "running", "Running"
-        FINISHED = "finished", "Finished"
-
-    class MessageChannel(models.TextChoices):
-        EMAIL = "email", "E-mail"
-        SMS = "sms", "SMS"
-        PUSH = "push", "Push"
-
-    name = models.CharField(max_length=160)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
-    channel = models.CharField(max_length=16, choices=MessageChannel.choices)
-    segment = models.ForeignKey(
-        Segment, on_delete=models.PROTECT, null=True, blank=True, related_name="campaigns"
-    )
-    starts_at = models.DateTimeField(null=True, blank=True)
-    ends_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(ends_at__gt=models.F("starts_at"))
-                | models.Q(starts_at=None)
-                | models.Q(ends_at=None),
-                name="campaign_ends_after_start",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return self.name
-
-
 # --- Offers and coupons ---------------------------------------------------------------------
 
 
@@ -592,3 +555,343 @@ class ProductAffinity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product_id} → {self.related_id} ({self.score:.3f})"
+
+
+# --- Campaigns -------------------------------------------------------------------------------
+
+
+class Campaign(models.Model):
+    """One message to a segment, in the channels the customer can be reached on, optionally
+    with an offer or codes, in one or more variants and a holdout. Its life is a state machine
+    (``services.campaigns``): draft → scheduled → running ⇄ paused → completed, or cancelled
+    from anything not finished. Once it runs, what it says and to whom is locked."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SCHEDULED = "scheduled", "Scheduled"
+        RUNNING = "running", "Running"
+        PAUSED = "paused", "Paused"
+        COMPLETED = "completed", "Completed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class Kind(models.TextChoices):
+        ONE_OFF = "one_off", "One-off (sent when started)"
+        SCHEDULED = "scheduled", "Scheduled (sent at a set time)"
+
+    class MessageChannel(models.TextChoices):
+        PUSH = "push", "Push"
+        EMAIL = "email", "E-mail"
+        SMS = "sms", "SMS"
+
+    # Content and audience cannot change in these (model clean, admin and services refuse).
+    LOCKED_STATUSES = frozenset({Status.RUNNING, Status.PAUSED, Status.COMPLETED})
+    FINISHED_STATUSES = frozenset({Status.COMPLETED, Status.CANCELLED})
+    # What a locked campaign keeps as it is.
+    LOCKED_FIELDS = (
+        "name",
+        "segment",
+        "offer",
+        "coupon",
+        "code_batch",
+        "channels",
+        "kind",
+        "send_at",
+        "local_time",
+        "holdout_percent",
+    )
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=160)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.DRAFT, editable=False
+    )
+    segment = models.ForeignKey(
+        Segment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="campaigns",
+        verbose_name="audience",
+        help_text="Its members as of the segment's last refresh when the send reaches them.",
+    )
+    offer = models.ForeignKey(
+        Offer,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="campaigns",
+        help_text="An offer to announce ({{ offer }}); with a code batch or a coupon it is theirs.",
+    )
+    coupon = models.ForeignKey(
+        Coupon,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="campaigns",
+        help_text="A shared code every recipient gets as {{ code }}.",
+    )
+    code_batch = models.ForeignKey(
+        CodeBatch,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="campaigns",
+        help_text="Unique codes: each recipient gets one of the batch as {{ code }} (one per "
+        "customer; a resent campaign gives the same one).",
+    )
+    channels = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='The channels to try, in order, e.g. ["push", "email", "sms"]: each '
+        "customer gets the first they consented to and can be reached on.",
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.ONE_OFF)
+    send_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a scheduled campaign is sent."
+    )
+    local_time = models.BooleanField(
+        default=False,
+        help_text="Send at the same wall-clock time as send_at in each customer's own time "
+        "zone (theirs, else their store's, else the shop's).",
+    )
+    holdout_percent = models.DecimalField(
+        max_digits=4,
+        decimal_places=1,
+        default=Decimal("0"),
+        help_text="Share of the audience that gets nothing, to measure the uplift against.",
+    )
+    conversion_window_days = models.PositiveSmallIntegerField(
+        default=7, help_text="An order this many days after the message counts for it."
+    )
+    # Progress of the send (services.sending), for the admin and for resuming.
+    send_cursor = models.BigIntegerField(
+        default=0, editable=False, help_text="The last customer id the send reached."
+    )
+    recipient_count = models.PositiveIntegerField(default=0, editable=False)
+    queued_count = models.PositiveIntegerField(default=0, editable=False)
+    suppressed_count = models.PositiveIntegerField(default=0, editable=False)
+    unreachable_count = models.PositiveIntegerField(default=0, editable=False)
+    holdout_count = models.PositiveIntegerField(default=0, editable=False)
+    started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    finished_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        permissions = [
+            ("run_campaign", "Can schedule, start, pause, resume and cancel campaigns"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["send_at"], condition=Q(status="scheduled"), name="campaign_due_idx"
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(holdout_percent__gte=0, holdout_percent__lte=50),
+                name="campaign_holdout_0_to_50",
+            ),
+            models.CheckConstraint(
+                condition=Q(coupon=None) | Q(code_batch=None),
+                name="campaign_shared_or_unique_codes",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="scheduled") | ~Q(send_at=None),
+                name="campaign_scheduled_has_send_at",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_locked(self) -> bool:
+        return self.status in self.LOCKED_STATUSES
+
+    @property
+    def the_offer(self) -> "Offer | None":
+        """The offer the message is about: the one named, or the codes'."""
+        if self.offer_id is not None:
+            return self.offer
+        if self.coupon_id is not None:
+            return self.coupon.offer if self.coupon else None
+        if self.code_batch_id is not None:
+            return self.code_batch.offer if self.code_batch else None
+        return None
+
+    def clean(self) -> None:
+        errors: dict[str, list[str]] = {}
+        if self.pk is not None and self.is_locked:
+            before = Campaign.objects.filter(pk=self.pk).values(*_field_names(self)).first()
+            changed = [
+                name for name, value in (before or {}).items() if _field_value(self, name) != value
+            ]
+            if changed:
+                errors["__all__"] = [
+                    f"A {self.get_status_display().lower()} campaign's content and audience "
+                    f"are locked ({', '.join(changed)})."
+                ]
+        unknown = [c for c in self.channels or [] if c not in self.MessageChannel.values]
+        if not isinstance(self.channels, list) or unknown:
+            errors["channels"] = [
+                f"A list of channels among {', '.join(self.MessageChannel.values)}."
+            ]
+        elif len(set(self.channels)) != len(self.channels):
+            errors["channels"] = ["Each channel once."]
+        if self.kind == self.Kind.SCHEDULED and self.send_at is None:
+            errors["send_at"] = ["A scheduled campaign needs its time."]
+        if self.local_time and self.kind != self.Kind.SCHEDULED:
+            errors["local_time"] = ["Only a scheduled campaign is sent at local times."]
+        if self.coupon_id is not None and self.code_batch_id is not None:
+            errors["code_batch"] = ["A shared coupon or a batch of unique codes, not both."]
+        if self.coupon is not None and self.coupon.kind != Coupon.Kind.SHARED:
+            errors["coupon"] = ["Only a shared code goes to everyone: use a code batch."]
+        if self.offer is not None:
+            for codes in (self.coupon, self.code_batch):
+                if codes is not None and codes.offer_id != self.offer_id:
+                    errors["offer"] = ["The codes given belong to another offer."]
+        if errors:
+            raise ValidationError(errors)
+
+
+def _field_names(campaign: "Campaign") -> list[str]:
+    names = []
+    for name in Campaign.LOCKED_FIELDS:
+        field = campaign._meta.get_field(name)
+        assert isinstance(field, models.Field)
+        names.append(field.attname)  # segment_id, not the segment
+    return names
+
+
+def _field_value(campaign: "Campaign", attname: str) -> Any:
+    return getattr(campaign, attname)
+
+
+class CampaignVariant(models.Model):
+    """One version of a campaign's message, in every channel, with its share of the audience.
+    A campaign without an experiment has one variant, "A"."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="variants")
+    code = models.CharField(max_length=8, default="A", help_text="A, B, ...")
+    weight = models.PositiveSmallIntegerField(
+        default=1, help_text="Its share among the variants (the holdout set apart first)."
+    )
+    email_subject = models.CharField(max_length=200, blank=True)
+    email_html = models.TextField(blank=True, verbose_name="e-mail HTML")
+    email_text = models.TextField(blank=True, verbose_name="e-mail text")
+    sms_text = models.TextField(blank=True, verbose_name="SMS text")
+    push_title = models.CharField(max_length=100, blank=True)
+    push_body = models.CharField(max_length=240, blank=True)
+    push_link = models.CharField(
+        max_length=300, blank=True, help_text="Deep link opened by the push, e.g. omni://offers."
+    )
+    counter_message = models.TextField(
+        blank=True, help_text="What the clerk sees (and may say) when the customer is in store."
+    )
+
+    # Fields holding a template, and what each needs to be complete for its channel.
+    TEMPLATE_FIELDS = (
+        "email_subject",
+        "email_html",
+        "email_text",
+        "sms_text",
+        "push_title",
+        "push_body",
+        "push_link",
+        "counter_message",
+    )
+    CHANNEL_FIELDS = {
+        "email": ("email_subject", "email_text"),
+        "sms": ("sms_text",),
+        "push": ("push_title", "push_body"),
+    }
+
+    class Meta:
+        ordering = ["campaign", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "code"], name="variant_code_unique"),
+            models.CheckConstraint(condition=Q(weight__gt=0), name="variant_weight_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign}: variant {self.code}"
+
+    def clean(self) -> None:
+        from campaigns.services.templating import TemplateInvalid, check
+
+        errors: dict[str, list[str]] = {}
+        for name in self.TEMPLATE_FIELDS:
+            try:
+                check(getattr(self, name))
+            except TemplateInvalid as invalid:
+                errors[name] = invalid.errors
+        if self.campaign_id is not None and self.campaign.is_locked:
+            errors.setdefault("__all__", []).append(
+                "The campaign runs or ran: its variants are locked."
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    def missing_for(self, channel: str) -> list[str]:
+        """The fields this channel needs that are empty."""
+        return [name for name in self.CHANNEL_FIELDS[channel] if not getattr(self, name).strip()]
+
+
+class CampaignRecipient(models.Model):
+    """One member of a campaign's audience as the send reached them: their variant (or the
+    holdout), the channel chosen, the outbox row, or why nothing was sent. One row per
+    customer and campaign, written by the send (``services.sending``) only."""
+
+    class Reason(models.TextChoices):
+        HOLDOUT = "holdout", "In the holdout"
+        NO_CHANNEL = "no_channel", "No channel they consented to and can be reached on"
+        NO_CODE = "no_code", "The code batch ran out"
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="recipients")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="campaign_receipts"
+    )
+    variant = models.ForeignKey(
+        CampaignVariant,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="recipients",
+        help_text="Empty for the holdout.",
+    )
+    channel = models.CharField(max_length=8, choices=Campaign.MessageChannel.choices, blank=True)
+    coupon = models.ForeignKey(
+        Coupon, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    notification = models.OneToOneField(
+        "customers.Notification",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="campaign_recipient",
+    )
+    reason = models.CharField(max_length=12, choices=Reason.choices, blank=True)
+    not_before = models.DateTimeField(
+        null=True, blank=True, help_text="Its local send time (local-time campaigns)."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["campaign", "customer"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "customer"], name="campaign_recipient_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(variant=None, reason="holdout")
+                | (~Q(variant=None) & ~Q(reason="holdout")),
+                name="campaign_recipient_holdout_has_no_variant",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["customer", "campaign"], name="campaign_recipient_customer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} in {self.campaign_id}"

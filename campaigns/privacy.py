@@ -1,5 +1,6 @@
 """What campaigns holds about a person: segment memberships, their history and RFM scores,
-personal codes, coupon uses and refused codes they tried.
+personal codes, coupon uses and refused codes they tried, the campaigns that reached them (or
+held them out).
 Their part of the data export and of erasure, and what a merge does to them, all registered
 with ``customers`` in ``CampaignsConfig.ready``."""
 
@@ -9,6 +10,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from campaigns.models import (
+    CampaignRecipient,
     Coupon,
     CustomerRfm,
     Redemption,
@@ -26,6 +28,7 @@ EXPORTED_MODELS = (
     "campaigns.Coupon",
     "campaigns.Redemption",
     "campaigns.RefusedCode",
+    "campaigns.CampaignRecipient",
 )
 
 
@@ -57,11 +60,29 @@ def merge_campaign_rows(*, survivor: Customer, merged: Customer) -> None:
     )
     SegmentMembership.objects.filter(customer=merged).filter(Exists(survivor_in)).delete()
     CustomerRfm.objects.filter(customer=merged).delete()
+    # One row per campaign and customer: where both profiles were in a campaign's audience,
+    # the survivor's row stays (the merged profile's message stays in the outbox).
+    survivor_reached = CampaignRecipient.objects.filter(
+        customer=survivor, campaign_id=OuterRef("campaign_id")
+    )
+    CampaignRecipient.objects.filter(customer=merged).filter(Exists(survivor_reached)).delete()
 
 
 def export_campaigns(*, customer: Customer) -> dict[str, Any]:
     """Everything campaigns holds about the customer, in 6 queries whatever the history."""
-    return {**_segments_of(customer), **_codes_of(customer)}
+    return {**_segments_of(customer), **_codes_of(customer), **_campaigns_of(customer)}
+
+
+def _campaigns_of(customer: Customer) -> dict[str, Any]:
+    """The campaigns whose send reached them: their variant or the holdout, the channel, or
+    why nothing was sent. One query."""
+    return {
+        "reached_by_campaigns": list(
+            CampaignRecipient.objects.filter(customer=customer)
+            .order_by("created_at", "pk")
+            .values("campaign__name", "variant__code", "channel", "reason", "created_at")
+        )
+    }
 
 
 def _segments_of(customer: Customer) -> dict[str, Any]:

@@ -8,21 +8,30 @@ Membership answers read the materialised members (as of the segment's last refre
 
 Offers and coupons: the offers a customer can use now, with their conditions in words.
 
+Campaigns: the counter messages a clerk sees for a customer, a campaign previewed as one
+customer would get it, and its results per variant against the holdout (the admin).
+
 Recommendations: "also bought" for a product and products for a customer, from the affinities
 ``services.refresh_affinities`` computes nightly.
 """
 
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from campaigns import services
 from campaigns.models import (
+    Campaign,
+    CampaignRecipient,
     Coupon,
     CustomerRfm,
     Offer,
@@ -232,3 +241,200 @@ def _best_sellers(*, excluding: QuerySet[Customer, Any], limit: int) -> list[int
         .order_by("-orders", "sku__product_id")
         .values_list("sku__product_id", flat=True)[:limit]
     )
+
+
+# --- Campaigns ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CounterMessage:
+    """What a clerk sees for a customer in store: a campaign's counter message, theirs."""
+
+    campaign: str
+    text: str
+    code: str
+
+
+def counter_messages_for(
+    customer: Customer, *, now: datetime | None = None
+) -> list[CounterMessage]:
+    """The counter messages of campaigns this customer is in (not held out), while the
+    campaign runs and for its conversion window after it started. A fixed number of queries
+    whatever the number of campaigns."""
+    now = now or timezone.now()
+    if customer.erased_at is not None:
+        return []
+    receipts = [
+        receipt
+        for receipt in CampaignRecipient.objects.filter(
+            customer=customer,
+            variant__isnull=False,
+            campaign__status__in=[
+                Campaign.Status.RUNNING,
+                Campaign.Status.PAUSED,
+                Campaign.Status.COMPLETED,
+            ],
+        )
+        .exclude(variant__counter_message="")
+        .select_related(
+            "campaign__offer",
+            "campaign__coupon__offer",
+            "campaign__code_batch__offer",
+            "variant",
+            "coupon",
+        )
+        .order_by("-campaign__started_at", "-pk")
+        if receipt.campaign.started_at is None
+        or receipt.campaign.status != Campaign.Status.COMPLETED
+        or now
+        <= receipt.campaign.started_at + timedelta(days=receipt.campaign.conversion_window_days)
+    ]
+    if not receipts:
+        return []
+    used: set[str] = set()
+    for receipt in receipts:
+        used |= services.variables_in(receipt.variant.counter_message)  # type: ignore[union-attr]
+    # The customer's values once (tier, store, products...), then each campaign's own code
+    # and offer: a fixed number of queries whatever the number of campaigns.
+    shared = services.personalise(receipts[0].campaign, [customer], used=used, codes={}, now=now)
+    messages = []
+    for receipt in receipts:
+        variant = receipt.variant
+        assert variant is not None
+        offer = receipt.campaign.the_offer
+        code = receipt.coupon.code if receipt.coupon else ""
+        values = {**shared[customer.pk], "code": code, "offer": offer.name if offer else ""}
+        messages.append(
+            CounterMessage(
+                campaign=receipt.campaign.name,
+                text=services.render(variant.counter_message, values),
+                code=code,
+            )
+        )
+    return messages
+
+
+def customer_for_preview(term: str) -> Customer | None:
+    """A customer by public id or e-mail, for previewing a campaign as they would get it."""
+    term = term.strip()
+    try:
+        public_id = uuid.UUID(term)
+    except ValueError:
+        return Customer.objects.filter(erased_at=None, email__iexact=term).order_by("pk").first()
+    return Customer.objects.filter(erased_at=None, public_id=public_id).first()
+
+
+@dataclass(frozen=True)
+class VariantPreview:
+    code: str
+    messages: list[services.Rendered]
+    counter: str
+    sms: services.SmsLength | None
+
+
+@dataclass(frozen=True)
+class CampaignPreview:
+    """A campaign as one customer would get it: their variant (or the holdout), the channel
+    chosen for them, and every variant rendered in every channel of the campaign."""
+
+    customer: Customer
+    assigned: str  # the variant's code, or "" for the holdout
+    reachable: set[str]
+    channel: str
+    variants: list[VariantPreview]
+
+
+PREVIEW_CODE = "YOURCODE"  # stands for a unique code not handed out yet
+
+
+def preview_campaign(campaign: Campaign, customer: Customer) -> CampaignPreview:
+    """Writes nothing: a code of the batch the customer does not hold yet shows as
+    ``PREVIEW_CODE``."""
+    now = timezone.now()
+    variants = list(campaign.variants.all())
+    arms = [services.Arm(v.code, v.weight) for v in variants]
+    assigned = services.assign(
+        campaign_id=campaign.public_id,
+        customer_id=customer.public_id,
+        arms=arms,
+        holdout_percent=campaign.holdout_percent,
+    )
+    reachable = services.reachable_channels(customer, campaign.channels)
+    code = ""
+    if campaign.coupon is not None:
+        code = campaign.coupon.code
+    elif campaign.code_batch_id is not None:
+        held = Coupon.objects.filter(batch_id=campaign.code_batch_id, customer=customer).first()
+        code = held.code if held else PREVIEW_CODE
+    codes = {customer.pk: services.HandedCode(code, 0)} if code else {}
+    values = services.personalise(
+        campaign,
+        [customer],
+        used=set(services.VARIABLES),
+        codes=codes,
+        now=now,
+    )[customer.pk]
+    rendered = []
+    for variant in variants:
+        messages = [services.render_message(variant, ch, values) for ch in campaign.channels]
+        sms = next((m for m in messages if m.channel == "sms"), None)
+        rendered.append(
+            VariantPreview(
+                code=variant.code,
+                messages=messages,
+                counter=services.render(variant.counter_message, values),
+                sms=services.sms_length(sms.body) if sms else None,
+            )
+        )
+    return CampaignPreview(
+        customer=customer,
+        assigned=assigned,
+        reachable=reachable,
+        channel=services.preferred_channel(campaign.channels, reachable),
+        variants=rendered,
+    )
+
+
+def campaign_results(campaign: Campaign) -> list[services.GroupResult]:
+    """Conversion rate, revenue per recipient and uplift against the holdout, per variant.
+
+    A recipient converted when they placed an order (any channel, any status but cancelled or
+    expired) within the campaign's conversion window after their message was due (queued, or
+    its local send time); revenue is those orders' totals. Every customer assigned to a variant
+    counts as its recipient, reached or not ("intent to treat"): the holdout is a random share
+    of the same audience, so that is the fair comparison. One query.
+    """
+    orders = relations.order_model()._default_manager.filter(
+        customer=OuterRef("customer"),
+        status__in=relations.purchase_statuses(),
+        placed_at__gte=OuterRef("due"),
+        placed_at__lt=OuterRef("due") + timedelta(days=campaign.conversion_window_days),
+    )
+    rows = (
+        CampaignRecipient.objects.filter(campaign=campaign)
+        .annotate(due=Coalesce("not_before", "created_at"))
+        .annotate(
+            converted=Exists(orders),
+            spent=Subquery(
+                orders.order_by().values("customer").annotate(s=Sum("total")).values("s")[:1]
+            ),
+        )
+        .values("variant__code")
+        .annotate(
+            recipients=Count("pk"),
+            conversions=Count("pk", filter=Q(converted=True)),
+            revenue=Sum("spent"),
+        )
+        .order_by("variant__code")
+    )
+    groups = {
+        row["variant__code"] or services.HOLDOUT: services.GroupCounts(
+            label=row["variant__code"] or "holdout",
+            recipients=row["recipients"],
+            conversions=row["conversions"],
+            revenue=row["revenue"] or Decimal("0"),
+        )
+        for row in rows
+    }
+    holdout = groups.pop(services.HOLDOUT, None)
+    return services.compare([groups[code] for code in sorted(groups)], holdout)

@@ -1,4 +1,6 @@
-"""Scheduled campaign work; each task is a thin wrapper over a service."""
+"""Scheduled and background campaign work; each task is a thin wrapper over a service."""
+
+from dataclasses import asdict
 
 from celery import shared_task
 
@@ -18,3 +20,15 @@ def refresh_rfm_scores() -> int:
 @shared_task(name="campaigns.refresh_affinities")
 def refresh_affinities() -> int:
     return services.refresh_affinities()
+
+
+@shared_task(name="campaigns.send_campaign")
+def send_campaign(campaign_id: int) -> dict[str, int | bool]:
+    """Send a running campaign's audience in batches. A retried or repeated task carries on
+    from the campaign's cursor and queues nobody twice (see ``services.sending``)."""
+    return asdict(services.send_campaign(campaign_id=campaign_id))
+
+
+@shared_task(name="campaigns.start_due_campaigns")
+def start_due_campaigns() -> list[str]:
+    return services.start_due_campaigns()

@@ -188,6 +188,10 @@ COUPON_REFUSALS_PER_HOUR = env_int("COUPON_REFUSALS_PER_HOUR", 20)
 RECOMMEND_WINDOW_DAYS = env_int("RECOMMEND_WINDOW_DAYS", 365)
 RECOMMEND_MIN_SUPPORT = env_int("RECOMMEND_MIN_SUPPORT", 3)
 RECOMMEND_PER_PRODUCT = env_int("RECOMMEND_PER_PRODUCT", 20)
+# Campaigns: how many audience members one batch of a send plans and queues (one transaction
+# each); products bought in the last N days are never recommended in a message.
+CAMPAIGN_SEND_BATCH_SIZE = env_int("CAMPAIGN_SEND_BATCH_SIZE", 500)
+CAMPAIGN_RECENT_PURCHASE_DAYS = env_int("CAMPAIGN_RECENT_PURCHASE_DAYS", 30)
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
@@ -309,6 +313,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "campaigns.refresh_affinities",
         "schedule": crontab(hour=1, minute=45),
     },
+    "start-due-campaigns": {"task": "campaigns.start_due_campaigns", "schedule": 60.0},
 }
 
 # --- Notifications (customers.notifications) ------------------------------------------------

@@ -2,8 +2,11 @@
 never its modules). Segments: ``refresh`` (materialising a segment's members set-based in SQL,
 on demand and on schedule), ``static`` (static segments from an uploaded CSV), ``rfm`` (RFM
 scores), ``audience`` (hashed audience files for advertising platforms). Offers and coupons:
-``pricing`` (pure), ``offers``, ``codes`` (codes, redemption and release). Recommendations:
-``recommend`` (products bought together)."""
+``pricing`` (pure), ``offers``, ``codes`` (codes, redemption and release). Campaigns:
+``lifecycle`` (the state machine and its checks), ``sending`` (the batched send), and the
+pure ``templating`` (personalisation, SMS length), ``experiments`` (variant assignment),
+``results`` (conversion, revenue, uplift), ``recommendations`` ({{ products }}).
+Recommendations: ``recommend`` (products bought together)."""
 
 from campaigns.services.audience import (
     EXPORT_AUDIENCE,
@@ -24,6 +27,20 @@ from campaigns.services.codes import (
     redeem_coupons,
     release_redemptions,
 )
+from campaigns.services.experiments import HOLDOUT, Arm, assign
+from campaigns.services.lifecycle import (
+    TRANSITIONS,
+    cancel_campaign,
+    check_ready,
+    edit_campaign,
+    pause_campaign,
+    resume_campaign,
+    schedule_campaign,
+    start_campaign,
+    start_due_at,
+    start_due_campaigns,
+    unschedule_campaign,
+)
 from campaigns.services.offers import (
     CartItem,
     automatic_offers,
@@ -43,42 +60,92 @@ from campaigns.services.pricing import (
     price,
 )
 from campaigns.services.recommend import refresh_affinities
+from campaigns.services.recommendations import recommended_products
 from campaigns.services.refresh import (
     eligible_customers,
     refresh_scheduled_segments,
     refresh_segment,
 )
+from campaigns.services.results import GroupCounts, GroupResult, Uplift, compare, uplift
 from campaigns.services.rfm import refresh_rfm_scores
+from campaigns.services.sending import (
+    BatchResult,
+    HandedCode,
+    Rendered,
+    customer_zones,
+    local_send_time,
+    personalise,
+    preferred_channel,
+    reachable_among,
+    reachable_channels,
+    render_message,
+    send_campaign,
+    send_next_batch,
+    variables_used,
+)
 from campaigns.services.static import MemberFileInvalid, import_static_members
+from campaigns.services.templating import (
+    VARIABLES,
+    SmsLength,
+    TemplateInvalid,
+    render,
+    sms_length,
+)
+from campaigns.services.templating import check as variables_in
 
 __all__ = [
     "CODE_ALPHABET",
     "CODE_LENGTH",
     "EXPORT_AUDIENCE",
+    "HOLDOUT",
+    "TRANSITIONS",
+    "VARIABLES",
     "Applied",
+    "Arm",
     "AudienceFile",
+    "BatchResult",
     "CartItem",
     "CouponUse",
+    "GroupCounts",
+    "GroupResult",
+    "HandedCode",
     "Line",
     "MemberFileInvalid",
     "Pricing",
     "Refusal",
+    "Rendered",
     "Shopper",
+    "SmsLength",
+    "TemplateInvalid",
     "Terms",
+    "Uplift",
+    "assign",
     "audience",
     "automatic_offers",
     "batch_rows",
+    "cancel_campaign",
     "category_ancestry",
+    "check_ready",
+    "compare",
     "coupon_terms",
+    "customer_zones",
+    "edit_campaign",
     "eligible_customers",
     "ensure_may_try_codes",
     "export_audience",
     "find_coupon",
     "generate_codes",
     "import_static_members",
+    "local_send_time",
     "new_code",
+    "pause_campaign",
+    "personalise",
+    "preferred_channel",
     "price",
     "price_cart",
+    "reachable_among",
+    "reachable_channels",
+    "recommended_products",
     "record_refused_code",
     "redeem_coupons",
     "refresh_affinities",
@@ -86,6 +153,20 @@ __all__ = [
     "refresh_scheduled_segments",
     "refresh_segment",
     "release_redemptions",
+    "render",
+    "render_message",
+    "resume_campaign",
+    "schedule_campaign",
+    "send_campaign",
+    "send_next_batch",
     "shopper_of",
+    "sms_length",
+    "start_campaign",
+    "start_due_at",
+    "start_due_campaigns",
     "terms_of",
+    "unschedule_campaign",
+    "uplift",
+    "variables_in",
+    "variables_used",
 ]

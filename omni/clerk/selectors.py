@@ -19,7 +19,13 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from campaigns.selectors import PersonalOffer, offers_for_customer, recommended_for
+from campaigns.selectors import (
+    CounterMessage,
+    PersonalOffer,
+    counter_messages_for,
+    offers_for_customer,
+    recommended_for,
+)
 from customers.models import Customer
 from customers.selectors import customers_matching_any_identity
 from inventory.models import Location, Product, Sku, StockLevel
@@ -176,12 +182,13 @@ class CustomerPicture:
     orders: list[Order]
     offers: list[PersonalOffer]
     recommended: list[Product]
+    counter_messages: list[CounterMessage]
 
 
 def customer_picture(customer: Customer, *, now: datetime) -> CustomerPicture:
     """Everything a clerk sees of one customer: loyalty, the live cart (lines from every
-    channel), orders from every channel, the offers and codes they may use now and products to
-    suggest, in a fixed number of queries."""
+    channel), orders from every channel, the offers and codes they may use now, products to
+    suggest and what running campaigns ask the counter to say, in a fixed number of queries."""
     account = account_of(customer)
     return CustomerPicture(
         customer=customer,
@@ -190,6 +197,7 @@ def customer_picture(customer: Customer, *, now: datetime) -> CustomerPicture:
         orders=list(orders_of(customer)),
         offers=offers_for_customer(customer, now=now),
         recommended=recommended_for(customer, limit=RECOMMENDED_AT_THE_COUNTER),
+        counter_messages=counter_messages_for(customer, now=now),
     )
 
 

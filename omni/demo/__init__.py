@@ -101,10 +101,22 @@ def load_campaigns() -> None:
         name="Lapsed web shoppers",
         defaults={"description": "Bought online, not in 90 days.", "rules": LAPSED_WEB_SHOPPERS},
     )
-    Campaign.objects.get_or_create(
+    campaign, created = Campaign.objects.get_or_create(
         name="Autumn rain-ready",
-        defaults={"channel": Campaign.MessageChannel.EMAIL, "segment": segment},
+        defaults={"channels": ["push", "email", "sms"], "segment": segment},
     )
+    if created:
+        campaign.variants.create(
+            code="A",
+            email_subject='{{ first_name|default:"Hello" }}, ready for the rain?',
+            email_text='Our rain jackets are back at {{ store|default:"your store" }}.',
+            email_html='<p>Our rain jackets are back at {{ store|default:"your store" }}.</p>',
+            sms_text='Rain jackets are back at {{ store|default:"your store" }}.',
+            push_title="Ready for the rain?",
+            push_body="Rain jackets are back.",
+            push_link="omni://products/rain",
+            counter_message="Tell {{ first_name }} about the new rain jackets.",
+        )
 
 
 def load_offers() -> None:

@@ -52,6 +52,10 @@ TESTED_IN_A_REAL_WORKER = {
     "test_a_worker_computes_the_rfm_scores",
     "campaigns.refresh_affinities": "tests.campaigns.test_tasks::"
     "test_a_worker_computes_what_is_bought_together",
+    "campaigns.send_campaign": "tests.campaigns.test_campaign_tasks::"
+    "test_a_worker_sends_a_campaign_once_however_often_its_task_runs",
+    "campaigns.start_due_campaigns": "tests.campaigns.test_campaign_tasks::"
+    "test_a_worker_starts_a_scheduled_campaign_whose_time_came",
 }
 
 

@@ -16,6 +16,7 @@ from inventory.models import Location, StockLevel, StockMovement
 from loyalty import services as loyalty
 from orders import services
 from orders.models import Cart, CartCoupon, Order
+from tests.campaigns.campaign_factories import campaign
 from tests.campaigns.factories import order as campaign_order
 from tests.campaigns.offer_factories import coupon, offer
 from tests.inventory.factories import SkuFactory, stock
@@ -407,7 +408,7 @@ def test_the_customer_page_takes_the_same_few_queries_however_much_there_is(
     # lines, SKUs, products; the cart's coupons, live automatic offers and tier (pricing);
     # her offers: live automatic offers, her codes' offers (each with their SKUs, categories,
     # stores, tiers), her tier and segments, her codes; products to suggest (affinities, else
-    # best-sellers, then the products)
+    # best-sellers, then the products); campaigns' counter messages
     with django_assert_max_num_queries(39):
         response = client.get(customer_url(camille))
 
@@ -630,3 +631,20 @@ def test_the_customer_page_suggests_what_goes_with_what_they_bought(clerk_client
 
     assert [p.name for p in page.context["picture"].recommended] == ["Wool socks"]
     assert "Wool socks" in page.content.decode()
+
+
+def test_the_customer_page_shows_what_a_running_campaign_asks_the_counter_to_say(
+    clerk_client, shop, camille, monkeypatch
+):
+    monkeypatch.setattr(campaign_services.lifecycle, "_queue_send", lambda pk: None)
+    batch = campaign_services.generate_codes(offer=offer(trigger="code"), name="spring", quantity=1)
+    spring = campaign([camille], code_batch=batch)
+    campaign_services.start_campaign(campaign=spring)
+    campaign_services.send_campaign(campaign_id=spring.pk)
+    code = Coupon.objects.get(batch=batch).code
+
+    page = clerk_client.get(customer_url(camille))
+
+    [message] = page.context["picture"].counter_messages
+    assert message.text == f"Offer Camille the spring code {code}"
+    assert f"Offer Camille the spring code {code}" in page.content.decode()

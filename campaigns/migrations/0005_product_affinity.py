@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('campaigns', '0003_segment_rules_membership_rfm_audiences'),
+        ('campaigns', '0004_campaign_content_variants_recipients'),
         ('inventory', '0006_product_brand'),
     ]
 

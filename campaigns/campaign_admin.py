@@ -1,0 +1,358 @@
+"""Admin for campaigns (registered by importing this module from ``campaigns.admin``): the
+campaign with its variants inline (content per channel, the SMS length and parts shown),
+actions that move it through its life, a preview as a chosen customer would get it, and a
+test send to the marketer's own e-mail. Every rule is the services'; a running, paused or
+completed campaign is shown read-only."""
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.core.mail import send_mail
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+
+from campaigns import selectors, services
+from campaigns.models import Campaign, CampaignRecipient, CampaignVariant
+from omni.core.admin_support import run_for_each
+
+RUN_CAMPAIGN = "campaigns.run_campaign"
+
+
+class ChannelOrderField(forms.CharField):
+    """The channel preference typed as "push, email, sms" (first reachable wins)."""
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return ", ".join(value)
+        return value
+
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
+        text = super().to_python(value) or ""
+        return [part.strip().lower() for part in text.split(",") if part.strip()]
+
+
+class CampaignForm(forms.ModelForm):
+    channels = ChannelOrderField(
+        required=False,
+        help_text="In order of preference, e.g. <code>push, email, sms</code>: each customer "
+        "gets the first they consented to and can be reached on.",
+    )
+
+    class Meta:
+        model = Campaign
+        fields = [
+            "name",
+            "segment",
+            "channels",
+            "offer",
+            "coupon",
+            "code_batch",
+            "kind",
+            "send_at",
+            "local_time",
+            "holdout_percent",
+            "conversion_window_days",
+        ]
+
+
+def _personalisation_help() -> str:
+    rows = format_html_join(
+        "", "<li><code>{{{{ {} }}}}</code>: {}</li>", services.VARIABLES.items()
+    )
+    return format_html(
+        "Personalise with <ul>{}</ul>Filters: <code>upper</code>, <code>lower</code>, "
+        '<code>capfirst</code>, <code>default:"…"</code>. Nothing else (no tags).',
+        rows,
+    )
+
+
+class VariantInline(admin.StackedInline):
+    model = CampaignVariant
+    extra = 0
+    min_num = 1
+    readonly_fields = ["sms_length"]
+    fieldsets = [
+        (None, {"fields": ["code", "weight"], "description": _personalisation_help()}),
+        ("E-mail", {"fields": ["email_subject", "email_html", "email_text"]}),
+        ("SMS", {"fields": ["sms_text", "sms_length"]}),
+        ("Push", {"fields": ["push_title", "push_body", "push_link"]}),
+        ("In store", {"fields": ["counter_message"]}),
+    ]
+
+    @admin.display(description="SMS length")
+    def sms_length(self, variant: CampaignVariant) -> str:
+        """As written (personalised values change it: the preview shows each customer's)."""
+        return str(services.sms_length(variant.sms_text)) if variant.sms_text else "-"
+
+    def _editable(self, obj: Campaign | None) -> bool:
+        return obj is None or not (obj.is_locked or obj.status == Campaign.Status.CANCELLED)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._editable(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._editable(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._editable(obj) and super().has_delete_permission(request, obj)
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    form = CampaignForm
+    inlines = [VariantInline]
+    list_display = ["name", "status", "kind", "segment", "send_at", "progress"]
+    list_filter = ["status", "kind"]
+    list_select_related = ["segment"]
+    search_fields = ["name"]
+    readonly_fields = [
+        "preview_link",
+        "public_id",
+        "status",
+        "progress",
+        "by_variant",
+        "results",
+        "started_at",
+        "finished_at",
+    ]
+    actions = ["schedule", "start", "pause", "resume", "cancel"]
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        return [
+            (None, {"fields": ["name", "segment", "channels", "preview_link"]}),
+            ("Offer", {"fields": ["offer", "coupon", "code_batch"]}),
+            ("When", {"fields": ["kind", "send_at", "local_time"]}),
+            ("Measure", {"fields": ["holdout_percent", "conversion_window_days"]}),
+            (
+                "Progress",
+                {
+                    "fields": [
+                        "public_id",
+                        "status",
+                        "progress",
+                        "by_variant",
+                        "results",
+                        "started_at",
+                        "finished_at",
+                    ]
+                },
+            ),
+        ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is not None and (obj.is_locked or obj.status == Campaign.Status.CANCELLED):
+            # Locked: what it says and to whom stays as it ran (the model refuses it too).
+            return [*CampaignForm.Meta.fields, *self.readonly_fields]
+        return self.readonly_fields
+
+    @admin.display(description="progress")
+    def progress(self, campaign: Campaign) -> str:
+        if campaign.pk is None:
+            return "-"
+        return (
+            f"{campaign.recipient_count} reached: {campaign.queued_count} queued, "
+            f"{campaign.suppressed_count} suppressed, {campaign.unreachable_count} not "
+            f"reachable, {campaign.holdout_count} held out"
+        )
+
+    @admin.display(description="recipients per variant")
+    def by_variant(self, campaign: Campaign) -> str:
+        if campaign.pk is None:
+            return "-"
+        rows = (
+            CampaignRecipient.objects.filter(campaign=campaign)
+            .values("variant__code", "channel", "reason")
+            .annotate(n=Count("pk"))
+            .order_by("variant__code", "channel", "reason")
+        )
+        return format_html(
+            "<table><thead><tr><th>variant</th><th>channel</th><th>not sent because</th>"
+            "<th>recipients</th></tr></thead><tbody>{}</tbody></table>",
+            format_html_join(
+                "",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                (
+                    (
+                        r["variant__code"] or "holdout",
+                        r["channel"] or "-",
+                        r["reason"] or "-",
+                        r["n"],
+                    )
+                    for r in rows
+                ),
+            ),
+        )
+
+    @admin.display(description="results")
+    def results(self, campaign: Campaign) -> str:
+        """Conversions from orders in the window (intent to treat, against the holdout)."""
+        if campaign.pk is None or campaign.status == Campaign.Status.DRAFT:
+            return "-"
+
+        def uplift(row: services.GroupResult) -> str:
+            if row.uplift is None:
+                return "-"
+            ci = (
+                f" (95 % CI {row.uplift.low:+.2%} to {row.uplift.high:+.2%})"
+                if row.uplift.low is not None and row.uplift.high is not None
+                else " (too few conversions for an interval)"
+            )
+            verdict = ", significant" if row.uplift.significant else ""
+            return f"{row.uplift.absolute:+.2%}{ci}{verdict}"
+
+        return format_html(
+            "<table><thead><tr><th>group</th><th>recipients</th><th>converted</th>"
+            "<th>rate</th><th>revenue per recipient</th><th>uplift vs holdout</th></tr>"
+            "</thead><tbody>{}</tbody></table>",
+            format_html_join(
+                "",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                (
+                    (
+                        row.label,
+                        row.recipients,
+                        row.conversions,
+                        f"{row.conversion_rate:.2%}",
+                        row.revenue_per_recipient,
+                        uplift(row),
+                    )
+                    for row in selectors.campaign_results(campaign)
+                ),
+            ),
+        )
+
+    @admin.display(description="preview")
+    def preview_link(self, campaign: Campaign) -> str:
+        if campaign.pk is None:
+            return "Save the campaign first."
+        url = reverse("admin:campaigns_campaign_preview", args=[campaign.pk])
+        return format_html(
+            '<a href="{}">Preview it as a customer would get it, and send yourself a test</a>',
+            url,
+        )
+
+    # --- Actions: each calls a service, refusals shown per campaign
+
+    def has_run_campaign_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(RUN_CAMPAIGN)
+
+    def _run(
+        self, request: HttpRequest, queryset: QuerySet[Campaign], service: Any, done: str
+    ) -> None:
+        run_for_each(
+            self,
+            request,
+            queryset,
+            service,
+            argument="campaign",
+            label=str,
+            done=done,
+            noun="campaign",
+        )
+
+    @admin.action(description="Schedule the selected campaigns", permissions=["run_campaign"])
+    def schedule(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
+        self._run(request, queryset, services.schedule_campaign, "scheduled")
+
+    @admin.action(description="Start sending now", permissions=["run_campaign"])
+    def start(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
+        self._run(request, queryset, services.start_campaign, "started")
+
+    @admin.action(description="Pause", permissions=["run_campaign"])
+    def pause(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
+        self._run(request, queryset, services.pause_campaign, "paused")
+
+    @admin.action(description="Resume", permissions=["run_campaign"])
+    def resume(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
+        self._run(request, queryset, services.resume_campaign, "resumed")
+
+    @admin.action(description="Cancel", permissions=["run_campaign"])
+    def cancel(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
+        self._run(request, queryset, services.cancel_campaign, "cancelled")
+
+    # --- Preview and test send
+
+    def get_urls(self) -> list[Any]:
+        own = [
+            path(
+                "<int:pk>/preview/",
+                self.admin_site.admin_view(self.preview_view),
+                name="campaigns_campaign_preview",
+            ),
+        ]
+        return [*own, *super().get_urls()]
+
+    def preview_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """The campaign rendered for a customer (public id or e-mail) in every channel; a
+        POST with ``test_send`` e-mails the variant chosen to the marketer."""
+        campaign = get_object_or_404(Campaign, pk=pk)
+        if not self.has_view_permission(request, campaign):
+            raise PermissionDenied
+        form = PreviewForm(request.POST or request.GET or None)
+        preview = None
+        if form.is_bound and form.is_valid():
+            customer = selectors.customer_for_preview(form.cleaned_data["customer"])
+            if customer is None:
+                form.add_error("customer", "No customer has this public id or e-mail.")
+            else:
+                preview = selectors.preview_campaign(campaign, customer)
+                if request.method == "POST" and "test_send" in request.POST:
+                    return self._test_send(request, campaign, preview, form)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Preview of {campaign}",
+            "opts": self.opts,
+            "campaign": campaign,
+            "form": form,
+            "preview": preview,
+        }
+        return TemplateResponse(request, "admin/campaigns/campaign/preview.html", context)
+
+    def _test_send(
+        self,
+        request: HttpRequest,
+        campaign: Campaign,
+        preview: selectors.CampaignPreview,
+        form: "PreviewForm",
+    ) -> HttpResponse:
+        """The e-mail of the chosen variant, as this customer would get it, to the marketer.
+        Sent with Django's ``send_mail`` directly: the outbox (``customers.notifications``)
+        only sends to customers, under their consent, and records it as their message; a test
+        to a staff member is neither."""
+        address = getattr(request.user, "email", "")
+        back = reverse("admin:campaigns_campaign_preview", args=[campaign.pk])
+        back += f"?customer={form.cleaned_data['customer']}"
+        if not address:
+            self.message_user(request, "Your account has no e-mail address.", messages.ERROR)
+            return redirect(back)
+        code = form.cleaned_data.get("variant") or preview.variants[0].code
+        variant = next((v for v in preview.variants if v.code == code), preview.variants[0])
+        email = next(
+            (m for m in variant.messages if m.channel == "email"),
+            None,
+        )
+        if email is None:
+            self.message_user(request, "The campaign sends no e-mail.", messages.ERROR)
+            return redirect(back)
+        send_mail(
+            subject=f"[Test] {email.subject}",
+            message=email.body,
+            from_email=None,
+            recipient_list=[address],
+            html_message=email.html or None,
+        )
+        self.message_user(request, f"Test e-mail of variant {variant.code} sent to {address}.")
+        return redirect(back)
+
+
+class PreviewForm(forms.Form):
+    customer = forms.CharField(label="Customer", help_text="Their public id or e-mail.")
+    variant = forms.CharField(
+        required=False, help_text="For the test send (the first variant when empty)."
+    )
