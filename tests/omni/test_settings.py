@@ -18,6 +18,7 @@ PRODUCTION_ENV = {
     "CACHE_URL": "redis://cache.example.com:6379/1",
     "PAYMENT_PROVIDER": "acme_payments.omni.Provider",
     "SIGN_UP_CONFIRM_URL": "https://shop.example.com/account/confirm?token={token}",
+    "PUBLIC_BASE_URL": "https://omni.example.com",
     "TIME_ZONE": "Europe/Paris",
 }
 
