@@ -31,7 +31,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         asked = links.read_unsubscribe_token(token)
     except InvalidInput:
         return render(request, "customers/unsubscribe.html", {"invalid": True}, status=400)
-    context = {
+    context: dict[str, object] = {
         "channel": ContactChannel(asked.channel).label,
         "purpose": ConsentPurpose(asked.purpose).label.lower(),
     }
