@@ -52,12 +52,6 @@ def lock_sign_up_link(public_id: UUID | str) -> SignUpRequest | None:
     return _locking(requests).first()
 
 
-def lock_notification(pk: int) -> Notification:
-    """The outbox row with its customer (read, not locked), locked. Raises
-    ``Notification.DoesNotExist`` when there is none."""
-    return _locking(Notification.objects.select_related("customer")).get(pk=pk)
-
-
 def lock_notifications(pks: Iterable[int]) -> list[Notification]:
     """Outbox rows with their customers (read, not locked), locked in primary-key order."""
     return list(_locking(Notification.objects.select_related("customer").filter(pk__in=list(pks))))

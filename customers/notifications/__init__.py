@@ -118,7 +118,9 @@ __all__ = [
     "deliver",
     "deliver_in_batches",
     "deliver_many",
+    "Message",
     "notify",
+    "notify_many",
     "open_pixel_url",
     "record_click",
     "record_open",
@@ -206,23 +208,23 @@ def notify(
     )
     try:
         with transaction.atomic():
-            notification = Notification.objects.create(
-                customer=customer,
-                topic=topic,
-                source=source,
-                channel=channel,
-                kind=kind,
-                purpose=purpose,
-                subject=subject,
-                body=body,
-                html_body=html_body,
-                context=context or {},
-                status=verdict.status,
-                suppression_reason=verdict.reason,
-                send_after=verdict.send_after,
-                respect=respect_note(kind),
-                idempotency_key=idempotency_key,
+            notification = _row(
+                Message(
+                    customer=customer,
+                    topic=topic,
+                    channel=channel,
+                    kind=kind,
+                    body=body,
+                    idempotency_key=idempotency_key,
+                    subject=subject,
+                    context=context or {},
+                    purpose=purpose,
+                    html_body=html_body,
+                    source=source,
+                ),
+                verdict,
             )
+            notification.save(force_insert=True)
     except IntegrityError:
         # A concurrent call with the same key committed first: its row is the answer. (No lock
         # to wait on before the insert, as in ``omni.core.replay``: the unique key decides.)
@@ -237,6 +239,115 @@ def notify(
         # stays queued, the error is logged.
         transaction.on_commit(partial(_enqueue, notification.pk), robust=True)
     return notification
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message for ``notify_many``: the arguments of ``notify``."""
+
+    customer: Customer
+    topic: str
+    channel: str
+    kind: str
+    body: str
+    idempotency_key: str
+    subject: str = ""
+    context: dict[str, Any] = field(default_factory=dict)
+    purpose: str = ConsentPurpose.MARKETING
+    html_body: str = ""
+    source: str = ""
+    not_before: datetime | None = None
+
+
+def notify_many(messages: Sequence[Message], *, enqueue: bool = True) -> list[Notification]:
+    """``notify`` for many messages at once (a campaign's batch), in a fixed number of queries
+    whatever their number: the same rules, judged together (a message earlier in the batch
+    counts against the caps of the next ones to the same customer), one INSERT. Returns the
+    rows in the order given; a key already used gives its first row. The queued rows are
+    delivered in batches after commit (``deliver_in_batches``) unless ``enqueue`` is False.
+    Bad input (an unknown channel, a key given twice) raises ``InvalidInput`` and records
+    nothing."""
+    for message in messages:
+        _check_terms(
+            channel=message.channel,
+            kind=message.kind,
+            purpose=message.purpose,
+            body=message.body,
+            idempotency_key=message.idempotency_key,
+            source=message.source,
+        )
+    keys = [message.idempotency_key for message in messages]
+    if len(set(keys)) != len(keys):
+        raise InvalidInput(
+            "The same idempotency key is given twice.",
+            details={"idempotency_key": ["Give each message its own key."]},
+        )
+    existing = {n.idempotency_key: n for n in Notification.objects.filter(idempotency_key__in=keys)}
+    new = [message for message in messages if message.idempotency_key not in existing]
+    now = timezone.now()
+    verdicts = judge(
+        [
+            Candidate(
+                m.customer,
+                m.channel,
+                m.kind,
+                m.purpose if m.kind == Kind.MARKETING else "",
+                not_before=m.not_before,
+            )
+            for m in new
+        ],
+        now=now,
+    )
+    rows = [_row(message, verdict) for message, verdict in zip(new, verdicts, strict=True)]
+    try:
+        with transaction.atomic():
+            Notification.objects.bulk_create(rows)
+    except IntegrityError:
+        # A concurrent run recorded some of these keys first: one at a time, each key's
+        # first row wins (rare: the slow path).
+        return [_notify_message(message, enqueue=enqueue) for message in messages]
+    if enqueue:
+        deliver_in_batches(row.pk for row in rows if row.status == Status.QUEUED)
+    created = {row.idempotency_key: row for row in rows}
+    return [existing.get(key) or created[key] for key in keys]
+
+
+def _row(message: Message, verdict: Verdict) -> Notification:
+    return Notification(
+        customer=message.customer,
+        topic=message.topic,
+        source=message.source,
+        channel=message.channel,
+        kind=message.kind,
+        purpose=message.purpose if message.kind == Kind.MARKETING else "",
+        subject=message.subject,
+        body=message.body,
+        html_body=message.html_body,
+        context=message.context,
+        status=verdict.status,
+        suppression_reason=verdict.reason,
+        send_after=verdict.send_after,
+        respect=respect_note(message.kind),
+        idempotency_key=message.idempotency_key,
+    )
+
+
+def _notify_message(message: Message, *, enqueue: bool) -> Notification:
+    return notify(
+        customer=message.customer,
+        topic=message.topic,
+        channel=message.channel,
+        kind=message.kind,
+        body=message.body,
+        idempotency_key=message.idempotency_key,
+        subject=message.subject,
+        context=message.context,
+        purpose=message.purpose,
+        html_body=message.html_body,
+        source=message.source,
+        not_before=message.not_before,
+        enqueue=enqueue,
+    )
 
 
 def _notification_for(idempotency_key: str) -> Notification | None:

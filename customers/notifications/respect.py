@@ -229,13 +229,13 @@ class _Counted:
 
 def _recent_marketing(
     customer_ids: set[int], caps: Sequence[FrequencyCap], now: datetime
-) -> dict[int, list[_Counted]]:
+) -> defaultdict[int, list[_Counted]]:
     """The customers' marketing rows that can count against a cap: sent, queued or waiting,
     timed (sent, due, else recorded) within the longest period of ``now``. One query."""
+    rows: defaultdict[int, list[_Counted]] = defaultdict(list)
     if not customer_ids or not caps:
-        return {}
+        return rows
     window = timedelta(days=max(cap.period_days for cap in caps))
-    rows: dict[int, list[_Counted]] = defaultdict(list)
     for pk, customer_id, channel, status, at in (
         Notification.objects.filter(
             customer_id__in=customer_ids, kind=Kind.MARKETING, status__in=COUNTED_STATUSES
@@ -312,20 +312,30 @@ def judge(candidates: Sequence[Candidate], *, now: datetime) -> list[Verdict]:
 
     verdicts: list[Verdict] = []
     held_back: set[int] = set()
-    for candidate in candidates:
+    for position, candidate in enumerate(candidates, start=1):
         verdict = _judge_one(
             candidate,
             address=addresses.get(id(candidate), ""),
             consents=consents,
             listed=listed,
             caps=caps,
-            recent=recent.get(candidate.customer.pk, []),
+            recent=recent[candidate.customer.pk],
             held_back=held_back,
             zones=zones,
             now=now,
         )
         if candidate.pk is not None and verdict.status == Status.SUPPRESSED:
             held_back.add(candidate.pk)
+        elif (
+            candidate.pk is None
+            and candidate.kind == Kind.MARKETING
+            and verdict.status in COUNTED_STATUSES
+        ):
+            # A message recorded in the same batch counts for the next ones (it has no id
+            # yet: a negative one stands in).
+            recent[candidate.customer.pk].append(
+                _Counted(-position, candidate.channel, verdict.status, verdict.send_after or now)
+            )
         verdicts.append(verdict)
     return verdicts
 
