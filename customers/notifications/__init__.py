@@ -57,12 +57,14 @@ repeat the address, so only its type is logged or raised; the full text stays on
 (``last_error``, cleared by erasure) for staff.
 """
 
+import contextlib
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
+from uuid import UUID, uuid4
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -179,6 +181,7 @@ def notify(
     html_body: str = "",
     source: str = "",
     not_before: datetime | None = None,
+    public_id: UUID | None = None,
     enqueue: bool = True,
 ) -> Notification:
     """Record a message in the outbox and send it once the surrounding transaction commits.
@@ -189,7 +192,8 @@ def notify(
     ``purpose`` is the consent a marketing message needs; transactional messages ignore it
     and are exempt from every marketing rule (see the module's docstring). With
     ``enqueue=False`` no task is sent: the caller delivers the queued rows in batches
-    (``deliver_in_batches``).
+    (``deliver_in_batches``). ``public_id`` (optional) is the id the row gets, for a body
+    whose tracked links and pixel were made before it (``tracked_link(public_id, url)``).
     """
     _check_terms(
         channel=channel,
@@ -221,6 +225,7 @@ def notify(
                     purpose=purpose,
                     html_body=html_body,
                     source=source,
+                    public_id=public_id,
                 ),
                 verdict,
             )
@@ -257,6 +262,7 @@ class Message:
     html_body: str = ""
     source: str = ""
     not_before: datetime | None = None
+    public_id: UUID | None = None
 
 
 def notify_many(messages: Sequence[Message], *, enqueue: bool = True) -> list[Notification]:
@@ -329,6 +335,7 @@ def _row(message: Message, verdict: Verdict) -> Notification:
         send_after=verdict.send_after,
         respect=respect_note(message.kind),
         idempotency_key=message.idempotency_key,
+        public_id=message.public_id or uuid4(),
     )
 
 
@@ -346,6 +353,7 @@ def _notify_message(message: Message, *, enqueue: bool) -> Notification:
         html_body=message.html_body,
         source=message.source,
         not_before=message.not_before,
+        public_id=message.public_id,
         enqueue=enqueue,
     )
 
@@ -509,7 +517,9 @@ def deliver_many(notification_ids: Sequence[int], *, last_attempt: bool = False)
             ],
         )
         for address in bounced:
-            suppress_address(address=address, reason=SuppressedAddress.Reason.HARD_BOUNCE)
+            # The messages have left: an address the list cannot hold must not undo that.
+            with contextlib.suppress(InvalidInput):
+                suppress_address(address=address, reason=SuppressedAddress.Reason.HARD_BOUNCE)
     return outcome
 
 

@@ -136,21 +136,26 @@ def _digest(url: str) -> str:
     return hashlib.sha256(url.encode()).hexdigest()[:32]
 
 
-def _require_public_id(notification: Notification) -> str:
+def _require_public_id(notification: Notification | UUID) -> str:
+    if isinstance(notification, UUID):
+        return notification.hex
     if notification.public_id is None:
         raise InvalidInput("This message predates tracking links.")
     return notification.public_id.hex
 
 
-def open_pixel_url(notification: Notification) -> str:
-    """A 1x1 image URL for the e-mail's HTML: fetching it records an open."""
+def open_pixel_url(notification: Notification | UUID) -> str:
+    """A 1x1 image URL for the e-mail's HTML: fetching it records an open. ``notification``
+    may be the public id the message will be recorded with (``notify(public_id=...)``), as
+    its body is written before its row exists."""
     token = signing.dumps({"n": _require_public_id(notification)}, salt=OPEN_SALT)
     return _absolute(reverse("notification-open", args=[token]))
 
 
-def tracked_link(notification: Notification, url: str) -> str:
+def tracked_link(notification: Notification | UUID, url: str) -> str:
     """``url`` (http or https) through our redirect, which records a click and sends the
-    reader on. The target is signed with the token: changing it gives a 404."""
+    reader on. The target is signed with the token: changing it gives a 404. As for
+    ``open_pixel_url``, ``notification`` may be the public id the message will have."""
     if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
         raise InvalidInput(
             "Only http(s) links can be tracked.", details={"url": ["Enter a full http(s) URL."]}

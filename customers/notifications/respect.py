@@ -4,13 +4,13 @@ must not go at all, for a whole batch of messages in a fixed number of queries.
 The rules, in the order they are applied:
 
 1. nothing goes to an erased customer (``erased``) or to a channel without an address
-   (``no_address``) — every message, transactional or marketing;
+   (``no_address``) — every message, transactional or marketing; a message given a time
+   (``not_before``) waits for it (``waiting``/``scheduled``);
 2. **marketing only** (transactional messages — the customer's own order, pick-up code,
    points — are exempt from all of these, and their row says so in ``respect``):
 
    * the customer's current consent for the channel and purpose (``no_consent``);
    * the global suppression list of addresses (``suppressed``);
-   * a time set by the sender (``not_before``): the message waits (``waiting``/``scheduled``);
    * the frequency caps staff set (``FrequencyCap``: per channel, or all channels together,
      per period), counted over the customer's marketing rows that are sent, queued or waiting
      within the period, whatever campaign or app they came from (``capped``);
@@ -357,15 +357,16 @@ def _judge_one(
         return Verdict(Status.SUPPRESSED, Reason.ERASED)
     if not address:
         return Verdict(Status.SUPPRESSED, Reason.NO_ADDRESS)
-    if candidate.kind != Kind.MARKETING:
-        return Verdict(Status.QUEUED, address=address)
-    if not consents.get((customer.pk, candidate.channel, candidate.purpose), False):
+    marketing = candidate.kind == Kind.MARKETING
+    if marketing and not consents.get((customer.pk, candidate.channel, candidate.purpose), False):
         return Verdict(Status.SUPPRESSED, Reason.NO_CONSENT)
-    if _listed_form(address) in listed:
+    if marketing and _listed_form(address) in listed:
         return Verdict(Status.SUPPRESSED, Reason.SUPPRESSED)
     if candidate.not_before is not None and candidate.not_before > now:
         # Caps and quiet hours are judged when its time comes, not now.
         return Verdict(Status.WAITING, Reason.SCHEDULED, send_after=candidate.not_before)
+    if not marketing:
+        return Verdict(Status.QUEUED, address=address)
     if _over_a_cap(candidate, caps, recent, held_back, now):
         return Verdict(Status.SUPPRESSED, Reason.CAPPED)
     until = quiet_until(now, zones[customer.pk])

@@ -3,6 +3,7 @@ links that cannot be pointed anywhere else; floods count once, forgeries not at 
 
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
+from uuid import uuid4
 
 import pytest
 
@@ -107,3 +108,22 @@ def test_nothing_is_recorded_about_an_erased_customer(client, message):
 
     assert client.get(pixel).status_code == 200
     assert not Touchpoint.objects.exists()
+
+
+def test_links_made_before_the_message_is_recorded_count_for_it(client, time_machine):
+    """The renderer writes the body, links included, before ``notify`` records the row."""
+    time_machine.move_to(NOON, tick=False)
+    public_id = uuid4()
+    link = tracked_link(public_id, SALE)
+    message = marketing(
+        consenting_customer(),
+        "spring:rendered",
+        html_body=f'<a href="{link}">Sale</a><img src="{open_pixel_url(public_id)}">',
+        public_id=public_id,
+    )
+
+    assert client.get(local(link)).status_code == 302
+
+    message.refresh_from_db()
+    assert message.public_id == public_id
+    assert message.clicked_at == NOON

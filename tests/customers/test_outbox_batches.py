@@ -1,6 +1,7 @@
 """Delivery in batches for large sends, retries with growing pauses, and a message sent once
 whoever delivers it: a retried task, a second task, two workers at once."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -8,11 +9,13 @@ from celery.signals import before_task_publish
 from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from customers.models import FrequencyCap, Notification
 from customers.notifications import MemoryBackend, deliver, deliver_in_batches
-from customers.tasks import deliver_batch, deliver_notification
+from customers.tasks import deliver_batch, deliver_notification, release_waiting_notifications
 from tests.concurrency import run_concurrently
+from tests.conftest import wait_for_worker
 from tests.customers.outbox import consenting_customer, marketing
 
 Status = Notification.Status
@@ -190,3 +193,21 @@ def test_a_real_worker_given_one_message_by_three_tasks_sends_it_once(
     notification.refresh_from_db()
     assert (notification.status, notification.attempts) == (Status.SENT, 1)
     assert notification.provider_id == f"file-{notification.pk}"
+
+
+def test_a_worker_releases_a_waiting_message_whose_time_came_and_sends_it(live_celery_worker):
+    camille = consenting_customer()
+    waiting = marketing(camille, "spring:later", not_before=timezone.now() + timedelta(hours=1))
+    assert waiting.status == Status.WAITING
+    Notification.objects.filter(pk=waiting.pk).update(
+        send_after=timezone.now() - timedelta(minutes=1)
+    )
+
+    assert release_waiting_notifications.delay().get(timeout=60) == 1
+
+    wait_for_worker(
+        lambda: Notification.objects.filter(pk=waiting.pk, status=Status.SENT).exists(),
+        what="delivered the released message",
+    )
+    waiting.refresh_from_db()
+    assert (waiting.attempts, waiting.recipient) == (1, camille.email)

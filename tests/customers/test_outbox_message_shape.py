@@ -7,7 +7,7 @@ import pytest
 from django.core import mail
 
 from customers.models import Identity, Notification
-from customers.notifications import MemoryBackend, deliver, notify
+from customers.notifications import MemoryBackend, deliver, notify, release_waiting
 from omni.core.errors import InvalidInput
 from tests.customers.outbox import consenting_customer, marketing
 
@@ -112,3 +112,27 @@ def test_a_source_too_long_is_refused():
 
     assert set(refused.value.details) == {"source"}
     assert not Notification.objects.exists()
+
+
+def test_a_scheduled_transactional_message_waits_too_and_leaves_on_time(
+    time_machine, tasks_run_here, django_capture_on_commit_callbacks
+):
+    time_machine.move_to(NOON, tick=False)
+    reminder = notify(
+        customer=consenting_customer(),
+        topic="orders.pickup_reminder",
+        channel="email",
+        kind="transactional",
+        body="Your order waits for you until Saturday.",
+        idempotency_key="order-reminder:1",
+        not_before=NOON + timedelta(days=1),
+    )
+    assert (reminder.status, reminder.suppression_reason) == (Status.WAITING, Reason.SCHEDULED)
+
+    time_machine.move_to(NOON + timedelta(days=1), tick=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        release_waiting()
+
+    reminder.refresh_from_db()
+    assert reminder.status == Status.SENT
+    assert len(mail.outbox) == 1
