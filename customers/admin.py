@@ -2,6 +2,7 @@
 consents with their history, touchpoints, service notes and sign-ins; merge, export, erase and
 revoke sign-ins. Token hashes are never shown."""
 
+import contextlib
 import json
 import uuid
 
@@ -24,13 +25,16 @@ from customers.models import (
     CustomerMerge,
     CustomerToken,
     ErasureRecord,
+    FrequencyCap,
     Identity,
     Notification,
     ServiceNote,
     StorefrontKey,
+    SuppressedAddress,
     Touchpoint,
 )
 from customers.normalise import normalise_email, normalise_phone
+from customers.notifications.respect import suppression_address
 from omni.core.admin_support import ReadOnlyAdminMixin, ReadOnlyTabularInline
 from omni.core.errors import DomainError
 
@@ -466,7 +470,8 @@ class CustomerTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """The outbox: what was sent to whom, and what was held back and why (read-only).
+    """The outbox: what was sent to whom, what waits and until when, and what was held back
+    and why (read-only).
 
     What a message said is never shown, nor searched: bodies carry pick-up codes (a clerk who
     read one could hand the order to anyone) and personal details, so staff see the topic and
@@ -476,29 +481,43 @@ class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "created_at",
         "topic",
+        "source",
         "customer",
         "channel",
         "kind",
         "status",
         "suppression_reason",
+        "send_after",
         "attempts",
         "sent_at",
     ]
-    list_filter = ["status", "channel", "kind", "topic", "suppression_reason"]
+    list_filter = ["status", "suppression_reason", "channel", "kind", "topic"]
     list_select_related = ["customer"]
     # Never the subject, body or context: searching them would reveal them one guess at a time.
-    search_fields = ["customer__email", "=customer__public_id", "=idempotency_key"]
-    search_help_text = "Customer e-mail or public id, or the notification's idempotency key."
+    search_fields = [
+        "customer__email",
+        "=customer__public_id",
+        "=idempotency_key",
+        "=source",
+        "=provider_id",
+    ]
+    search_help_text = (
+        "Customer e-mail or public id, the notification's idempotency key, its source "
+        "(e.g. campaign:<uuid>) or the provider's id."
+    )
     fields = [
         "customer",
         ("channel", "kind", "purpose"),
-        "topic",
-        ("status", "suppression_reason", "attempts"),
+        ("topic", "source"),
+        ("status", "suppression_reason", "send_after"),
+        "respect",
+        ("attempts", "provider_id"),
         "last_error",
         "recipient",
         "content",
         "idempotency_key",
         ("created_at", "sent_at"),
+        ("opened_at", "clicked_at"),
     ]
     readonly_fields = [
         name for item in fields for name in ((item,) if isinstance(item, str) else item)
@@ -512,3 +531,45 @@ class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "Subject and message not shown: they can hold pick-up codes and personal data. "
             f"Made of: {made_of} (values hidden)."
         )
+
+
+@admin.register(FrequencyCap)
+class FrequencyCapAdmin(admin.ModelAdmin):
+    """How many marketing messages a customer may get per period, per channel or on all
+    channels together; every cap holds at once, for every campaign and app."""
+
+    list_display = ["__str__", "channel", "max_messages", "period_days"]
+    list_editable = ["max_messages", "period_days"]
+    list_display_links = ["__str__"]
+
+
+class SuppressedAddressForm(forms.ModelForm):
+    class Meta:
+        model = SuppressedAddress
+        fields = ["address", "reason", "note"]
+
+    def clean_address(self) -> str:
+        try:
+            return suppression_address(self.cleaned_data["address"])
+        except DomainError:
+            raise ValidationError("Enter an e-mail address or a phone number.") from None
+
+
+@admin.register(SuppressedAddress)
+class SuppressedAddressAdmin(admin.ModelAdmin):
+    """Addresses no marketing message goes to (e-mails lower-cased, phones in E.164), added by
+    staff or by a provider's hard bounce. Removing one lets marketing reach it again (consent
+    still applies)."""
+
+    form = SuppressedAddressForm
+    list_display = ["address", "reason", "note", "created_at"]
+    list_filter = ["reason"]
+    search_fields = ["address"]
+    search_help_text = "The address as stored: e-mail in lower case, phone as +33612345678."
+    readonly_fields = ["created_at"]
+
+    def get_search_results(self, request, queryset, search_term):
+        # Found however it is typed: "06 12 34 56 78" finds +33612345678.
+        with contextlib.suppress(DomainError):
+            search_term = suppression_address(search_term)
+        return super().get_search_results(request, queryset, search_term)

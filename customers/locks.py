@@ -3,6 +3,7 @@ key) and what is locked (only the rows of the table named, never those of a join
 decided once. A transaction that locks several customers takes them in one call."""
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import TypeVar
 from uuid import UUID
 
@@ -51,7 +52,17 @@ def lock_sign_up_link(public_id: UUID | str) -> SignUpRequest | None:
     return _locking(requests).first()
 
 
-def lock_notification(pk: int) -> Notification:
-    """The outbox row with its customer (read, not locked), locked. Raises
-    ``Notification.DoesNotExist`` when there is none."""
-    return _locking(Notification.objects.select_related("customer")).get(pk=pk)
+def lock_notifications(pks: Iterable[int]) -> list[Notification]:
+    """Outbox rows with their customers (read, not locked), locked in primary-key order."""
+    return list(_locking(Notification.objects.select_related("customer").filter(pk__in=list(pks))))
+
+
+def lock_waiting_notifications(*, due_by: datetime, limit: int) -> list[int]:
+    """Ids of up to ``limit`` waiting rows due by ``due_by``, oldest due first, locked; rows
+    another transaction holds are skipped (two release runs share the work)."""
+    due = Notification.objects.filter(status=Notification.Status.WAITING, send_after__lte=due_by)
+    return list(
+        due.select_for_update(skip_locked=True)
+        .order_by("send_after", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )

@@ -431,7 +431,8 @@ class CustomerToken(models.Model):
 
 
 class Notification(models.Model):
-    """One message to a customer in the outbox: queued, then sent, failed or suppressed.
+    """One message to a customer in the outbox: queued (or waiting), then sent, failed or
+    suppressed.
 
     Every app writes here through ``customers.notifications.notify``; a row is never deleted,
     so the outbox is also the record of what was sent and of what was held back and why.
@@ -448,15 +449,26 @@ class Notification(models.Model):
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
+        WAITING = "waiting", "Waiting (quiet hours or scheduled)"
         SENT = "sent", "Sent"
         SUPPRESSED = "suppressed", "Suppressed"
         FAILED = "failed", "Failed"
 
     class SuppressionReason(models.TextChoices):
+        """Why a message did not go (suppressed), or does not go yet (waiting)."""
+
         NO_CONSENT = "no_consent", "No consent for this channel and purpose"
         ERASED = "erased", "Customer's data erased"
         NO_ADDRESS = "no_address", "No address for this channel"
+        CAPPED = "capped", "Over a frequency cap"
+        SUPPRESSED = "suppressed", "Address on the suppression list"
+        QUIET_HOURS = "quiet_hours", "Quiet hours in the customer's time zone (waits)"
+        SCHEDULED = "scheduled", "Scheduled for later (waits)"
 
+    # Null only on rows written before tracking links existed; every new row has one.
+    public_id = models.UUIDField(
+        default=uuid.uuid4, null=True, unique=True, editable=False, help_text="Used in links."
+    )
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="notifications")
     channel = models.CharField(max_length=16, choices=Channel.choices)
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -469,23 +481,43 @@ class Notification(models.Model):
     topic = models.CharField(
         max_length=64, help_text="What the message is about, e.g. loyalty.points_expiring."
     )
+    source = models.CharField(
+        max_length=100,
+        blank=True,
+        db_index=True,
+        help_text="What produced the message, e.g. campaign:<uuid>.",
+    )
     recipient = models.CharField(
         max_length=255, blank=True, help_text="The address it was sent to (e-mail, phone, device)."
     )
-    subject = models.CharField(max_length=255, blank=True)
+    subject = models.CharField(max_length=255, blank=True, help_text="For push: the title.")
     body = models.TextField()
+    html_body = models.TextField(blank=True, help_text="E-mail only: the HTML alternative.")
     context = models.JSONField(default=dict, blank=True, help_text="Data the message was made of.")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     suppression_reason = models.CharField(
-        max_length=16, choices=SuppressionReason.choices, blank=True
+        max_length=16, choices=SuppressionReason.choices, blank=True, verbose_name="reason"
+    )
+    respect = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Which of the customer's protections applied to this message.",
+    )
+    send_after = models.DateTimeField(
+        null=True, blank=True, help_text="A waiting message is released at this time."
     )
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)
+    provider_id = models.CharField(
+        max_length=255, blank=True, help_text="The provider's id for the sent message."
+    )
     idempotency_key = models.CharField(
         max_length=200, unique=True, help_text="The same notice is never queued twice."
     )
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True, help_text="First open seen.")
+    clicked_at = models.DateTimeField(null=True, blank=True, help_text="First click seen.")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -498,6 +530,12 @@ class Notification(models.Model):
                 condition=models.Q(status="queued"),
                 name="notification_queued_idx",
             ),
+            # Only the rows waiting for their time (quiet hours, scheduled), by that time.
+            models.Index(
+                fields=["send_after"],
+                condition=models.Q(status="waiting"),
+                name="notification_waiting_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -508,7 +546,63 @@ class Notification(models.Model):
                 condition=~models.Q(kind="marketing") | ~models.Q(purpose=""),
                 name="notification_marketing_has_purpose",
             ),
+            models.CheckConstraint(
+                condition=~models.Q(status="waiting") | models.Q(send_after__isnull=False),
+                name="notification_waiting_has_time",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.topic} by {self.get_channel_display()} ({self.get_status_display()})"
+
+
+class FrequencyCap(models.Model):
+    """At most ``max_messages`` marketing messages per ``period_days`` to one customer, on one
+    channel or (channel blank) on all together. Every cap holds at once; staff set them in the
+    admin. Transactional messages are not counted and never capped."""
+
+    channel = models.CharField(
+        max_length=16,
+        choices=Notification.Channel.choices,
+        blank=True,
+        help_text="Leave blank to count every channel together.",
+    )
+    max_messages = models.PositiveSmallIntegerField()
+    period_days = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["channel", "period_days"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(max_messages__gte=1), name="frequency_cap_max_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(period_days__gte=1), name="frequency_cap_period_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        where = self.get_channel_display() if self.channel else "all channels"
+        return f"{self.max_messages} per {self.period_days} days on {where}"
+
+
+class SuppressedAddress(models.Model):
+    """An address no marketing message goes to, whoever it belongs to: an e-mail (lower-case)
+    or a phone number (E.164). Staff add them; a hard bounce from a provider adds one too."""
+
+    class Reason(models.TextChoices):
+        STAFF = "staff", "Added by staff"
+        HARD_BOUNCE = "hard_bounce", "Hard bounce"
+        COMPLAINT = "complaint", "Spam complaint"
+
+    address = models.CharField(max_length=255, unique=True, help_text="Normalised address.")
+    reason = models.CharField(max_length=16, choices=Reason.choices, default=Reason.STAFF)
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "suppressed addresses"
+
+    def __str__(self) -> str:
+        return self.address

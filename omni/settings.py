@@ -6,6 +6,7 @@ local demo: SQLite under ``var/``, Celery on kombu's filesystem transport, a fix
 the demo payment provider and a per-process cache.
 """
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -314,6 +315,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=1, minute=45),
     },
     "start-due-campaigns": {"task": "campaigns.start_due_campaigns", "schedule": 60.0},
+    "release-waiting-notifications": {
+        "task": "customers.release_waiting_notifications",
+        "schedule": 60.0,
+    },
 }
 
 # --- Notifications (customers.notifications) ------------------------------------------------
@@ -325,6 +330,27 @@ NOTIFICATION_BACKENDS = {
     "sms": env_class_path("NOTIFICATION_SMS_BACKEND", "customers.notifications.ConsoleBackend"),
     "push": env_class_path("NOTIFICATION_PUSH_BACKEND", "customers.notifications.ConsoleBackend"),
 }
+# Marketing messages are not sent in these hours of the customer's own time zone: they wait
+# until the end ("21:00-08:00"; "off" for none). Transactional messages are exempt.
+MARKETING_QUIET_HOURS = env_str("MARKETING_QUIET_HOURS", "21:00-08:00")
+if MARKETING_QUIET_HOURS != "off" and not re.fullmatch(
+    r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d", MARKETING_QUIET_HOURS
+):
+    raise ConfigurationError(
+        "MARKETING_QUIET_HOURS", "expected HH:MM-HH:MM (e.g. 21:00-08:00) or off"
+    )
+# Delivery: attempts per message (the first and its retries, after 30 s, 1, 2, 4... min), and
+# how many queued messages one batch task sends (large campaigns are cut into such batches).
+NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 6)
+NOTIFICATION_RETRY_BACKOFF_SECONDS = env_int("NOTIFICATION_RETRY_BACKOFF_SECONDS", 30)
+NOTIFICATION_BATCH_SIZE = env_int("NOTIFICATION_BATCH_SIZE", 200)
+# Where customers reach this server from a message: unsubscribe, open and click links.
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://localhost:8000" if DEBUG else None)
+if PUBLIC_BASE_URL is None or not re.fullmatch(r"https?://[^/\s]+(/\S*)?", PUBLIC_BASE_URL):
+    raise ConfigurationError(
+        "PUBLIC_BASE_URL", "must be this server's public address, e.g. https://omni.example.com"
+    )
+PUBLIC_BASE_URL = PUBLIC_BASE_URL.rstrip("/")
 # The demo prints e-mails to the console; production sends through SMTP (EMAIL_HOST...).
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",

@@ -15,6 +15,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("clerk/", include("omni.clerk.urls")),
     path("api/v1/", include("omni.api.urls")),
+    # Links in messages to customers: unsubscribe, open pixel, tracked links.
+    path("", include("customers.urls")),
     # Uploaded product pictures, with their format's type and nosniff, with DEBUG on or off
     # (a web server in front may serve MEDIA_ROOT itself, with the same headers).
     path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", serve_media, name="media"),

@@ -4,6 +4,9 @@ from rest_framework.test import APIClient
 from omni.core.channels import Channel
 from tests.customers.factories import customer_token, storefront_key
 
+# The outbox's fixtures, for every test here.
+from tests.customers.outbox import memory_backends, tasks_run_here  # noqa: F401
+
 
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):

@@ -110,6 +110,7 @@ def test_the_backend_gets_the_whole_message(settings):
             subject="Your order is ready",
             body="Come and collect order 2001.",
             context={"order": "2001"},
+            public_id=notification.public_id,
         )
     ]
 

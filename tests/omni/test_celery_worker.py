@@ -38,6 +38,10 @@ TESTED_IN_A_REAL_WORKER = {
     "test_a_worker_tells_a_consenting_member_about_points_about_to_expire",
     "customers.deliver_notification": "tests.customers.test_notifications::"
     "test_a_real_worker_delivers_the_message_after_commit",
+    "customers.deliver_batch": "tests.customers.test_outbox_batches::"
+    "test_a_real_worker_given_one_message_by_three_tasks_sends_it_once",
+    "customers.release_waiting_notifications": "tests.customers.test_outbox_batches::"
+    "test_a_worker_releases_a_waiting_message_whose_time_came_and_sends_it",
     "customers.requeue_stranded_notifications": "tests.customers.test_tasks::"
     "test_a_worker_queues_a_stranded_message_again_and_delivers_it",
     "customers.send_sign_up_email": "tests.customers.test_tasks::"

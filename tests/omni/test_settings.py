@@ -18,6 +18,7 @@ PRODUCTION_ENV = {
     "CACHE_URL": "redis://cache.example.com:6379/1",
     "PAYMENT_PROVIDER": "acme_payments.omni.Provider",
     "SIGN_UP_CONFIRM_URL": "https://shop.example.com/account/confirm?token={token}",
+    "PUBLIC_BASE_URL": "https://omni.example.com",
     "TIME_ZONE": "Europe/Paris",
 }
 
@@ -118,6 +119,10 @@ def test_deploy_checks_pass_with_production_settings(tmp_path):
             "PAYMENT_PROVIDER",
         ),
         ({**PRODUCTION_ENV, "SIGN_UP_CONFIRM_URL": ""}, "SIGN_UP_CONFIRM_URL"),
+        ({**PRODUCTION_ENV, "PUBLIC_BASE_URL": ""}, "PUBLIC_BASE_URL"),
+        ({**PRODUCTION_ENV, "PUBLIC_BASE_URL": "omni.example.com"}, "PUBLIC_BASE_URL"),
+        ({"DEBUG": "1", "MARKETING_QUIET_HOURS": "9pm-8am"}, "MARKETING_QUIET_HOURS"),
+        ({"DEBUG": "1", "MARKETING_QUIET_HOURS": "21:00-24:00"}, "MARKETING_QUIET_HOURS"),
         ({"DEBUG": "1", "CARRIER_WEBHOOK_SECRETS": "colissimo"}, "CARRIER_WEBHOOK_SECRETS"),
         ({"DEBUG": "1", "CARRIER_WEBHOOK_SECRETS": "colissimo=short"}, "CARRIER_WEBHOOK_SECRETS"),
         ({"DEBUG": "1", "CARRIER_WEBHOOK_SECRETS": '{"dhl": 12}'}, "CARRIER_WEBHOOK_SECRETS"),

@@ -1,0 +1,11 @@
+"""Links in messages to customers (see ``customers.views``)."""
+
+from django.urls import path
+
+from customers import views
+
+urlpatterns = [
+    path("unsubscribe/<str:token>/", views.unsubscribe, name="notification-unsubscribe"),
+    path("m/o/<str:token>.gif", views.open_pixel, name="notification-open"),
+    path("m/c/<str:token>", views.click, name="notification-click"),
+]
