@@ -1,8 +1,9 @@
 """Sending a campaign: its audience read in batches by customer id (keyset), each batch
 planned set-based (variant or holdout, channel, code, personalisation: a fixed number of
 queries whatever its size) and written in one transaction under the campaign's lock — its
-``CampaignRecipient`` rows, one outbox message per reachable recipient through
-``customers.notifications.notify``, and the campaign's cursor and counters.
+``CampaignRecipient`` rows, the outbox messages of the reachable recipients through
+``customers.notifications.notify_many`` (the whole batch judged and inserted at once), and the
+campaign's cursor and counters.
 
 Resumable and idempotent three times over: the cursor only moves with the batch it covers (a
 worker killed mid-batch rolls the whole batch back); a customer who already has a recipient
@@ -16,9 +17,12 @@ per-customer answer (``reachable_channels``, for previews) and the batch's
 """
 
 import logging
+import re
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from html import escape, unescape
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -33,7 +37,13 @@ from campaigns.services.lifecycle import complete_campaign
 from campaigns.services.recommendations import recommended_products
 from campaigns.services.templating import check, render
 from customers.models import ConsentPurpose, Customer, Identity, Notification
-from customers.notifications import address_for, notify
+from customers.notifications import (
+    Message,
+    address_for,
+    notify_many,
+    open_pixel_url,
+    tracked_link,
+)
 from customers.selectors import contactable, may_contact
 from inventory.models import Location
 
@@ -269,25 +279,28 @@ def message_key(campaign: Campaign, customer: Customer) -> str:
     return f"campaign:{campaign.public_id}:{customer.public_id}"
 
 
-def queue_message(
+def outbox_message(
     *,
     campaign: Campaign,
     customer: Customer,
     variant: CampaignVariant,
     message: Rendered,
     not_before: datetime | None,
-) -> Notification:
-    """The one place a campaign message enters the outbox. ``context`` carries what the
-    outbox will take as arguments of its own (HTML, the push link, the local send time)."""
-    context: dict[str, Any] = {
-        "campaign": str(campaign.public_id),
-        "variant": variant.code,
-        "html": message.html,
-        "link": message.link,
-    }
-    if not_before is not None:
-        context["not_before"] = not_before.isoformat()
-    return notify(
+) -> Message:
+    """The one place a campaign message is made for the outbox: marketing under the customer's
+    consent, caps and quiet hours (the outbox judges), keyed per campaign and customer so a
+    repeated send queues nothing twice, its source naming the campaign (opens and clicks are
+    credited to it). An e-mail's links go through the click redirect and it carries the open
+    pixel, both under the public id the row will have."""
+    public_id = uuid.uuid4()
+    html = message.html
+    if html:
+        html = track_links(html, public_id)
+        html += f'<img src="{open_pixel_url(public_id)}" width="1" height="1" alt="">'
+    context: dict[str, Any] = {"campaign": str(campaign.public_id), "variant": variant.code}
+    if message.link:
+        context["link"] = message.link  # a push notification's deep link
+    return Message(
         customer=customer,
         topic=f"campaign:{campaign.public_id}",
         channel=message.channel,
@@ -295,8 +308,27 @@ def queue_message(
         purpose=MARKETING,
         subject=message.subject,
         body=message.body,
+        html_body=html,
         context=context,
+        source=f"campaign:{campaign.public_id}",
+        not_before=not_before,
+        public_id=public_id,
         idempotency_key=message_key(campaign, customer),
+    )
+
+
+# An absolute http(s) link in an href: what a marketer writes in a campaign's HTML.
+HREF = re.compile(r"""href=(["'])(https?://[^"']+)\1""", re.IGNORECASE)
+
+
+def track_links(html: str, public_id: uuid.UUID) -> str:
+    """Every absolute http(s) link of the HTML through the click redirect (others, such as
+    mailto:, stay as they are)."""
+    return HREF.sub(
+        lambda m: (
+            f"href={m.group(1)}{escape(tracked_link(public_id, unescape(m.group(2))))}{m.group(1)}"
+        ),
+        html,
     )
 
 
@@ -392,6 +424,7 @@ def _send_to(campaign: Campaign, customers: list[Customer], *, now: datetime) ->
     values = personalise(campaign, to_send, used=used, codes=codes, now=now)
     zones = customer_zones(to_send) if campaign.local_time else {}
     rows = []
+    outgoing: list[tuple[CampaignRecipient, Message]] = []
     for customer in customers:
         result.reached += 1
         code = assigned[customer.pk]
@@ -415,14 +448,24 @@ def _send_to(campaign: Campaign, customers: list[Customer], *, now: datetime) ->
         if campaign.local_time and campaign.send_at is not None:
             row.not_before = local_send_time(campaign.send_at, zones[customer.pk])
         message = render_message(variant, row.channel, values[customer.pk])
-        row.notification = queue_message(
-            campaign=campaign,
-            customer=customer,
-            variant=variant,
-            message=message,
-            not_before=row.not_before,
+        outgoing.append(
+            (
+                row,
+                outbox_message(
+                    campaign=campaign,
+                    customer=customer,
+                    variant=variant,
+                    message=message,
+                    not_before=row.not_before,
+                ),
+            )
         )
-        if row.notification.status == Notification.Status.SUPPRESSED:
+    # The whole batch judged and recorded at once (caps counted across it), delivered in
+    # batches once this transaction commits.
+    recorded = notify_many([message for _, message in outgoing])
+    for (row, _), notification in zip(outgoing, recorded, strict=True):
+        row.notification = notification
+        if notification.status == Notification.Status.SUPPRESSED:
             result.suppressed += 1
         else:
             result.queued += 1

@@ -100,6 +100,7 @@ from customers.notifications.links import (
 from customers.notifications.respect import (
     Candidate,
     Verdict,
+    address_for,
     judge,
     register_store_time_zones,
     respect_note,
@@ -117,6 +118,7 @@ __all__ = [
     "Message",
     "NotificationBackend",
     "OutgoingMessage",
+    "address_for",
     "backend_for",
     "deliver",
     "deliver_in_batches",

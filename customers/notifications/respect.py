@@ -280,11 +280,22 @@ def _over_a_cap(
 
 
 def _address(candidate: Candidate, devices: dict[int, str]) -> str:
-    if candidate.channel == Notification.Channel.EMAIL:
-        return candidate.customer.email
-    if candidate.channel == Notification.Channel.SMS:
-        return candidate.customer.phone
-    return devices.get(candidate.customer.pk, "")
+    return _address_of(candidate.customer, candidate.channel, devices)
+
+
+def _address_of(customer: Customer, channel: str, devices: dict[int, str]) -> str:
+    if channel == Notification.Channel.EMAIL:
+        return customer.email
+    if channel == Notification.Channel.SMS:
+        return customer.phone
+    return devices.get(customer.pk, "")
+
+
+def address_for(customer: Customer, channel: str) -> str:
+    """Where ``channel`` reaches the customer (push: the app install they used last), or ""
+    when it cannot: for one customer, e.g. a preview; ``judge`` reads a batch's at once."""
+    devices = _devices({customer.pk}) if channel == Notification.Channel.PUSH else {}
+    return _address_of(customer, channel, devices)
 
 
 def judge(candidates: Sequence[Candidate], *, now: datetime) -> list[Verdict]:

@@ -49,3 +49,12 @@ def test_existing_campaigns_are_carried_over():
     assert sorted(Variant.objects.values_list("campaign_id", "code")) == sorted(
         (pk, "A") for pk in rows
     )
+
+
+@pytest.fixture(autouse=True)
+def _back_to_the_latest_schema():
+    """The tests after this one need every migration applied again (later ones than AFTER
+    too)."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())

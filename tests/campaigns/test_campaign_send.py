@@ -3,15 +3,17 @@ campaign's order, a code), one outbox message per reachable recipient through ``
 per recipient with the reason when nothing was sent; resumable, idempotent, bounded in
 queries."""
 
+import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from html import unescape
 
 import pytest
 import time_machine
 
 from campaigns import services
 from campaigns.models import Campaign, CampaignRecipient, Coupon
-from customers.models import Notification
+from customers.models import Notification, Touchpoint
 from tests.campaigns.campaign_factories import campaign, reachable, shopper
 from tests.campaigns.factories import member, order
 from tests.campaigns.offer_factories import coupon, offer
@@ -86,13 +88,30 @@ def test_a_message_goes_through_the_outbox_with_its_key_and_context():
     assert (message.kind, message.purpose, message.channel) == ("marketing", "marketing", "email")
     assert message.status == Notification.Status.QUEUED
     assert message.subject == "Anna, spring is here"
-    assert message.context == {
-        "campaign": str(spring.public_id),
-        "variant": "A",
-        "html": "<p>Hello Anna, use </p>",
-        "link": "",
-    }
+    assert message.context == {"campaign": str(spring.public_id), "variant": "A"}
+    assert message.source == f"campaign:{spring.public_id}"
+    assert message.html_body.startswith("<p>Hello Anna, use </p><img src=")
+    assert "/m/o/" in message.html_body  # the open pixel, under the row's own public id
     assert receipt(spring, anna).notification == message
+
+
+def test_an_e_mails_links_are_tracked_and_a_click_is_credited_to_the_campaign(client):
+    anna = shopper("Anna", "email")
+    spring = campaign([anna])
+    spring.variants.update(
+        email_html='<p><a href="https://shop.example/spring?a=1&amp;b=2">Shop</a> '
+        '<a href="mailto:help@shop.example">Help</a></p>'
+    )
+
+    run(spring)
+
+    html = Notification.objects.get(customer=anna).html_body
+    [tracked] = re.findall(r'href="([^"]*/m/c/[^"]*)"', html)
+    assert 'href="mailto:help@shop.example"' in html  # only http(s) links go through us
+    answer = client.get(unescape(tracked))
+    assert (answer.status_code, answer["Location"]) == (302, "https://shop.example/spring?a=1&b=2")
+    click = Touchpoint.objects.get(kind="email_click")
+    assert (click.customer, click.campaign_code) == (anna, str(spring.public_id))
 
 
 def test_the_holdout_gets_nothing_but_is_recorded():
@@ -239,11 +258,11 @@ def test_html_is_escaped_in_the_html_body_only():
     run(spring)
 
     message = Notification.objects.get(customer=anna)
-    assert message.context["html"] == "<p>Hello &lt;b&gt;Anna&lt;/b&gt;, use </p>"
+    assert message.html_body.startswith("<p>Hello &lt;b&gt;Anna&lt;/b&gt;, use </p>")
     assert message.body == "Hello <b>Anna</b>, use "
 
 
-def test_local_time_puts_each_customers_own_instant_in_not_before(settings):
+def test_local_time_holds_each_message_until_the_customers_own_instant(settings):
     settings.TIME_ZONE = "Europe/Paris"
     tokyo = shopper("Kenji", "email", time_zone="Asia/Tokyo")
     LocationFactory(code="NYC-5TH", name="New York", time_zone="America/New_York")
@@ -259,12 +278,14 @@ def test_local_time_puts_each_customers_own_instant_in_not_before(settings):
 
     run(spring)
 
-    def not_before(customer):
-        return Notification.objects.get(customer=customer).context["not_before"]
+    def held_until(customer):
+        message = Notification.objects.get(customer=customer)
+        assert message.status == Notification.Status.WAITING
+        return message.send_after
 
-    assert not_before(tokyo) == "2026-03-20T09:00:00+09:00"
-    assert not_before(new_york) == "2026-03-20T09:00:00-04:00"  # daylight time since 8 March
-    assert not_before(paris) == "2026-03-20T09:00:00+01:00"
+    assert held_until(tokyo) == datetime(2026, 3, 20, 0, 0, tzinfo=UTC)  # 09:00 in Tokyo
+    assert held_until(new_york) == datetime(2026, 3, 20, 13, 0, tzinfo=UTC)  # EDT since 8 March
+    assert held_until(paris) == datetime(2026, 3, 20, 8, 0, tzinfo=UTC)
     assert receipt(spring, tokyo).not_before == datetime(2026, 3, 20, 0, 0, tzinfo=UTC)
 
 
