@@ -5,7 +5,7 @@
 * coupons, in primary-key order: a single-use code presented at the till and in the app at
   once is used by the first to lock it;
 * the RFM scores as a whole (a PostgreSQL advisory lock for the transaction), so two
-  recomputations never delete each other's rows.
+  recomputations never delete each other's rows; the customer values likewise.
 
 Every function must run inside a transaction (the lock lasts until it commits).
 """
@@ -19,6 +19,8 @@ from campaigns.models import Coupon, Redemption, Segment
 OWN_ROWS = ("self",)
 # pg_advisory_xact_lock key of the RFM scores: "RFM" in ASCII, away from other apps' keys.
 RFM_LOCK_KEY = 0x52464D
+# ... and of the customer values: "CLV".
+CLV_LOCK_KEY = 0x434C56
 
 
 def lock_segment(pk: int) -> Segment:
@@ -30,6 +32,13 @@ def lock_rfm_scores() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [RFM_LOCK_KEY])
+
+
+def lock_customer_values() -> None:
+    """Held while the customer values are rewritten (``reporting.clv``)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CLV_LOCK_KEY])
 
 
 def lock_coupons(pks: Iterable[int]) -> list[Coupon]:
