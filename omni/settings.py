@@ -179,6 +179,13 @@ SEGMENT_RFM_WINDOW_DAYS = env_int("SEGMENT_RFM_WINDOW_DAYS", 365)
 SEGMENT_UPLOAD_MAX_ROWS = env_int("SEGMENT_UPLOAD_MAX_ROWS", 100_000)
 SEGMENT_UPLOAD_MAX_BYTES = env_int("SEGMENT_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 SEGMENT_COUNT_TIMEOUT_SECONDS = env_int("SEGMENT_COUNT_TIMEOUT_SECONDS", 10)
+# Customer lifetime value (campaigns.reporting.clv): the predicted CLV's horizon and yearly
+# discount rate (percent), the holdout period of the calibration report, and the fewest
+# customers with a repeat purchase the models are fitted on (fewer: a clear refusal).
+CLV_HORIZON_DAYS = env_int("CLV_HORIZON_DAYS", 365)
+CLV_DISCOUNT_PERCENT = env_int("CLV_DISCOUNT_PERCENT", 10)
+CLV_HOLDOUT_DAYS = env_int("CLV_HOLDOUT_DAYS", 90)
+CLV_MIN_REPEAT_CUSTOMERS = env_int("CLV_MIN_REPEAT_CUSTOMERS", 100)
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
@@ -296,6 +303,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=1, minute=30),
     },
     "refresh-segments": {"task": "campaigns.refresh_segments", "schedule": crontab(minute=15)},
+    "compute-customer-values": {
+        "task": "campaigns.compute_customer_values",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }
 
 # --- Notifications (customers.notifications) ------------------------------------------------
