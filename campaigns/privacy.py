@@ -1,5 +1,5 @@
 """What campaigns holds about a person: segment memberships, their history and RFM scores,
-personal codes and coupon uses.
+their lifetime value, personal codes and coupon uses.
 Their part of the data export and of erasure, and what a merge does to them, all registered
 with ``customers`` in ``CampaignsConfig.ready``."""
 
@@ -8,7 +8,14 @@ from typing import Any
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from campaigns.models import Coupon, CustomerRfm, Redemption, SegmentChange, SegmentMembership
+from campaigns.models import (
+    Coupon,
+    CustomerRfm,
+    CustomerValue,
+    Redemption,
+    SegmentChange,
+    SegmentMembership,
+)
 from customers.models import Customer
 
 # The rows ``export_campaigns`` covers (see ``customers.selectors.register_export_section``).
@@ -16,6 +23,7 @@ EXPORTED_MODELS = (
     "campaigns.SegmentMembership",
     "campaigns.SegmentChange",
     "campaigns.CustomerRfm",
+    "campaigns.CustomerValue",
     "campaigns.Coupon",
     "campaigns.Redemption",
 )
@@ -23,7 +31,8 @@ EXPORTED_MODELS = (
 
 def erase_campaign_personal_data(*, customer: Customer) -> None:
     """An erased customer is in no segment (static ones included) from this moment, not from
-    the next refresh; the leave is recorded. Their scores go: nobody may be targeted by them."""
+    the next refresh; the leave is recorded. Their scores and value go: nobody may be targeted
+    by them."""
     now = timezone.now()
     memberships = SegmentMembership.objects.filter(customer=customer)
     SegmentChange.objects.bulk_create(
@@ -34,22 +43,51 @@ def erase_campaign_personal_data(*, customer: Customer) -> None:
     )
     memberships.delete()
     CustomerRfm.objects.filter(customer=customer).delete()
+    CustomerValue.objects.filter(customer=customer).delete()
 
 
 def merge_campaign_rows(*, survivor: Customer, merged: Customer) -> None:
     """Before the merge moves every row to the survivor: memberships the survivor already has
-    go (one row per segment and customer), the merged profile's scores go (the next RFM run
-    scores the person on both profiles' orders). Everything else moves as it is."""
+    go (one row per segment and customer), the merged profile's scores and value go (the next
+    RFM and CLV runs score the person on both profiles' orders). Everything else moves as it
+    is."""
     survivor_in = SegmentMembership.objects.filter(
         customer=survivor, segment_id=OuterRef("segment_id")
     )
     SegmentMembership.objects.filter(customer=merged).filter(Exists(survivor_in)).delete()
     CustomerRfm.objects.filter(customer=merged).delete()
+    CustomerValue.objects.filter(customer=merged).delete()
 
 
 def export_campaigns(*, customer: Customer) -> dict[str, Any]:
-    """Everything campaigns holds about the customer, in 5 queries whatever the history."""
-    return {**_segments_of(customer), **_codes_of(customer)}
+    """Everything campaigns holds about the customer, in 6 queries whatever the history."""
+    return {**_segments_of(customer), **_value_of(customer), **_codes_of(customer)}
+
+
+def _value_of(customer: Customer) -> dict[str, Any]:
+    """Their lifetime value as last computed (one query)."""
+    value = (
+        CustomerValue.objects.filter(customer=customer)
+        .values(
+            "orders",
+            "online_orders",
+            "store_orders",
+            "revenue",
+            "channel_mix",
+            "first_purchase_on",
+            "last_purchase_on",
+            "expected_purchases_90d",
+            "p_alive",
+            "expected_spend",
+            "predicted_clv",
+            "fitted_at",
+        )
+        .first()
+    )
+    if value is None:
+        return {"lifetime_value": None}
+    money = ("revenue", "expected_spend", "predicted_clv")
+    return {"lifetime_value": {**value, **{name: str(value[name]) for name in money}}}
 
 
 def _segments_of(customer: Customer) -> dict[str, Any]:
