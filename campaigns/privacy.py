@@ -86,8 +86,12 @@ def _value_of(customer: Customer) -> dict[str, Any]:
     )
     if value is None:
         return {"lifetime_value": None}
-    money = ("revenue", "expected_spend", "predicted_clv")
-    return {"lifetime_value": {**value, **{name: str(value[name]) for name in money}}}
+    money = {
+        "revenue": str(value["revenue"]),
+        "expected_spend": str(value["expected_spend"]),
+        "predicted_clv": str(value["predicted_clv"]),
+    }
+    return {"lifetime_value": {**value, **money}}
 
 
 def _segments_of(customer: Customer) -> dict[str, Any]:

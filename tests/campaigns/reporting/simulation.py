@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import numpy as np
+from django.db import connection
 
 from campaigns.reporting.clv import BgNbd, GammaGamma
 from customers.models import Customer
@@ -86,9 +87,14 @@ def write_orders(
                 )
             )
     moments = [order.placed_at for order in orders]
-    Order.objects.bulk_create(orders, batch_size=2000)
-    # bulk_create stamps auto_now_add fields with the clock; the purchase moments go back.
-    for order, moment in zip(orders, moments, strict=True):
-        order.placed_at = moment
-    Order.objects.bulk_update(orders, ["placed_at"], batch_size=2000)
+    Order.objects.bulk_create(orders, batch_size=5000)
+    # bulk_create stamps auto_now_add fields with the clock; the purchase moments go back, in
+    # one statement (PostgreSQL's unnest of two arrays).
+    table = Order._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET placed_at = v.at FROM unnest(%s::bigint[], %s::timestamptz[])"
+            f" AS v(id, at) WHERE {table}.id = v.id",
+            [[order.pk for order in orders], moments],
+        )
     return customers
