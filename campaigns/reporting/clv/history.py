@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 from django.db import connection
@@ -26,6 +27,8 @@ from numpy.typing import NDArray
 from campaigns.reporting.clv.fitting import FloatArray
 from campaigns.rules import relations
 from omni.core.channels import Channel
+
+CHUNK_ROWS = 20_000
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,7 @@ class Histories:
     m_x: FloatArray  # mean value of the repeat purchase days (0 without one)
     orders: NDArray[np.int64]
     store_orders: NDArray[np.int64]
-    revenue: list[Decimal]
+    revenue_cents: NDArray[np.int64]  # exact, and 8 bytes a customer rather than a Decimal
     holdout_x: FloatArray  # purchase days after ``until``, up to the holdout's end
 
     def __len__(self) -> int:
@@ -51,6 +54,9 @@ class Histories:
     @property
     def repeat_customers(self) -> int:
         return int((self.x > 0).sum())
+
+    def revenue(self, i: int) -> Decimal:
+        return Decimal(int(self.revenue_cents[i])).scaleb(-2)
 
 
 def purchase_histories(*, until: date, holdout_until: date | None = None) -> Histories:
@@ -96,32 +102,55 @@ def purchase_histories(*, until: date, holdout_until: date | None = None) -> His
         HAVING MIN(first_day) <= %s
         ORDER BY customer_id
     """
-    with connection.cursor() as cursor:
+    # Read a chunk at a time (a server-side cursor on PostgreSQL) into numpy columns, so a
+    # base of millions of buyers never sits in memory as Python rows.
+    chunks: list[list[NDArray[Any]]] = []
+    with connection.chunked_cursor() as cursor:
         cursor.execute(sql, [cutoff] * 7 + list(days_params) + [cutoff])
-        rows = cursor.fetchall()
-    return _columns(rows, until)
+        while rows := cursor.fetchmany(CHUNK_ROWS):
+            chunks.append(_columns(rows))
+    columns = [np.concatenate(parts) for parts in zip(*chunks, strict=True)] if chunks else None
+    return _histories(columns, until)
 
 
-def _columns(rows: list[tuple[object, ...]], until: date) -> Histories:
-    (ids, first, last, x, repeat_value, orders, store, revenue, holdout) = (
-        (list(column) for column in zip(*rows, strict=True)) if rows else ([] for _ in range(9))
-    )
-    first_day = np.array(first, dtype="datetime64[D]")
-    last_day = np.array(last, dtype="datetime64[D]")
-    end = np.datetime64(until, "D")
-    x_array = np.array(x, dtype=float)
-    repeat = np.array([Decimal(v) for v in repeat_value], dtype=float)
+def _cents(value: object) -> int:
+    """Money from the database (Decimal on PostgreSQL, a float on SQLite) in whole cents."""
+    return int((Decimal(str(value)) * 100).to_integral_value())
+
+
+def _columns(rows: list[tuple[Any, ...]]) -> list[NDArray[Any]]:
+    ids, first, last, x, repeat_value, orders, store, revenue, holdout = zip(*rows, strict=True)
+    return [
+        np.array(ids, dtype=np.int64),
+        np.array(first, dtype="datetime64[D]"),
+        np.array(last, dtype="datetime64[D]"),
+        np.array(x, dtype=float),
+        np.array([_cents(v) for v in repeat_value], dtype=np.int64),
+        np.array(orders, dtype=np.int64),
+        np.array(store, dtype=np.int64),
+        np.array([_cents(v) for v in revenue], dtype=np.int64),
+        np.array(holdout, dtype=float),
+    ]
+
+
+def _histories(columns: list[NDArray[Any]] | None, until: date) -> Histories:
+    if columns is None:
+        no_ints, no_days = np.zeros(0, dtype=np.int64), np.zeros(0, dtype="datetime64[D]")
+        columns = [no_ints, no_days, no_days, np.zeros(0), no_ints, no_ints, no_ints, no_ints]
+        columns.append(np.zeros(0))
+    ids, first_day, last_day, x, repeat_cents, orders, store, revenue_cents, holdout = columns
+    repeat = repeat_cents / 100.0
     return Histories(
         until=until,
-        customer_ids=np.array(ids, dtype=np.int64),
+        customer_ids=ids,
         first_day=first_day,
         last_day=last_day,
-        x=x_array,
+        x=x,
         t_x=(last_day - first_day).astype(float),
-        big_t=(end - first_day).astype(float),
-        m_x=np.divide(repeat, x_array, out=np.zeros_like(repeat), where=x_array > 0),
-        orders=np.array(orders, dtype=np.int64),
-        store_orders=np.array(store, dtype=np.int64),
-        revenue=[Decimal(v).quantize(Decimal("0.01")) for v in revenue],
-        holdout_x=np.array(holdout, dtype=float),
+        big_t=(np.datetime64(until, "D") - first_day).astype(float),
+        m_x=np.divide(repeat, x, out=np.zeros_like(repeat), where=x > 0),
+        orders=orders,
+        store_orders=store,
+        revenue_cents=revenue_cents,
+        holdout_x=holdout,
     )

@@ -244,7 +244,7 @@ def _rows(
             orders=int(h.orders[i]),
             online_orders=int(h.orders[i] - h.store_orders[i]),
             store_orders=int(h.store_orders[i]),
-            revenue=h.revenue[i],
+            revenue=h.revenue(i),
             channel_mix=mix[i],
             first_purchase_on=h.first_day[i].item(),
             last_purchase_on=h.last_day[i].item(),

@@ -26,7 +26,7 @@ def histories(x, t_x, big_t, holdout_x) -> clv.Histories:
         m_x=np.zeros(n),
         orders=np.ones(n, dtype=np.int64),
         store_orders=np.zeros(n, dtype=np.int64),
-        revenue=[],
+        revenue_cents=np.zeros(n, dtype=np.int64),
         holdout_x=np.array(holdout_x, dtype=float),
     )
 

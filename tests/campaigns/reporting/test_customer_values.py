@@ -170,7 +170,7 @@ def test_spend_with_an_infinite_mean_is_a_failed_fit_not_a_number(settings):
         m_x=m_x,
         orders=x.astype(np.int64) + 1,
         store_orders=np.zeros(3000, dtype=np.int64),
-        revenue=[],
+        revenue_cents=np.zeros(3000, dtype=np.int64),
         holdout_x=np.zeros(3000),
     )
 
@@ -193,7 +193,7 @@ def test_the_discount_brings_later_purchases_back_to_today():
         m_x=np.zeros(2),
         orders=np.ones(2, dtype=np.int64),
         store_orders=np.zeros(2, dtype=np.int64),
-        revenue=[],
+        revenue_cents=np.zeros(2, dtype=np.int64),
         holdout_x=np.zeros(2),
     )
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from campaigns.reporting.clv import purchase_histories
+from campaigns.reporting.clv import history, purchase_histories
 from customers.models import Customer
 from tests.campaigns.conftest import NOW, ago
 from tests.campaigns.factories import order
@@ -49,7 +49,7 @@ def test_orders_on_one_day_are_one_purchase_and_cancelled_ones_none(
     assert (histories.x[i], histories.t_x[i], histories.big_t[i]) == (1, 5, 12)
     assert histories.m_x[i] == 40.0  # the repeat day only: the first purchase is left out
     assert (histories.orders[i], histories.store_orders[i]) == (3, 1)
-    assert histories.revenue[i] == Decimal("70.00")
+    assert histories.revenue(i) == Decimal("70.00")
     assert histories.first_day[i] == date(2026, 3, 3)
     assert histories.last_day[i] == date(2026, 3, 8)
 
@@ -66,7 +66,7 @@ def test_two_repeat_days_give_their_mean_value():
     i = by_name(histories)["ben"]
     assert (histories.x[i], histories.t_x[i], histories.big_t[i]) == (2, 20, 30)
     assert histories.m_x[i] == pytest.approx(60.0)
-    assert histories.revenue[i] == Decimal("620.00")
+    assert histories.revenue(i) == Decimal("620.00")
 
 
 def test_erased_customers_guests_and_non_buyers_have_no_history(frozen):
@@ -95,4 +95,20 @@ def test_a_holdout_period_is_counted_apart_and_late_first_buyers_left_out(frozen
     assert list(by_name(histories)) == ["early"]
     assert (histories.x[0], histories.t_x[0], histories.big_t[0]) == (1, 40, 70)
     assert histories.holdout_x[0] == 2
-    assert (histories.orders[0], histories.revenue[0]) == (2, Decimal("100.00"))
+    assert (histories.orders[0], histories.revenue(0)) == (2, Decimal("100.00"))
+
+
+def test_histories_read_in_chunks_are_the_same_as_read_at_once(monkeypatch):
+    for n in range(5):
+        customer = Customer.objects.create(first_name=f"c{n}")
+        for days in range(n + 1):
+            order(customer, at=ago(days=10 * days + n), total=f"{10 + n}.50")
+    whole = purchase_histories(until=TODAY)
+    monkeypatch.setattr(history, "CHUNK_ROWS", 2)
+
+    chunked = purchase_histories(until=TODAY)
+
+    assert len(chunked) == len(whole) == 5
+    for column in ("customer_ids", "first_day", "x", "t_x", "big_t", "m_x", "revenue_cents"):
+        assert getattr(chunked, column).tolist() == getattr(whole, column).tolist(), column
+    assert chunked.revenue(4) == Decimal("72.50")  # five orders of 14.50
