@@ -174,9 +174,7 @@ def compute_customer_values(
     predictions = predict(
         fitted, histories, horizon_days=horizon_days, rate=float(annual_discount_rate)
     )
-    _store(fit, histories, predictions, say)
-    ClvFit.objects.filter(pk=fit.pk).update(seconds=round(clock.monotonic() - started, 3))
-    fit.refresh_from_db(fields=["seconds"])
+    _store(fit, histories, predictions, say, started=started)
     return fit
 
 
@@ -260,7 +258,7 @@ def _rows(
 
 
 @transaction.atomic
-def _store(fit: ClvFit, h: Histories, p: Predictions, say: Progress) -> None:
+def _store(fit: ClvFit, h: Histories, p: Predictions, say: Progress, *, started: float) -> None:
     lock_customer_values()
     fit.save()
     CustomerValue.objects.all().delete()
@@ -269,6 +267,9 @@ def _store(fit: ClvFit, h: Histories, p: Predictions, say: Progress) -> None:
         stop = min(start + BATCH_SIZE, len(h))
         CustomerValue.objects.bulk_create(_rows(fit, h, p, mix, start, stop))
         say(f"Wrote {stop} of {len(h)} customer values.")
+    # The whole run, writes included, in the same transaction as the rows.
+    fit.seconds = round(clock.monotonic() - started, 3)
+    fit.save(update_fields=["seconds"])
 
 
 def _money(value: float) -> Decimal:
