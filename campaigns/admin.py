@@ -600,3 +600,6 @@ def add_segment_filter_to_customer_admin() -> None:
 
 
 add_segment_filter_to_customer_admin()
+
+# The customer lifetime value's fits and values (issue 14) register themselves.
+from campaigns.reporting.clv import admin as clv_admin  # noqa: E402, F401

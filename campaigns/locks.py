@@ -8,7 +8,8 @@
   never send the same batch, and a pause or a cancel waits for the batch under way;
 * free codes of a batch handed out by a campaign's send, skipping those another send holds;
 * the RFM scores as a whole, and the product affinities as a whole (PostgreSQL advisory
-  locks for the transaction), so two recomputations never delete each other's rows.
+  locks for the transaction), so two recomputations never delete each other's rows; the
+  customer values likewise.
 
 Every function must run inside a transaction (the lock lasts until it commits).
 """
@@ -24,6 +25,8 @@ OWN_ROWS = ("self",)
 RFM_LOCK_KEY = 0x52464D
 # ... and of the product affinities: "AFF".
 AFFINITY_LOCK_KEY = 0x414646
+# ... and of the customer values: "CLV".
+CLV_LOCK_KEY = 0x434C56
 
 
 def lock_segment(pk: int) -> Segment:
@@ -61,6 +64,13 @@ def _advisory_lock(key: int) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+def lock_customer_values() -> None:
+    """Held while the customer values are rewritten (``reporting.clv``)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CLV_LOCK_KEY])
 
 
 def lock_coupons(pks: Iterable[int]) -> list[Coupon]:

@@ -895,3 +895,104 @@ class CampaignRecipient(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} in {self.campaign_id}"
+
+
+# --- Customer lifetime value -----------------------------------------------------------------
+
+
+class ClvFit(models.Model):
+    """One run of the customer lifetime value models (``reporting.clv.compute_customer_values``):
+    the BG/NBD and Gamma-Gamma parameters fitted on every purchase to date, the calibration
+    report (the same models fitted on the history before a holdout period, their predictions
+    compared with what customers did in it), and the horizon and discount rate the predicted
+    values use. Read-only in the admin; the latest one is what ``CustomerValue`` rows hold."""
+
+    fitted_at = models.DateTimeField(db_index=True)
+    observed_until = models.DateField(help_text="The last day of purchases the fit saw.")
+    horizon_days = models.PositiveIntegerField(help_text="Predicted CLV covers this many days.")
+    annual_discount_rate = models.DecimalField(max_digits=5, decimal_places=4)
+    customers = models.PositiveIntegerField(help_text="Customers with at least one purchase.")
+    repeat_customers = models.PositiveIntegerField(
+        help_text="Customers who bought again on a later day (what the models learn from)."
+    )
+    bgnbd = models.JSONField(help_text="BG/NBD parameters r, alpha (in days), a, b.")
+    gamma_gamma = models.JSONField(help_text="Gamma-Gamma parameters p, q, gamma.")
+    holdout_days = models.PositiveIntegerField()
+    calibration = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Per purchase count in the calibration period: customers, actual and "
+        "predicted mean purchases in the holdout period.",
+    )
+    calibration_bgnbd = models.JSONField(default=dict, blank=True)
+    calibration_note = models.CharField(
+        max_length=300, blank=True, help_text="Why there is no calibration report, if none."
+    )
+    seconds = models.FloatField(default=0)
+
+    class Meta:
+        ordering = ["-fitted_at", "-pk"]
+        verbose_name = "CLV fit"
+
+    def __str__(self) -> str:
+        return f"CLV fit of {self.fitted_at:%Y-%m-%d %H:%M}"
+
+
+class CustomerValue(models.Model):
+    """What a customer has been worth (orders and revenue to date, and in which channels) and
+    is predicted to be worth (BG/NBD and Gamma-Gamma, see ``ClvFit``), one row per customer who
+    ever bought, rewritten in bulk by each run."""
+
+    class ChannelMix(models.TextChoices):
+        ONLINE_ONLY = "online_only", "Online only"
+        STORE_ONLY = "store_only", "Store only"
+        OMNICHANNEL = "omnichannel", "Omnichannel"
+
+    customer = models.OneToOneField(
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="lifetime_value",
+    )
+    fit = models.ForeignKey(ClvFit, on_delete=models.CASCADE, related_name="customer_values")
+    orders = models.PositiveIntegerField(help_text="Purchases to date (all channels).")
+    online_orders = models.PositiveIntegerField(help_text="On the website and in the apps.")
+    store_orders = models.PositiveIntegerField(help_text="In store (at the till).")
+    revenue = models.DecimalField(
+        max_digits=14, decimal_places=2, help_text="Order totals to date (after discounts)."
+    )
+    channel_mix = models.CharField(max_length=12, choices=ChannelMix.choices, db_index=True)
+    first_purchase_on = models.DateField()
+    last_purchase_on = models.DateField()
+    repeat_purchases = models.PositiveIntegerField(
+        help_text="Days with a purchase after the first one (the models' frequency)."
+    )
+    expected_purchases_90d = models.FloatField(
+        help_text="Purchase days expected in the next 90 days (BG/NBD)."
+    )
+    p_alive = models.FloatField(help_text="Probability the customer is still active (BG/NBD).")
+    expected_spend = models.DecimalField(
+        max_digits=12, decimal_places=2, help_text="Expected value of a purchase (Gamma-Gamma)."
+    )
+    predicted_clv = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        db_index=True,
+        help_text="Discounted revenue expected over the fit's horizon.",
+    )
+    fitted_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "customer value"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(p_alive__gte=0, p_alive__lte=1), name="customer_value_p_alive_0_1"
+            ),
+            models.CheckConstraint(
+                condition=Q(orders=F("online_orders") + F("store_orders")),
+                name="customer_value_orders_split",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer} ({self.get_channel_mix_display()})"

@@ -1,6 +1,6 @@
 """What campaigns holds about a person: segment memberships, their history and RFM scores,
-personal codes, coupon uses and refused codes they tried, the campaigns that reached them (or
-held them out).
+their lifetime value, personal codes, coupon uses and refused codes they tried, the campaigns
+that reached them (or held them out).
 Their part of the data export and of erasure, and what a merge does to them, all registered
 with ``customers`` in ``CampaignsConfig.ready``."""
 
@@ -13,6 +13,7 @@ from campaigns.models import (
     CampaignRecipient,
     Coupon,
     CustomerRfm,
+    CustomerValue,
     Redemption,
     RefusedCode,
     SegmentChange,
@@ -25,6 +26,7 @@ EXPORTED_MODELS = (
     "campaigns.SegmentMembership",
     "campaigns.SegmentChange",
     "campaigns.CustomerRfm",
+    "campaigns.CustomerValue",
     "campaigns.Coupon",
     "campaigns.Redemption",
     "campaigns.RefusedCode",
@@ -34,7 +36,8 @@ EXPORTED_MODELS = (
 
 def erase_campaign_personal_data(*, customer: Customer) -> None:
     """An erased customer is in no segment (static ones included) from this moment, not from
-    the next refresh; the leave is recorded. Their scores go: nobody may be targeted by them."""
+    the next refresh; the leave is recorded. Their scores and value go: nobody may be targeted
+    by them."""
     now = timezone.now()
     memberships = SegmentMembership.objects.filter(customer=customer)
     SegmentChange.objects.bulk_create(
@@ -49,12 +52,14 @@ def erase_campaign_personal_data(*, customer: Customer) -> None:
     # against guessing, but no longer say who tried them.
     Coupon.objects.filter(customer=customer).update(is_active=False)
     RefusedCode.objects.filter(customer=customer).update(customer=None)
+    CustomerValue.objects.filter(customer=customer).delete()
 
 
 def merge_campaign_rows(*, survivor: Customer, merged: Customer) -> None:
     """Before the merge moves every row to the survivor: memberships the survivor already has
-    go (one row per segment and customer), the merged profile's scores go (the next RFM run
-    scores the person on both profiles' orders). Everything else moves as it is."""
+    go (one row per segment and customer), the merged profile's scores and value go (the next
+    RFM and CLV runs score the person on both profiles' orders). Everything else moves as it
+    is."""
     survivor_in = SegmentMembership.objects.filter(
         customer=survivor, segment_id=OuterRef("segment_id")
     )
@@ -66,11 +71,17 @@ def merge_campaign_rows(*, survivor: Customer, merged: Customer) -> None:
         customer=survivor, campaign_id=OuterRef("campaign_id")
     )
     CampaignRecipient.objects.filter(customer=merged).filter(Exists(survivor_reached)).delete()
+    CustomerValue.objects.filter(customer=merged).delete()
 
 
 def export_campaigns(*, customer: Customer) -> dict[str, Any]:
-    """Everything campaigns holds about the customer, in 6 queries whatever the history."""
-    return {**_segments_of(customer), **_codes_of(customer), **_campaigns_of(customer)}
+    """Everything campaigns holds about the customer, in 8 queries whatever the history."""
+    return {
+        **_segments_of(customer),
+        **_value_of(customer),
+        **_codes_of(customer),
+        **_campaigns_of(customer),
+    }
 
 
 def _campaigns_of(customer: Customer) -> dict[str, Any]:
@@ -83,6 +94,36 @@ def _campaigns_of(customer: Customer) -> dict[str, Any]:
             .values("campaign__name", "variant__code", "channel", "reason", "created_at")
         )
     }
+
+
+def _value_of(customer: Customer) -> dict[str, Any]:
+    """Their lifetime value as last computed (one query)."""
+    value = (
+        CustomerValue.objects.filter(customer=customer)
+        .values(
+            "orders",
+            "online_orders",
+            "store_orders",
+            "revenue",
+            "channel_mix",
+            "first_purchase_on",
+            "last_purchase_on",
+            "expected_purchases_90d",
+            "p_alive",
+            "expected_spend",
+            "predicted_clv",
+            "fitted_at",
+        )
+        .first()
+    )
+    if value is None:
+        return {"lifetime_value": None}
+    money = {
+        "revenue": str(value["revenue"]),
+        "expected_spend": str(value["expected_spend"]),
+        "predicted_clv": str(value["predicted_clv"]),
+    }
+    return {"lifetime_value": {**value, **money}}
 
 
 def _segments_of(customer: Customer) -> dict[str, Any]:

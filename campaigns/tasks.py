@@ -5,6 +5,7 @@ from dataclasses import asdict
 from celery import shared_task
 
 from campaigns import services
+from campaigns.reporting import clv
 
 
 @shared_task(name="campaigns.refresh_segments")
@@ -32,3 +33,9 @@ def send_campaign(campaign_id: int) -> dict[str, int | bool]:
 @shared_task(name="campaigns.start_due_campaigns")
 def start_due_campaigns() -> list[str]:
     return services.start_due_campaigns()
+
+
+@shared_task(name="campaigns.compute_customer_values")
+def compute_customer_values() -> dict[str, int]:
+    fit = clv.compute_customer_values()
+    return {"customers": fit.customers, "repeat_customers": fit.repeat_customers}

@@ -193,6 +193,13 @@ RECOMMEND_PER_PRODUCT = env_int("RECOMMEND_PER_PRODUCT", 20)
 # each); products bought in the last N days are never recommended in a message.
 CAMPAIGN_SEND_BATCH_SIZE = env_int("CAMPAIGN_SEND_BATCH_SIZE", 500)
 CAMPAIGN_RECENT_PURCHASE_DAYS = env_int("CAMPAIGN_RECENT_PURCHASE_DAYS", 30)
+# Customer lifetime value (campaigns.reporting.clv): the predicted CLV's horizon and yearly
+# discount rate (percent), the holdout period of the calibration report, and the fewest
+# customers with a repeat purchase the models are fitted on (fewer: a clear refusal).
+CLV_HORIZON_DAYS = env_int("CLV_HORIZON_DAYS", 365)
+CLV_DISCOUNT_PERCENT = env_int("CLV_DISCOUNT_PERCENT", 10)
+CLV_HOLDOUT_DAYS = env_int("CLV_HOLDOUT_DAYS", 90)
+CLV_MIN_REPEAT_CUSTOMERS = env_int("CLV_MIN_REPEAT_CUSTOMERS", 100)
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
@@ -318,6 +325,10 @@ CELERY_BEAT_SCHEDULE = {
     "release-waiting-notifications": {
         "task": "customers.release_waiting_notifications",
         "schedule": 60.0,
+    },
+    "compute-customer-values": {
+        "task": "campaigns.compute_customer_values",
+        "schedule": crontab(hour=2, minute=30),
     },
 }
 

@@ -17,6 +17,7 @@ from campaigns.rules import (  # noqa: F401
     purchases,
     scores,
     touchpoints,
+    value,
 )
 from campaigns.rules.base import CONDITIONS, CompileContext, Condition, ValidationContext
 from campaigns.rules.tree import (
@@ -41,6 +42,7 @@ GROUP_ORDER = [
     "Touchpoints",
     "Loyalty",
     "RFM scores",
+    "Customer value",
     "Consent",
     "Segments",
 ]

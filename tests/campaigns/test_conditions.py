@@ -167,5 +167,7 @@ def test_membership_of_a_static_segment_is_its_uploaded_list(town):
 def test_every_condition_type_is_covered_here():
     covered = {rules["field"] for rules, _ in CASES if "field" in rules}
     covered |= {"r_score", "f_score", "m_score", "rfm_segment", "in_segment"}
+    # Customer value conditions: tests/campaigns/reporting/test_value_conditions.py
+    covered |= {"predicted_clv", "p_alive", "expected_purchases_90d", "channel_mix"}
 
     assert set(CONDITIONS) <= covered

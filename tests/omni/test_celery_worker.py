@@ -60,6 +60,8 @@ TESTED_IN_A_REAL_WORKER = {
     "test_a_worker_sends_a_campaign_once_however_often_its_task_runs",
     "campaigns.start_due_campaigns": "tests.campaigns.test_campaign_tasks::"
     "test_a_worker_starts_a_scheduled_campaign_whose_time_came",
+    "campaigns.compute_customer_values": "tests.campaigns.reporting.test_clv_task::"
+    "test_a_worker_computes_the_customer_values",
 }
 
 
