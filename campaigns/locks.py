@@ -5,7 +5,9 @@
 * coupons, in primary-key order: a single-use code presented at the till and in the app at
   once is used by the first to lock it;
 * the RFM scores as a whole (a PostgreSQL advisory lock for the transaction), so two
-  recomputations never delete each other's rows.
+  recomputations never delete each other's rows;
+* the attribution roll-up as a whole (the same kind of advisory lock), so two computations of
+  overlapping date ranges never interleave their deletes and inserts.
 
 Every function must run inside a transaction (the lock lasts until it commits).
 """
@@ -19,6 +21,8 @@ from campaigns.models import Coupon, Redemption, Segment
 OWN_ROWS = ("self",)
 # pg_advisory_xact_lock key of the RFM scores: "RFM" in ASCII, away from other apps' keys.
 RFM_LOCK_KEY = 0x52464D
+# The attribution roll-up's: "ATTR" in ASCII.
+ATTRIBUTION_LOCK_KEY = 0x41545452
 
 
 def lock_segment(pk: int) -> Segment:
@@ -30,6 +34,13 @@ def lock_rfm_scores() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [RFM_LOCK_KEY])
+
+
+def lock_attribution() -> None:
+    """Held by the attribution computation, like ``lock_rfm_scores``."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ATTRIBUTION_LOCK_KEY])
 
 
 def lock_coupons(pks: Iterable[int]) -> list[Coupon]:

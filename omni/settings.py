@@ -179,6 +179,12 @@ SEGMENT_RFM_WINDOW_DAYS = env_int("SEGMENT_RFM_WINDOW_DAYS", 365)
 SEGMENT_UPLOAD_MAX_ROWS = env_int("SEGMENT_UPLOAD_MAX_ROWS", 100_000)
 SEGMENT_UPLOAD_MAX_BYTES = env_int("SEGMENT_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 SEGMENT_COUNT_TIMEOUT_SECONDS = env_int("SEGMENT_COUNT_TIMEOUT_SECONDS", 10)
+# Channel attribution (campaigns.reporting.attribution): how far before an order its touchpoints
+# count; the half-life of the time-decay model; the position-based model's first, middle and
+# last shares (summing to 1). The service refuses values that make no sense.
+ATTRIBUTION_LOOKBACK_DAYS = env_int("ATTRIBUTION_LOOKBACK_DAYS", 30)
+ATTRIBUTION_HALF_LIFE_DAYS = env_int("ATTRIBUTION_HALF_LIFE_DAYS", 7)
+ATTRIBUTION_POSITION_WEIGHTS = env_list("ATTRIBUTION_POSITION_WEIGHTS", ["0.4", "0.2", "0.4"])
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
@@ -296,6 +302,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=1, minute=30),
     },
     "refresh-segments": {"task": "campaigns.refresh_segments", "schedule": crontab(minute=15)},
+    "compute-attribution": {
+        "task": "campaigns.compute_attribution",
+        "schedule": crontab(hour=2, minute=15),
+    },
 }
 
 # --- Notifications (customers.notifications) ------------------------------------------------

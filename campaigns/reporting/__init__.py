@@ -1,0 +1,2 @@
+"""Reports for marketers, computed from touchpoints, messages and orders (orders reached through
+``customers.Customer``'s relations, never by importing ``orders``), each in a module of its own."""
