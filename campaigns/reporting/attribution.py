@@ -124,7 +124,9 @@ def parameters(
             f"The time-decay half-life must be a number of days above 0 (got {half_life!r}).",
             details={"half_life_days": str(half_life)},
         )
-    weights = settings.ATTRIBUTION_POSITION_WEIGHTS if position_weights is None else position_weights
+    weights = (
+        settings.ATTRIBUTION_POSITION_WEIGHTS if position_weights is None else position_weights
+    )
     return Parameters(lookback, float(half_life), _position_weights(weights))
 
 
@@ -226,9 +228,7 @@ def _in_lookback(order_at: str, touch_at: str) -> str:
     """True when the touch is at most ``%s`` days before the order (one parameter)."""
     if connection.vendor == "postgresql":
         # Written so that the (customer, occurred_at) index bounds the scan.
-        return (
-            f"{touch_at} <= {order_at} AND {touch_at} >= {order_at} - %s * INTERVAL '1 day'"
-        )
+        return f"{touch_at} <= {order_at} AND {touch_at} >= {order_at} - %s * INTERVAL '1 day'"
     return f"{_days_between(order_at, touch_at)} BETWEEN 0 AND %s"
 
 
@@ -350,7 +350,9 @@ def _transition_counts(
     return {(source, target): int(count) for source, target, count in cursor.fetchall()}
 
 
-def _conversion_probability(moves: np.ndarray[Any, Any], to_conversion: np.ndarray[Any, Any]) -> float:
+def _conversion_probability(
+    moves: np.ndarray[Any, Any], to_conversion: np.ndarray[Any, Any]
+) -> float:
     """From the start state (index 0): the absorbing chain's P(conversion), solving
     (I - Q) x = R for the transient states."""
     size = moves.shape[0]
@@ -538,9 +540,7 @@ def journey_credits(
     with _journeys(start, end, chosen.lookback_days) as cursor:
         effects: dict[str, float] = {}
         if model == Model.MARKOV:
-            effects = removal_effects(
-                _transition_counts(cursor, start, end, chosen.lookback_days)
-            )
+            effects = removal_effects(_transition_counts(cursor, start, end, chosen.lookback_days))
         weights_sql, weights_params = _weights_sql(model, chosen, effects)
         cursor.execute(
             f"SELECT order_id, step, channel, campaign, store, weight FROM ({weights_sql}) AS w"
