@@ -564,3 +564,7 @@ def add_segment_filter_to_customer_admin() -> None:
 
 
 add_segment_filter_to_customer_admin()
+
+
+# The attribution roll-up and its report register themselves (campaigns.reporting).
+from campaigns.reporting import attribution_admin  # noqa: E402, F401

@@ -194,9 +194,7 @@ class Command(BaseCommand):
         for part, seconds in run.seconds.items():
             self.say(f"{seconds:9.2f} s  {part}")
         self.say(f"{total:9.2f} s  in all (one transaction)")
-        self.say(
-            f"  {run.orders:,} orders, {run.steps:,} journey steps, {run.rows:,} roll-up rows"
-        )
+        self.say(f"  {run.orders:,} orders, {run.steps:,} journey steps, {run.rows:,} roll-up rows")
         effects = ", ".join(f"{c} {e:.3f}" for c, e in sorted(run.removal_effects.items()))
         self.say(f"  removal effects: {effects}")
 
