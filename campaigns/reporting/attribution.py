@@ -232,6 +232,11 @@ def _in_lookback(order_at: str, touch_at: str) -> str:
     return f"{_days_between(order_at, touch_at)} BETWEEN 0 AND %s"
 
 
+def _temporary(table: str) -> str:
+    """The temporary table's name, qualified: a DROP never reaches a real table of that name."""
+    return f"{'pg_temp' if connection.vendor == 'postgresql' else 'temp'}.{table}"
+
+
 def _build_journeys(cursor: CursorWrapper, start: date, end: date, lookback_days: int) -> None:
     """The temporary table of every step of every journey: order_id, day, revenue, channel,
     campaign, store, age_days, step (1..steps, in time order), steps, credited_step (the step
@@ -240,7 +245,7 @@ def _build_journeys(cursor: CursorWrapper, start: date, end: date, lookback_days
     touchpoints = connection.ops.quote_name(Touchpoint._meta.db_table)
     touched = f"t.customer_id = o.customer_id AND t.kind <> '{Kind.PURCHASE}'"
     in_lookback = _in_lookback("o.placed_at", "t.occurred_at")
-    cursor.execute(f"DROP TABLE IF EXISTS {JOURNEY}")
+    cursor.execute(f"DROP TABLE IF EXISTS {_temporary(JOURNEY)}")
     cursor.execute(
         f"""
         CREATE TEMPORARY TABLE {JOURNEY} AS
@@ -290,7 +295,7 @@ def _journeys(start: date, end: date, lookback_days: int) -> Iterator[CursorWrap
     with connection.cursor() as cursor:
         _build_journeys(cursor, start, end, lookback_days)
         yield cursor
-        cursor.execute(f"DROP TABLE {JOURNEY}")
+        cursor.execute(f"DROP TABLE {_temporary(JOURNEY)}")
 
 
 # --- The Markov chain --------------------------------------------------------------------------

@@ -50,6 +50,8 @@ TESTED_IN_A_REAL_WORKER = {
     "test_a_worker_refreshes_the_automatic_segments",
     "campaigns.refresh_rfm_scores": "tests.campaigns.test_tasks::"
     "test_a_worker_computes_the_rfm_scores",
+    "campaigns.compute_attribution": "tests.campaigns.reporting.test_attribution_tasks::"
+    "test_a_worker_computes_yesterdays_attribution",
 }
 
 
