@@ -239,8 +239,9 @@ def _temporary(table: str) -> str:
 
 def _build_journeys(cursor: CursorWrapper, start: date, end: date, lookback_days: int) -> None:
     """The temporary table of every step of every journey: order_id, day, revenue, channel,
-    campaign, store, age_days, step (1..steps, in time order), steps, credited_step (the step
-    the last non-direct model credits)."""
+    campaign, store, age_days, step (1..steps, in time order), steps, previous (the channel of
+    the step before, for the chain), credited_step (the step the last non-direct model
+    credits)."""
     orders_sql, orders_params = _orders_sql(*_bounds(start, end))
     touchpoints = connection.ops.quote_name(Touchpoint._meta.db_table)
     touched = f"t.customer_id = o.customer_id AND t.kind <> '{Kind.PURCHASE}'"
@@ -251,16 +252,14 @@ def _build_journeys(cursor: CursorWrapper, start: date, end: date, lookback_days
         CREATE TEMPORARY TABLE {JOURNEY} AS
         WITH orders ({", ".join(ORDER_COLUMNS)}) AS ({orders_sql})
         SELECT order_id, day, revenue, channel, campaign, store, age_days, step, steps,
+               previous,
                COALESCE(
                    MAX(CASE WHEN channel <> '{Channel.DIRECT}' THEN step END)
                        OVER (PARTITION BY order_id),
                    steps
                ) AS credited_step
         FROM (
-            SELECT s.*,
-                   ROW_NUMBER() OVER (
-                       PARTITION BY order_id ORDER BY occurred_at, touch_id IS NULL, touch_id
-                   ) AS step,
+            SELECT s.*, ROW_NUMBER() OVER in_time AS step, LAG(channel) OVER in_time AS previous,
                    COUNT(*) OVER (PARTITION BY order_id) AS steps
             FROM (
                 SELECT o.id AS order_id, o.day, o.total AS revenue, t.id AS touch_id,
@@ -280,6 +279,9 @@ def _build_journeys(cursor: CursorWrapper, start: date, end: date, lookback_days
                     SELECT 1 FROM {touchpoints} t WHERE {touched} AND {in_lookback}
                 )
             ) AS s
+            WINDOW in_time AS (
+                PARTITION BY order_id ORDER BY occurred_at, touch_id IS NULL, touch_id
+            )
         ) AS numbered
         """,
         [*orders_params, lookback_days, lookback_days],
@@ -319,20 +321,18 @@ def _transition_counts(
         f"""
         WITH buyers AS ({buyers_sql}),
         lost AS (
-            SELECT {_channel_sql("t")} AS channel,
-                   LAG({_channel_sql("t")}) OVER w AS previous,
-                   LEAD(t.id) OVER w IS NULL AS is_last
-            FROM {touchpoints} t
-            WHERE t.customer_id IS NOT NULL AND t.kind <> '{Kind.PURCHASE}'
-              AND t.occurred_at >= %s AND t.occurred_at < %s
-              AND NOT EXISTS (SELECT 1 FROM buyers b WHERE b.customer_id = t.customer_id)
-            WINDOW w AS (PARTITION BY t.customer_id ORDER BY t.occurred_at, t.id)
+            SELECT channel, LAG(channel) OVER w AS previous, LEAD(id) OVER w IS NULL AS is_last
+            FROM (
+                SELECT t.id, t.customer_id, t.occurred_at, {_channel_sql("t")} AS channel
+                FROM {touchpoints} t
+                WHERE t.customer_id IS NOT NULL AND t.kind <> '{Kind.PURCHASE}'
+                  AND t.occurred_at >= %s AND t.occurred_at < %s
+                  AND NOT EXISTS (SELECT 1 FROM buyers b WHERE b.customer_id = t.customer_id)
+            ) AS t
+            WINDOW w AS (PARTITION BY customer_id ORDER BY occurred_at, id)
         ),
         pairs AS (
-            SELECT COALESCE(LAG(channel) OVER (PARTITION BY order_id ORDER BY step), %s)
-                       AS source,
-                   channel AS target
-            FROM {JOURNEY}
+            SELECT COALESCE(previous, %s) AS source, channel AS target FROM {JOURNEY}
             UNION ALL
             SELECT channel, %s FROM {JOURNEY} WHERE step = steps
             UNION ALL
@@ -472,6 +472,17 @@ class StepCredit:
     weight: float
 
 
+# The journeys' and the chain's window functions sort millions of rows at scale: in memory
+# rather than in files on disk, for this transaction only (PostgreSQL's default is 4 MB).
+SORT_MEMORY = "256MB"
+
+
+def _sort_in_memory() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('work_mem', %s, true)", [SORT_MEMORY])
+
+
 @transaction.atomic
 def compute_attribution(
     *,
@@ -492,6 +503,7 @@ def compute_attribution(
         position_weights=position_weights,
     )
     lock_attribution()
+    _sort_in_memory()
     run = AttributionRun(start=start, end=end, parameters=chosen)
     computed_at = now or timezone.now()
     credits = connection.ops.quote_name(AttributionCredit._meta.db_table)
