@@ -232,6 +232,11 @@ def _in_lookback(order_at: str, touch_at: str) -> str:
     return f"{_days_between(order_at, touch_at)} BETWEEN 0 AND %s"
 
 
+def _moment(value: datetime) -> Any:
+    """A datetime as raw SQL compares it with a column (text in SQLite)."""
+    return connection.ops.adapt_datetimefield_value(value)
+
+
 def _temporary(table: str) -> str:
     """The temporary table's name, qualified: a DROP never reaches a real table of that name."""
     return f"{'pg_temp' if connection.vendor == 'postgresql' else 'temp'}.{table}"
@@ -242,7 +247,8 @@ def _build_journeys(cursor: CursorWrapper, start: date, end: date, lookback_days
     campaign, store, age_days, step (1..steps, in time order), steps, previous (the channel of
     the step before, for the chain), credited_step (the step the last non-direct model
     credits)."""
-    orders_sql, orders_params = _orders_sql(*_bounds(start, end))
+    since, until = _bounds(start, end)
+    orders_sql, orders_params = _orders_sql(since, until)
     touchpoints = connection.ops.quote_name(Touchpoint._meta.db_table)
     touched = f"t.customer_id = o.customer_id AND t.kind <> '{Kind.PURCHASE}'"
     in_lookback = _in_lookback("o.placed_at", "t.occurred_at")
@@ -262,29 +268,36 @@ def _build_journeys(cursor: CursorWrapper, start: date, end: date, lookback_days
             SELECT s.*, ROW_NUMBER() OVER in_time AS step, LAG(channel) OVER in_time AS previous,
                    COUNT(*) OVER (PARTITION BY order_id) AS steps
             FROM (
+                -- Each touchpoint in the window; an online order with none: one direct step.
                 SELECT o.id AS order_id, o.day, o.total AS revenue, t.id AS touch_id,
-                       t.occurred_at, {_channel_sql("t")} AS channel,
-                       {_campaign_sql("t")} AS campaign, t.store_code AS store,
-                       {_days_between("o.placed_at", "t.occurred_at")} AS age_days
-                FROM orders o JOIN {touchpoints} t ON {touched} AND {in_lookback}
+                       COALESCE(t.occurred_at, o.placed_at) AS occurred_at,
+                       CASE WHEN t.id IS NULL THEN '{Channel.DIRECT}'
+                            ELSE {_channel_sql("t")} END AS channel,
+                       COALESCE({_campaign_sql("t")}, '') AS campaign,
+                       COALESCE(t.store_code, '') AS store,
+                       COALESCE({_days_between("o.placed_at", "t.occurred_at")}, 0) AS age_days
+                FROM orders o
+                LEFT JOIN {touchpoints} t ON {touched} AND {in_lookback}
+                    -- The same bound for every order: the scan skips older touchpoints.
+                    AND t.occurred_at >= %s AND t.occurred_at < %s
+                WHERE t.id IS NOT NULL OR o.channel <> 'store'
                 UNION ALL
+                -- A till or clerk-assisted sale: the sale itself, last, at its store.
                 SELECT o.id, o.day, o.total, NULL, o.placed_at, '{Channel.STORE}', '',
                        o.store_code, CAST(0 AS DOUBLE PRECISION)
                 FROM orders o WHERE o.channel = 'store'
-                UNION ALL
-                SELECT o.id, o.day, o.total, NULL, o.placed_at, '{Channel.DIRECT}', '', '',
-                       CAST(0 AS DOUBLE PRECISION)
-                FROM orders o
-                WHERE o.channel <> 'store' AND NOT EXISTS (
-                    SELECT 1 FROM {touchpoints} t WHERE {touched} AND {in_lookback}
-                )
             ) AS s
             WINDOW in_time AS (
                 PARTITION BY order_id ORDER BY occurred_at, touch_id IS NULL, touch_id
             )
         ) AS numbered
         """,
-        [*orders_params, lookback_days, lookback_days],
+        [
+            *orders_params,
+            lookback_days,
+            _moment(since - timedelta(days=lookback_days)),
+            _moment(until),
+        ],
     )
     if connection.vendor == "postgresql":
         cursor.execute(f"ANALYZE {JOURNEY}")
@@ -344,8 +357,8 @@ def _transition_counts(
         """,
         [
             *buyers_params,
-            since - timedelta(days=lookback_days),
-            until,
+            _moment(since - timedelta(days=lookback_days)),
+            _moment(until),
             START,
             CONVERSION,
             START,
