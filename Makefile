@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(abspath $(VENV))/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test test-fast mutation install browser lint format lock benchmark benchmark-segments benchmark-campaigns clean
+.PHONY: run test test-fast mutation install browser lint format lock benchmark benchmark-segments benchmark-campaigns benchmark-attribution clean
 
 # Creates the environment, migrates, loads the demo data, then runs web + worker + beat.
 # DEBUG=1 gives the demo's defaults (fixed key, demo payments, SQLite); never in production.
@@ -84,3 +84,9 @@ benchmark-segments: install
 benchmark-campaigns: export DEBUG = 1
 benchmark-campaigns: install
 	$(BIN)/python -m omni.core.testing.throwaway sh -c '$(BIN)/python manage.py migrate -v0 && $(BIN)/python manage.py benchmark_campaign_send $(ARGS)'
+
+# Attribution times (see omni/management/commands/benchmark_attribution.py), e.g.
+#   make benchmark-attribution ARGS="--customers 1000000 --touchpoints 10000000"
+benchmark-attribution: export DEBUG = 1
+benchmark-attribution: install
+	$(BIN)/python -m omni.core.testing.throwaway sh -c '$(BIN)/python manage.py migrate -v0 && $(BIN)/python manage.py benchmark_attribution $(ARGS)'

@@ -602,4 +602,6 @@ def add_segment_filter_to_customer_admin() -> None:
 add_segment_filter_to_customer_admin()
 
 # The customer lifetime value's fits and values (issue 14) register themselves.
+# The attribution roll-up and its report register themselves (campaigns.reporting).
+from campaigns.reporting import attribution_admin  # noqa: E402, F401
 from campaigns.reporting.clv import admin as clv_admin  # noqa: E402, F401

@@ -10,6 +10,8 @@
 * the RFM scores as a whole, and the product affinities as a whole (PostgreSQL advisory
   locks for the transaction), so two recomputations never delete each other's rows; the
   customer values likewise.
+* the attribution roll-up as a whole (the same kind of advisory lock), so two computations of
+  overlapping date ranges never interleave their deletes and inserts.
 
 Every function must run inside a transaction (the lock lasts until it commits).
 """
@@ -27,6 +29,8 @@ RFM_LOCK_KEY = 0x52464D
 AFFINITY_LOCK_KEY = 0x414646
 # ... and of the customer values: "CLV".
 CLV_LOCK_KEY = 0x434C56
+# The attribution roll-up's: "ATTR" in ASCII.
+ATTRIBUTION_LOCK_KEY = 0x41545452
 
 
 def lock_segment(pk: int) -> Segment:
@@ -71,6 +75,13 @@ def lock_customer_values() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CLV_LOCK_KEY])
+
+
+def lock_attribution() -> None:
+    """Held by the attribution computation, like ``lock_rfm_scores``."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ATTRIBUTION_LOCK_KEY])
 
 
 def lock_coupons(pks: Iterable[int]) -> list[Coupon]:

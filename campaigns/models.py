@@ -996,3 +996,62 @@ class CustomerValue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer} ({self.get_channel_mix_display()})"
+
+
+# --- Channel attribution ---------------------------------------------------------------------
+
+
+class AttributionCredit(models.Model):
+    """The roll-up of channel attribution: for one day's orders and one model, the share of
+    those orders (and of their revenue) credited to a channel, campaign and store. Written by
+    ``campaigns.reporting.attribution.compute_attribution`` only, a date range at a time."""
+
+    class Model(models.TextChoices):
+        FIRST_TOUCH = "first_touch", "First touch"
+        LAST_TOUCH = "last_touch", "Last touch"
+        LAST_NON_DIRECT = "last_non_direct", "Last non-direct"
+        LINEAR = "linear", "Linear"
+        TIME_DECAY = "time_decay", "Time decay"
+        POSITION_BASED = "position_based", "Position-based"
+        MARKOV = "markov", "Data-driven (Markov removal effect)"
+
+    class Channel(models.TextChoices):
+        """Where a journey's step came from (see the README's Attribution section)."""
+
+        EMAIL = "email", "E-mail"
+        SMS = "sms", "SMS"
+        PUSH = "push", "Push and in-app"
+        PAID = "paid", "Paid (ads)"
+        SOCIAL = "social", "Social"
+        REFERRAL = "referral", "Referral (other tagged links)"
+        CAMPAIGN = "campaign", "Campaign (other tagged traffic)"
+        QR_SCAN = "qr_scan", "QR scan"
+        STORE_VISIT = "store_visit", "Store visit"
+        STORE = "store", "Store (till and clerk-assisted sales)"
+        DIRECT = "direct", "Direct"
+
+    day = models.DateField(help_text="The day the orders were placed (TIME_ZONE).")
+    model = models.CharField(max_length=16, choices=Model.choices)
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    campaign_code = models.CharField(max_length=100, blank=True)
+    store_code = models.CharField(max_length=32, blank=True)
+    orders_share = models.DecimalField(
+        max_digits=18, decimal_places=6, help_text="Orders credited (each order shares 1)."
+    )
+    revenue_share = models.DecimalField(
+        max_digits=18, decimal_places=6, help_text="Order totals credited."
+    )
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-day", "model", "channel", "campaign_code", "store_code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "model", "channel", "campaign_code", "store_code"],
+                name="attribution_credit_unique",
+            ),
+        ]
+        indexes = [models.Index(fields=["model", "day"], name="attribution_credit_model_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.model} {self.channel}: {self.orders_share}"

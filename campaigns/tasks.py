@@ -5,7 +5,7 @@ from dataclasses import asdict
 from celery import shared_task
 
 from campaigns import services
-from campaigns.reporting import clv
+from campaigns.reporting import attribution, clv
 
 
 @shared_task(name="campaigns.refresh_segments")
@@ -39,3 +39,9 @@ def start_due_campaigns() -> list[str]:
 def compute_customer_values() -> dict[str, int]:
     fit = clv.compute_customer_values()
     return {"customers": fit.customers, "repeat_customers": fit.repeat_customers}
+
+
+@shared_task(name="campaigns.compute_attribution")
+def compute_attribution() -> int:
+    """Yesterday's attribution roll-up; returns the orders credited."""
+    return attribution.compute_yesterday().orders

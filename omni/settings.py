@@ -200,6 +200,12 @@ CLV_HORIZON_DAYS = env_int("CLV_HORIZON_DAYS", 365)
 CLV_DISCOUNT_PERCENT = env_int("CLV_DISCOUNT_PERCENT", 10)
 CLV_HOLDOUT_DAYS = env_int("CLV_HOLDOUT_DAYS", 90)
 CLV_MIN_REPEAT_CUSTOMERS = env_int("CLV_MIN_REPEAT_CUSTOMERS", 100)
+# Channel attribution (campaigns.reporting.attribution): how far before an order its touchpoints
+# count; the half-life of the time-decay model; the position-based model's first, middle and
+# last shares (summing to 1). The service refuses values that make no sense.
+ATTRIBUTION_LOOKBACK_DAYS = env_int("ATTRIBUTION_LOOKBACK_DAYS", 30)
+ATTRIBUTION_HALF_LIFE_DAYS = env_int("ATTRIBUTION_HALF_LIFE_DAYS", 7)
+ATTRIBUTION_POSITION_WEIGHTS = env_list("ATTRIBUTION_POSITION_WEIGHTS", ["0.4", "0.2", "0.4"])
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
@@ -329,6 +335,10 @@ CELERY_BEAT_SCHEDULE = {
     "compute-customer-values": {
         "task": "campaigns.compute_customer_values",
         "schedule": crontab(hour=2, minute=30),
+    },
+    "compute-attribution": {
+        "task": "campaigns.compute_attribution",
+        "schedule": crontab(hour=2, minute=15),
     },
 }
 

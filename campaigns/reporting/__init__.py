@@ -1,3 +1,4 @@
-"""What omnichannel earns, computed from orders, touchpoints and messages reached through
-``customers.Customer``'s relations: ``clv`` (customer lifetime value, historical and
-predicted)."""
+"""Reports for marketers, computed from touchpoints, messages and orders (orders reached through
+``customers.Customer``'s relations, never by importing ``orders``), each in a module of its own:
+``clv`` (customer lifetime value, historical and predicted), ``attribution`` (channel
+attribution)."""

@@ -62,6 +62,8 @@ TESTED_IN_A_REAL_WORKER = {
     "test_a_worker_starts_a_scheduled_campaign_whose_time_came",
     "campaigns.compute_customer_values": "tests.campaigns.reporting.test_clv_task::"
     "test_a_worker_computes_the_customer_values",
+    "campaigns.compute_attribution": "tests.campaigns.reporting.test_attribution_tasks::"
+    "test_a_worker_computes_yesterdays_attribution",
 }
 
 
