@@ -120,7 +120,7 @@ def comparison_csv(comparison: attribution.Comparison) -> HttpResponse:
 
 
 @admin.register(AttributionCredit)
-class AttributionCreditAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class AttributionCreditAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     """Rows written by ``compute_attribution`` (nightly, or the management command)."""
 
     list_display = [
