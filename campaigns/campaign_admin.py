@@ -117,6 +117,7 @@ class CampaignAdmin(admin.ModelAdmin):
         "status",
         "progress",
         "by_variant",
+        "delivery",
         "results",
         "started_at",
         "finished_at",
@@ -137,6 +138,7 @@ class CampaignAdmin(admin.ModelAdmin):
                         "status",
                         "progress",
                         "by_variant",
+                        "delivery",
                         "results",
                         "started_at",
                         "finished_at",
@@ -187,6 +189,47 @@ class CampaignAdmin(admin.ModelAdmin):
                     for r in rows
                 ),
             ),
+        )
+
+    @admin.display(description="delivery")
+    def delivery(self, campaign: Campaign) -> str:
+        """Per channel, what became of the messages in the outbox; the codes used per channel."""
+        if campaign.pk is None or campaign.status == Campaign.Status.DRAFT:
+            return "-"
+        funnel = selectors.campaign_delivery(campaign)
+
+        def reasons(counts: dict[str, int]) -> str:
+            return ", ".join(f"{reason}: {n}" for reason, n in sorted(counts.items())) or "-"
+
+        uses = ", ".join(
+            f"{channel}: {n} uses, {discount} off"
+            for channel, (n, discount) in funnel.redemptions.items()
+        )
+        return format_html(
+            "<table><thead><tr><th>channel</th><th>messages</th><th>waiting</th><th>queued</th>"
+            "<th>sent</th><th>failed</th><th>suppressed</th><th>opened</th><th>clicked</th>"
+            "</tr></thead><tbody>{}</tbody></table><p>No message: {}</p><p>Codes used: {}</p>",
+            format_html_join(
+                "",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+                "<td>{}</td><td>{}</td></tr>",
+                (
+                    (
+                        c.channel,
+                        c.messages,
+                        c.waiting,
+                        c.queued,
+                        c.sent,
+                        c.failed,
+                        reasons(c.suppressed),
+                        c.opened,
+                        c.clicked,
+                    )
+                    for c in funnel.channels
+                ),
+            ),
+            reasons(funnel.not_sent),
+            uses or "none yet",
         )
 
     @admin.display(description="results")

@@ -17,7 +17,7 @@ Recommendations: "also bought" for a product and products for a customer, from t
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -36,6 +36,7 @@ from campaigns.models import (
     CustomerRfm,
     Offer,
     ProductAffinity,
+    Redemption,
     Segment,
     SegmentChange,
     SegmentMembership,
@@ -43,7 +44,7 @@ from campaigns.models import (
 from campaigns.rules import compile_rules, relations, validate_segment_rules
 from campaigns.services import shopper_of
 from campaigns.services.offers import automatic_offers, with_conditions
-from customers.models import Customer
+from customers.models import Customer, Notification
 from inventory.models import Product
 
 # Room to hash the subqueries of a segment over a million customers (as refreshes have).
@@ -392,6 +393,75 @@ def preview_campaign(campaign: Campaign, customer: Customer) -> CampaignPreview:
         reachable=reachable,
         channel=services.preferred_channel(campaign.channels, reachable),
         variants=rendered,
+    )
+
+
+@dataclass
+class ChannelDelivery:
+    """What became of a campaign's messages in one channel (from the outbox's rows)."""
+
+    channel: str
+    messages: int = 0
+    waiting: int = 0  # quiet hours or a local send time not come yet
+    queued: int = 0
+    sent: int = 0
+    failed: int = 0
+    suppressed: dict[str, int] = field(default_factory=dict)  # by reason
+    opened: int = 0
+    clicked: int = 0
+
+
+@dataclass
+class CampaignDelivery:
+    channels: list[ChannelDelivery]
+    not_sent: dict[str, int]  # recipients no message was made for, by reason (holdout...)
+    redemptions: dict[str, tuple[int, Decimal]]  # the campaign's codes used, by channel
+
+
+def campaign_delivery(campaign: Campaign) -> CampaignDelivery:
+    """The campaign's funnel per channel — messages, waiting, sent, failed, suppressed by
+    reason, opened, clicked — and the uses of its codes (handed out, or its shared coupon used
+    by its recipients) per channel of the order, released uses left out. Two queries."""
+    rows = (
+        CampaignRecipient.objects.filter(campaign=campaign)
+        .values("channel", "reason", "notification__status", "notification__suppression_reason")
+        .annotate(
+            n=Count("pk"),
+            opened=Count("pk", filter=Q(notification__opened_at__isnull=False)),
+            clicked=Count("pk", filter=Q(notification__clicked_at__isnull=False)),
+        )
+        .order_by("channel")
+    )
+    channels: dict[str, ChannelDelivery] = {}
+    not_sent: dict[str, int] = {}
+    for row in rows:
+        status = row["notification__status"]
+        if status is None:
+            not_sent[row["reason"]] = not_sent.get(row["reason"], 0) + row["n"]
+            continue
+        counts = channels.setdefault(row["channel"], ChannelDelivery(row["channel"]))
+        counts.messages += row["n"]
+        counts.opened += row["opened"]
+        counts.clicked += row["clicked"]
+        if status == Notification.Status.SUPPRESSED:
+            reason = row["notification__suppression_reason"]
+            counts.suppressed[reason] = counts.suppressed.get(reason, 0) + row["n"]
+        elif status in {"waiting", "queued", "sent", "failed"}:
+            setattr(counts, status, getattr(counts, status) + row["n"])
+    recipients = CampaignRecipient.objects.filter(campaign=campaign)
+    its_codes = Q(coupon__in=recipients.exclude(coupon=None).values("coupon"))
+    if campaign.coupon_id is not None:
+        its_codes |= Q(coupon=campaign.coupon_id, customer__in=recipients.values("customer"))
+    uses = (
+        Redemption.objects.filter(its_codes, status=Redemption.Status.USED)
+        .values("channel")
+        .annotate(n=Count("pk"), discount=Sum("discount"))
+        .order_by("channel")
+    )
+    return CampaignDelivery(
+        channels=[channels[name] for name in sorted(channels)],
+        not_sent=not_sent,
+        redemptions={u["channel"]: (u["n"], u["discount"]) for u in uses},
     )
 
 
