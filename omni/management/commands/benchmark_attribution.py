@@ -10,23 +10,19 @@ Markov one with its transition counts and its solve). The schema is dropped at t
 """
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
-from django.apps import apps
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import connection
 from django.utils import timezone
 
 from campaigns.reporting import attribution
+from omni.management.benchmarking import BenchmarkCommand
 
 SCHEMA = "bench_attribution"
-APPS = ("customers", "inventory", "loyalty", "orders", "campaigns")
 STORES = 50
 CAMPAIGNS = 40
-CHUNK = 1_000_000
 # Touchpoints by i % 20: what they are and where they came from.
 TOUCHPOINT_MIX = """
     CASE WHEN m < 6 THEN 'page_view' WHEN m < 10 THEN 'product_view'
@@ -36,7 +32,9 @@ TOUCHPOINT_MIX = """
 """
 
 
-class Command(BaseCommand):
+class Command(BenchmarkCommand):
+    schema = SCHEMA
+
     help = (
         "Build synthetic customers, stores, touchpoints (web, apps, stores, e-mails, ads, QR "
         "scans, store visits, social, referral and SMS links) and orders in a schema of their "
@@ -64,40 +62,6 @@ class Command(BaseCommand):
         with self.own_schema(keep=opts["keep"]):
             self.build(opts)
             self.measure(opts["days"])
-
-    # --- the schema -----------------------------------------------------------------------
-
-    @contextmanager
-    def own_schema(self, *, keep: bool) -> Iterator[None]:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT current_schema(), current_setting('search_path')")
-            home, search_path = cursor.fetchone()
-            cursor.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
-            cursor.execute(f"CREATE SCHEMA {SCHEMA}")
-            for table in self.tables():
-                cursor.execute(
-                    f'CREATE TABLE {SCHEMA}."{table}" (LIKE "{home}"."{table}" INCLUDING ALL)'
-                )
-            cursor.execute(f"SET search_path TO {SCHEMA}, {search_path}")
-        self.say(f"Schema {SCHEMA}: {len(self.tables())} empty tables, searched first.")
-        try:
-            yield
-        finally:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT set_config('search_path', %s, false)", [search_path])
-                if not keep:
-                    cursor.execute(f"DROP SCHEMA {SCHEMA} CASCADE")
-            self.say("Schema dropped." if not keep else f"Schema {SCHEMA} kept.")
-
-    def tables(self) -> list[str]:
-        return sorted(
-            {
-                model._meta.db_table
-                for label in APPS
-                for model in apps.get_app_config(label).get_models(include_auto_created=True)
-                if model._meta.managed and not model._meta.proxy
-            }
-        )
 
     # --- the data -------------------------------------------------------------------------
 
@@ -197,27 +161,3 @@ class Command(BaseCommand):
         self.say(f"  {run.orders:,} orders, {run.steps:,} journey steps, {run.rows:,} roll-up rows")
         effects = ", ".join(f"{c} {e:.3f}" for c, e in sorted(run.removal_effects.items()))
         self.say(f"  removal effects: {effects}")
-
-    # --- plumbing -------------------------------------------------------------------------
-
-    def sql(self, statement: str, params: list[Any] | None = None) -> None:
-        with connection.cursor() as cursor:
-            cursor.execute(statement, params or [])  # always a list: %% means %
-
-    def step(self, what: str, work, *args: Any, **kwargs: Any) -> Any:
-        started = time.perf_counter()
-        result = work(*args, **kwargs)
-        self.say(f"{time.perf_counter() - started:9.2f} s  {what}")
-        return result
-
-    def chunked(self, what: str, total: int, work, **kwargs: Any) -> None:
-        started = time.perf_counter()
-        for first in range(1, total + 1, CHUNK):
-            last = min(first + CHUNK - 1, total)
-            work(first, last, **kwargs)
-            self.say(f"  {what}: {last:,}/{total:,}", ending="\r" if last < total else "\n")
-        self.say(f"{time.perf_counter() - started:9.2f} s  {total:,} {what}")
-
-    def say(self, text: str, ending: str = "\n") -> None:
-        self.stdout.write(text, ending=ending)
-        self.stdout.flush()

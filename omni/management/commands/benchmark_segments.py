@@ -10,24 +10,20 @@ dropped at the end (``--keep`` leaves it for a look). Prints figures; asserts no
 """
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from django.apps import apps
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import connection
 from django.utils import timezone
 
 from campaigns import selectors, services
 from campaigns.models import Segment, SegmentRefresh
+from omni.management.benchmarking import BenchmarkCommand
 
 SCHEMA = "bench_segments"
-APPS = ("customers", "inventory", "loyalty", "orders", "campaigns")
 STORES = 50
 CITIES = ["Paris", "Lyon", "Marseille", "Toulouse", "Nantes", "Lille", "Bordeaux", "Nice"]
 BRANDS = 20
-CHUNK = 1_000_000
 
 SEGMENTS: dict[str, dict[str, Any]] = {
     "Recent big spenders": {
@@ -71,7 +67,9 @@ SEGMENTS: dict[str, dict[str, Any]] = {
 }
 
 
-class Command(BaseCommand):
+class Command(BenchmarkCommand):
+    schema = SCHEMA
+
     help = (
         "Build synthetic customers, orders, touchpoints, consents and loyalty accounts in a "
         "schema of their own (set-based SQL), then time the RFM scores, a live count and the "
@@ -98,40 +96,6 @@ class Command(BaseCommand):
         with self.own_schema(keep=opts["keep"]):
             self.build(opts)
             self.measure()
-
-    # --- the schema -----------------------------------------------------------------------
-
-    @contextmanager
-    def own_schema(self, *, keep: bool) -> Iterator[None]:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT current_schema(), current_setting('search_path')")
-            home, search_path = cursor.fetchone()
-            cursor.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
-            cursor.execute(f"CREATE SCHEMA {SCHEMA}")
-            for table in self.tables():
-                cursor.execute(
-                    f'CREATE TABLE {SCHEMA}."{table}" (LIKE "{home}"."{table}" INCLUDING ALL)'
-                )
-            cursor.execute(f"SET search_path TO {SCHEMA}, {search_path}")
-        self.say(f"Schema {SCHEMA}: {len(self.tables())} empty tables, searched first.")
-        try:
-            yield
-        finally:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT set_config('search_path', %s, false)", [search_path])
-                if not keep:
-                    cursor.execute(f"DROP SCHEMA {SCHEMA} CASCADE")
-            self.say("Schema dropped." if not keep else f"Schema {SCHEMA} kept.")
-
-    def tables(self) -> list[str]:
-        return sorted(
-            {
-                model._meta.db_table
-                for label in APPS
-                for model in apps.get_app_config(label).get_models(include_auto_created=True)
-                if model._meta.managed and not model._meta.proxy
-            }
-        )
 
     # --- the data -------------------------------------------------------------------------
 
@@ -343,25 +307,3 @@ class Command(BaseCommand):
             cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
             row = cursor.fetchone()
         return bool(row and row[0])
-
-    def sql(self, statement: str, params: list[Any] | None = None) -> None:
-        with connection.cursor() as cursor:
-            cursor.execute(statement, params or [])  # always a list: %% means %
-
-    def step(self, what: str, work, *args: Any, **kwargs: Any) -> Any:
-        started = time.perf_counter()
-        result = work(*args, **kwargs)
-        self.say(f"{time.perf_counter() - started:9.2f} s  {what}")
-        return result
-
-    def chunked(self, what: str, total: int, work, **kwargs: Any) -> None:
-        started = time.perf_counter()
-        for first in range(1, total + 1, CHUNK):
-            last = min(first + CHUNK - 1, total)
-            work(first, last, **kwargs)
-            self.say(f"  {what}: {last:,}/{total:,}", ending="\r" if last < total else "\n")
-        self.say(f"{time.perf_counter() - started:9.2f} s  {total:,} {what}")
-
-    def say(self, text: str, ending: str = "\n") -> None:
-        self.stdout.write(text, ending=ending)
-        self.stdout.flush()
