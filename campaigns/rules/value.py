@@ -71,42 +71,43 @@ class PredictedClv(Condition):
         return _valued("predicted_clv", operator, limit)
 
 
+class _ValueFigure(Condition):
+    """A number of ``CustomerValue`` compared as written (its column is the condition's
+    ``field``), checked by ``parse``."""
+
+    group = GROUP
+
+    @staticmethod
+    def parse(value: Any) -> float:
+        raise NotImplementedError
+
+    def clean(
+        self, operator: str, value: Any, params: dict[str, Any], context: ValidationContext
+    ) -> tuple[Any, dict[str, Any]]:
+        return numeric_value(operator, value, self.parse), params
+
+    def compile(
+        self, operator: str, value: Any, params: dict[str, Any], context: CompileContext
+    ) -> Q:
+        return _valued(self.field, operator, value)
+
+
 @register
-class ProbabilityAlive(Condition):
+class ProbabilityAlive(_ValueFigure):
     field = "p_alive"
     label = "Probability of being still an active customer (0 to 1, BG/NBD)"
-    group = GROUP
     operators = {k: f"{v} this probability" if k != "between" else v for k, v in NUMERIC.items()}
     example = {"field": "p_alive", "operator": "lte", "value": 0.3}
-
-    def clean(
-        self, operator: str, value: Any, params: dict[str, Any], context: ValidationContext
-    ) -> tuple[Any, dict[str, Any]]:
-        return numeric_value(operator, value, _share), params
-
-    def compile(
-        self, operator: str, value: Any, params: dict[str, Any], context: CompileContext
-    ) -> Q:
-        return _valued("p_alive", operator, value)
+    parse = staticmethod(_share)
 
 
 @register
-class ExpectedPurchases(Condition):
+class ExpectedPurchases(_ValueFigure):
     field = "expected_purchases_90d"
     label = "Purchases expected in the next 90 days (BG/NBD)"
-    group = GROUP
     operators = {k: f"{v} this number" if k != "between" else v for k, v in NUMERIC.items()}
     example = {"field": "expected_purchases_90d", "operator": "gte", "value": 1}
-
-    def clean(
-        self, operator: str, value: Any, params: dict[str, Any], context: ValidationContext
-    ) -> tuple[Any, dict[str, Any]]:
-        return numeric_value(operator, value, _count), params
-
-    def compile(
-        self, operator: str, value: Any, params: dict[str, Any], context: CompileContext
-    ) -> Q:
-        return _valued("expected_purchases_90d", operator, value)
+    parse = staticmethod(_count)
 
 
 @register
