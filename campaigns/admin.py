@@ -41,7 +41,7 @@ from campaigns.models import (
     SegmentRefresh,
 )
 from customers.models import Customer
-from omni.core.admin_support import ReadOnlyAdminMixin, run_for_each
+from omni.core.admin_support import ReadOnlyAdminMixin, RecomputedRowsAdmin, run_for_each
 from omni.core.errors import DomainError
 
 
@@ -350,39 +350,6 @@ class SegmentChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_help_text = "A customer's e-mail or public id."
     date_hierarchy = "changed_at"
     show_full_result_count = False
-
-
-class RecomputedRowsAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """Rows a beat task recomputes together, read-only, with a "recompute now" button on the
-    list (POST only, for anyone who may view it); ``recompute`` does it and returns the message
-    to show."""
-
-    change_list_template = "admin/campaigns/recompute_change_list.html"
-    recompute_label = "Recompute now"
-
-    def recompute(self) -> str:
-        raise NotImplementedError
-
-    def _url_name(self, view: str) -> str:
-        return f"{self.opts.app_label}_{self.opts.model_name}_{view}"
-
-    def get_urls(self):
-        view = self.admin_site.admin_view(self.recompute_view)
-        return [path("recompute/", view, name=self._url_name("recompute")), *super().get_urls()]
-
-    def changelist_view(self, request: HttpRequest, extra_context=None):
-        extra_context = {
-            **(extra_context or {}),
-            "recompute_url": reverse(f"admin:{self._url_name('recompute')}"),
-            "recompute_label": self.recompute_label,
-        }
-        return super().changelist_view(request, extra_context)
-
-    def recompute_view(self, request: HttpRequest) -> HttpResponse:
-        if request.method != "POST" or not self.has_view_permission(request):
-            raise PermissionDenied
-        self.message_user(request, self.recompute())
-        return redirect(reverse(f"admin:{self._url_name('changelist')}"))
 
 
 @admin.register(CustomerRfm)

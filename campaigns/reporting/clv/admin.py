@@ -7,11 +7,11 @@ from __future__ import annotations
 import csv
 from typing import Any
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
@@ -19,8 +19,7 @@ from django.utils.safestring import SafeString
 from campaigns.models import ClvFit, CustomerValue
 from campaigns.reporting.clv import selectors
 from campaigns.reporting.clv.values import compute_customer_values
-from omni.core.admin_support import ReadOnlyAdminMixin
-from omni.core.errors import DomainError
+from omni.core.admin_support import ReadOnlyAdminMixin, RecomputedRowsAdmin
 
 
 def _table(rows: list[list[Any]]) -> SafeString:
@@ -54,7 +53,7 @@ FIT_FIELDS: tuple[str, ...] = (
 
 
 @admin.register(ClvFit)
-class ClvFitAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class ClvFitAdmin(RecomputedRowsAdmin):
     list_display = [
         "fitted_at",
         "observed_until",
@@ -75,11 +74,6 @@ class ClvFitAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore[type-ar
                 "<int:pk>/calibration.csv",
                 self.admin_site.admin_view(self.calibration_csv),
                 name="campaigns_clvfit_calibration_csv",
-            ),
-            path(
-                "recompute/",
-                self.admin_site.admin_view(self.recompute_view),
-                name="campaigns_clvfit_recompute",
             ),
             *super().get_urls(),
         ]
@@ -135,18 +129,13 @@ class ClvFitAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore[type-ar
         csv.writer(response).writerows(selectors.calibration_rows(fit))
         return response
 
-    def recompute_view(self, request: HttpRequest) -> HttpResponse:
-        """Fit and write every value now (beat does it nightly); POST only. A refusal (too
-        little history, a failed fit) is shown as a message, the last fit kept."""
-        if request.method != "POST" or not self.has_view_permission(request):
-            raise PermissionDenied
-        try:
-            fit = compute_customer_values()
-        except DomainError as refused:
-            self.message_user(request, refused.message, messages.ERROR)
-        else:
-            self.message_user(request, f"Customer values computed for {fit.customers} buyers.")
-        return redirect(reverse("admin:campaigns_clvfit_changelist"))
+    recompute_label = "Fit and compute the values now"
+
+    def recompute(self) -> str:
+        """Fit and write every value now (beat does it nightly). A refusal (too little
+        history, a failed fit) is shown as a message, the last fit kept."""
+        fit = compute_customer_values()
+        return f"Customer values computed for {fit.customers} buyers."
 
 
 class PAliveFilter(admin.SimpleListFilter):
