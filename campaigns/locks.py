@@ -6,7 +6,8 @@
   once is used by the first to lock it;
 * a campaign's row, for each batch of its send and for each change of its state: two workers
   never send the same batch, and a pause or a cancel waits for the batch under way;
-* free codes of a batch handed out by a campaign's send, skipping those another send holds;
+* a code batch's row while a send hands out its codes: two campaigns (or journeys) sharing a
+  batch never both give one customer a code of it; within that, free codes of the batch;
 * the RFM scores as a whole, and the product affinities as a whole (PostgreSQL advisory
   locks for the transaction), so two recomputations never delete each other's rows; the
   customer values likewise.
@@ -20,7 +21,7 @@ from collections.abc import Iterable
 
 from django.db import connection
 
-from campaigns.models import Campaign, Coupon, Redemption, Segment
+from campaigns.models import Campaign, CodeBatch, Coupon, Redemption, Segment
 
 OWN_ROWS = ("self",)
 # pg_advisory_xact_lock key of the RFM scores: "RFM" in ASCII, away from other apps' keys.
@@ -39,6 +40,12 @@ def lock_segment(pk: int) -> Segment:
 
 def lock_campaign(pk: int) -> Campaign:
     return Campaign.objects.select_for_update(of=OWN_ROWS).get(pk=pk)
+
+
+def lock_code_batch(pk: int) -> None:
+    """Held while a send finds who already holds a code of the batch and hands out free ones:
+    without it, two sends reaching one customer at once would each give them a code."""
+    CodeBatch.objects.select_for_update(of=OWN_ROWS).filter(pk=pk).values_list("pk").first()
 
 
 def lock_free_codes(batch_id: int, count: int) -> list[Coupon]:

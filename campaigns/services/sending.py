@@ -30,7 +30,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from campaigns.locks import lock_campaign, lock_free_codes
+from campaigns.locks import lock_campaign, lock_code_batch, lock_free_codes
 from campaigns.models import Campaign, CampaignRecipient, CampaignVariant, Coupon
 from campaigns.services.experiments import HOLDOUT, Arm, assign
 from campaigns.services.lifecycle import complete_campaign
@@ -249,11 +249,13 @@ def local_send_time(send_at: datetime, zone: str) -> datetime:
 def hand_out_codes(campaign: Campaign, customer_ids: Sequence[int]) -> dict[int, HandedCode]:
     """The code each customer gets: the shared coupon's, or one unique code of the batch per
     customer (the one they already hold, else a free one, now made theirs). A customer the
-    batch has no code left for is missing from the answer. Three queries at most."""
+    batch has no code left for is missing from the answer. Four queries at most, under the
+    batch's lock (another campaign handing out the same batch waits for this batch)."""
     if campaign.coupon is not None:
         return dict.fromkeys(customer_ids, HandedCode(campaign.coupon.code, campaign.coupon.pk))
     if campaign.code_batch_id is None or not customer_ids:
         return {}
+    lock_code_batch(campaign.code_batch_id)
     held = {
         customer_id: HandedCode(code, pk)
         for customer_id, code, pk in Coupon.objects.filter(

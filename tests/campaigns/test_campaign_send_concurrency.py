@@ -60,3 +60,28 @@ def test_two_campaigns_sharing_a_code_batch_never_give_one_code_to_two_people():
     handed = list(CampaignRecipient.objects.exclude(coupon=None).values_list("coupon", flat=True))
     assert len(handed) == len(set(handed)) == 16
     assert Coupon.objects.filter(batch=batch).exclude(customer=None).count() == 16
+
+
+def test_two_campaigns_sharing_a_code_batch_give_a_shared_customer_one_code():
+    batch = services.generate_codes(offer=offer(trigger="code"), name="shared", quantity=20)
+    everyone = [shopper(f"S{n}", "email") for n in range(8)]
+    first = campaign(everyone, code_batch=batch)
+    second = campaign(everyone, code_batch=batch)
+    for made in (first, second):
+        services.start_campaign(campaign=made)
+
+    outcome = run_concurrently(
+        [
+            lambda: services.send_campaign(campaign_id=first.pk, batch_size=2),
+            lambda: services.send_campaign(campaign_id=second.pk, batch_size=2),
+        ],
+        refusal=InvalidTransition,
+    )
+
+    assert len(outcome.granted) == 2, outcome.summary(2)
+    assert Coupon.objects.filter(batch=batch).exclude(customer=None).count() == 8
+    for customer in everyone:
+        codes = set(
+            CampaignRecipient.objects.filter(customer=customer).values_list("coupon", flat=True)
+        )
+        assert len(codes) == 1, customer
