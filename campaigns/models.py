@@ -710,6 +710,11 @@ class Campaign(models.Model):
         return self.status in self.LOCKED_STATUSES
 
     @property
+    def outbox_source(self) -> str:
+        """What its messages in the outbox say produced them (their source and topic)."""
+        return f"campaign:{self.public_id}"
+
+    @property
     def the_offer(self) -> "Offer | None":
         """The offer the message is about: the one named, or the codes'."""
         if self.offer_id is not None:

@@ -464,6 +464,7 @@ class Notification(models.Model):
         SUPPRESSED = "suppressed", "Address on the suppression list"
         QUIET_HOURS = "quiet_hours", "Quiet hours in the customer's time zone (waits)"
         SCHEDULED = "scheduled", "Scheduled for later (waits)"
+        WITHDRAWN = "withdrawn", "Withdrawn before it left (e.g. its campaign was cancelled)"
 
     # Null only on rows written before tracking links existed; every new row has one.
     public_id = models.UUIDField(

@@ -20,6 +20,7 @@ from django.utils import timezone
 from campaigns.locks import lock_campaign
 from campaigns.models import Campaign, CampaignVariant
 from campaigns.services.templating import TemplateInvalid, check
+from customers.notifications import withdraw
 from omni.core.errors import InvalidInput, InvalidTransition
 
 Status = Campaign.Status
@@ -186,11 +187,13 @@ def resume_campaign(*, campaign: Campaign) -> Campaign:
 
 @transaction.atomic
 def cancel_campaign(*, campaign: Campaign, now: datetime | None = None) -> Campaign:
-    """No more messages (those already in the outbox are not called back)."""
+    """No more messages: the send stops, and what it put in the outbox that has not left yet
+    (queued, or waiting for quiet hours or its local time) is withdrawn."""
     locked = lock_campaign(campaign.pk)
     _move(locked, Status.CANCELLED)
     locked.finished_at = now or timezone.now()
     locked.save(update_fields=["status", "finished_at", "updated_at"])
+    withdraw(source=locked.outbox_source)
     return locked
 
 

@@ -304,7 +304,7 @@ def outbox_message(
         context["link"] = message.link  # a push notification's deep link
     return Message(
         customer=customer,
-        topic=f"campaign:{campaign.public_id}",
+        topic=campaign.outbox_source,
         channel=message.channel,
         kind=Notification.Kind.MARKETING,
         purpose=MARKETING,
@@ -312,7 +312,7 @@ def outbox_message(
         body=message.body,
         html_body=html,
         context=context,
-        source=f"campaign:{campaign.public_id}",
+        source=campaign.outbox_source,
         not_before=not_before,
         public_id=public_id,
         idempotency_key=message_key(campaign, customer),

@@ -135,6 +135,7 @@ __all__ = [
     "tracked_link",
     "unsubscribe",
     "unsubscribe_url",
+    "withdraw",
 ]
 
 logger = logging.getLogger(__name__)
@@ -425,6 +426,18 @@ def release_waiting(*, now: datetime | None = None, batch_size: int | None = Non
         released += len(ids)
         if len(ids) < size:
             return released
+
+
+def withdraw(*, source: str) -> int:
+    """Call back every message of ``source`` (e.g. ``"campaign:<uuid>"``) that has not left:
+    queued or waiting rows become suppressed as ``withdrawn``; sent ones stay as they are.
+    One UPDATE; a row being delivered right now is locked, and once its delivery commits it is
+    no longer queued, so it is not counted as withdrawn. Returns how many."""
+    if not source:
+        raise InvalidInput("Say whose messages to withdraw.", details={"source": ["Required."]})
+    return Notification.objects.filter(
+        source=source, status__in=[Status.QUEUED, Status.WAITING]
+    ).update(status=Status.SUPPRESSED, suppression_reason=Reason.WITHDRAWN, send_after=None)
 
 
 # --- Delivering -----------------------------------------------------------------------------

@@ -198,6 +198,39 @@ def test_a_cancelled_campaign_sends_no_more():
     assert Notification.objects.count() == 2
 
 
+def test_cancelling_withdraws_what_is_still_queued_or_waiting_and_keeps_what_was_sent():
+    customers = [shopper(f"P{n}", "email") for n in range(4)]
+    spring = campaign(customers)
+    other = campaign(customers)
+    services.start_campaign(campaign=spring)
+    services.send_next_batch(campaign_id=spring.pk, batch_size=3)  # still running after
+    run(other)
+    sent, queued, waiting = Notification.objects.filter(source=f"campaign:{spring.public_id}")
+    Notification.objects.filter(pk=sent.pk).update(status=Notification.Status.SENT)
+    Notification.objects.filter(pk=waiting.pk).update(
+        status=Notification.Status.WAITING,
+        suppression_reason=Notification.SuppressionReason.QUIET_HOURS,
+        send_after=NOW + timedelta(hours=8),
+    )
+
+    services.cancel_campaign(campaign=spring)
+
+    statuses = dict(
+        Notification.objects.filter(source=f"campaign:{spring.public_id}").values_list(
+            "pk", "status"
+        )
+    )
+    assert statuses == {sent.pk: "sent", queued.pk: "suppressed", waiting.pk: "suppressed"}
+    withdrawn = Notification.objects.get(pk=waiting.pk)
+    assert (withdrawn.suppression_reason, withdrawn.send_after) == ("withdrawn", None)
+    # Another campaign's messages to the same people are not touched.
+    assert set(
+        Notification.objects.filter(source=f"campaign:{other.public_id}").values_list(
+            "status", flat=True
+        )
+    ) == {"queued"}
+
+
 def test_each_recipient_gets_their_own_code_of_the_batch_and_keeps_it():
     customers = [shopper(f"P{n}", "email") for n in range(3)]
     codes_offer = offer(name="Spring 15%", trigger="code")
