@@ -12,7 +12,7 @@ import pytest
 import time_machine
 
 from campaigns import services
-from campaigns.models import Campaign, CampaignRecipient, Coupon
+from campaigns.models import Campaign, CampaignRecipient, Coupon, ProductAffinity
 from customers.models import Notification, Touchpoint
 from tests.campaigns.campaign_factories import campaign, reachable, shopper
 from tests.campaigns.factories import member, order
@@ -282,6 +282,30 @@ def test_personalisation_reads_tier_points_store_offer_and_products(settings):
     assert Notification.objects.get(customer=anna).body == (
         "Gold 800 Paris Rivoli Spring 10%: Road, Jacket"
     )
+
+
+def test_products_are_those_most_bought_with_theirs_then_best_sellers(settings):
+    settings.CAMPAIGN_RECENT_PURCHASE_DAYS = 30
+    anna = shopper("Anna", "email")
+    tent, stove, lamp, mat, socks = (
+        ProductFactory(name=name) for name in ("Tent", "Stove", "Lamp", "Mat", "Socks")
+    )
+    order(anna, at=NOW - timedelta(days=90), skus=(SkuFactory(product=tent),))
+    order(anna, at=NOW - timedelta(days=3), skus=(SkuFactory(product=lamp),))
+    for related, score in ((stove, 0.5), (lamp, 0.9), (mat, 0.2)):
+        ProductAffinity.objects.create(
+            product=tent, related=related, together=5, score=score, computed_at=NOW
+        )
+    other = shopper("Other")
+    for _ in range(3):
+        order(other, at=NOW - timedelta(days=2), skus=(SkuFactory(product=socks),))
+    spring = campaign([anna])
+    spring.variants.update(email_text="{{ products }}")
+
+    run(spring)
+
+    # The lamp, most bought with her tent, was bought last week: not suggested again.
+    assert Notification.objects.get(customer=anna).body == "Stove, Mat, Socks"
 
 
 def test_html_is_escaped_in_the_html_body_only():
