@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from campaigns import selectors, services
@@ -58,6 +59,9 @@ class CampaignForm(forms.ModelForm):
             "local_time",
             "holdout_percent",
             "conversion_window_days",
+            "test_percent",
+            "winner_after_hours",
+            "winner_metric",
         ]
 
 
@@ -121,6 +125,7 @@ class CampaignAdmin(admin.ModelAdmin):
         "results",
         "started_at",
         "finished_at",
+        "winner_line",
     ]
     actions = ["schedule", "start", "pause", "resume", "cancel"]
 
@@ -130,6 +135,19 @@ class CampaignAdmin(admin.ModelAdmin):
             ("Offer", {"fields": ["offer", "coupon", "code_batch"]}),
             ("When", {"fields": ["kind", "send_at", "local_time"]}),
             ("Measure", {"fields": ["holdout_percent", "conversion_window_days"]}),
+            (
+                "Send the winner",
+                {
+                    "fields": [
+                        "test_percent",
+                        "winner_after_hours",
+                        "winner_metric",
+                        "winner_line",
+                    ],
+                    "description": "Optional: test the variants on a share of the audience "
+                    "first, then send the best to the rest.",
+                },
+            ),
             (
                 "Progress",
                 {
@@ -162,6 +180,16 @@ class CampaignAdmin(admin.ModelAdmin):
             f"{campaign.suppressed_count} suppressed, {campaign.unreachable_count} not "
             f"reachable, {campaign.holdout_count} held out"
         )
+
+    @admin.display(description="winner")
+    def winner_line(self, campaign: Campaign) -> str:
+        if not campaign.tests_first:
+            return "-"
+        if campaign.winner is not None:
+            return f"Variant {campaign.winner.code}, sent to the rest"
+        if campaign.winner_due_at is not None:
+            return f"Chosen at {timezone.localtime(campaign.winner_due_at):%Y-%m-%d %H:%M}"
+        return "Chosen once the test share is sent"
 
     @admin.display(description="recipients per variant")
     def by_variant(self, campaign: Campaign) -> str:

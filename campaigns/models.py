@@ -578,6 +578,11 @@ class Campaign(models.Model):
         ONE_OFF = "one_off", "One-off (sent when started)"
         SCHEDULED = "scheduled", "Scheduled (sent at a set time)"
 
+    class WinnerMetric(models.TextChoices):
+        CONVERSION = "conversion", "Conversion rate (orders)"
+        CLICK = "click", "Click rate"
+        OPEN = "open", "Open rate (e-mail)"
+
     class MessageChannel(models.TextChoices):
         PUSH = "push", "Push"
         EMAIL = "email", "E-mail"
@@ -598,6 +603,9 @@ class Campaign(models.Model):
         "send_at",
         "local_time",
         "holdout_percent",
+        "test_percent",
+        "winner_after_hours",
+        "winner_metric",
     )
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -663,6 +671,32 @@ class Campaign(models.Model):
     conversion_window_days = models.PositiveSmallIntegerField(
         default=7, help_text="An order this many days after the message counts for it."
     )
+    # Send the winner: the variants go to a test share first, the best to the rest later.
+    test_percent = models.DecimalField(
+        max_digits=4,
+        decimal_places=1,
+        default=Decimal("0"),
+        help_text="Share of the audience (after the holdout) the variants are tested on; the "
+        "rest gets the winning variant after winner_after_hours. 0: every variant to everyone.",
+    )
+    winner_after_hours = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Hours after the test is sent when the winner is chosen."
+    )
+    winner_metric = models.CharField(
+        max_length=10, choices=WinnerMetric.choices, default=WinnerMetric.CLICK
+    )
+    winner = models.ForeignKey(
+        "CampaignVariant",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        help_text="The variant the rest of the audience got.",
+    )
+    winner_due_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When the winner is chosen."
+    )
     # Progress of the send (services.sending), for the admin and for resuming.
     send_cursor = models.BigIntegerField(
         default=0, editable=False, help_text="The last customer id the send reached."
@@ -700,6 +734,11 @@ class Campaign(models.Model):
                 condition=~Q(kind="scheduled") | ~Q(send_at=None),
                 name="campaign_scheduled_has_send_at",
             ),
+            models.CheckConstraint(
+                condition=Q(test_percent=0, winner_after_hours=None)
+                | Q(test_percent__gt=0, test_percent__lt=100, winner_after_hours__gt=0),
+                name="campaign_test_share_has_winner_time",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -708,6 +747,11 @@ class Campaign(models.Model):
     @property
     def is_locked(self) -> bool:
         return self.status in self.LOCKED_STATUSES
+
+    @property
+    def tests_first(self) -> bool:
+        """Its variants go to a test share first and the winner to the rest."""
+        return self.test_percent > 0
 
     @property
     def outbox_source(self) -> str:
@@ -746,6 +790,12 @@ class Campaign(models.Model):
             errors["channels"] = ["Each channel once."]
         if self.kind == self.Kind.SCHEDULED and self.send_at is None:
             errors["send_at"] = ["A scheduled campaign needs its time."]
+        if self.test_percent and not 0 < self.test_percent < 100:
+            errors["test_percent"] = ["Between 0 and 100 (0: no test, every variant to all)."]
+        if self.test_percent and not self.winner_after_hours:
+            errors["winner_after_hours"] = ["Say after how many hours the winner is chosen."]
+        if self.winner_after_hours and not self.test_percent:
+            errors["test_percent"] = ["Choose the share the variants are tested on first."]
         if self.local_time and self.kind != self.Kind.SCHEDULED:
             errors["local_time"] = ["Only a scheduled campaign is sent at local times."]
         if self.coupon_id is not None and self.code_batch_id is not None:

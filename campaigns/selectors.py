@@ -339,7 +339,7 @@ class CampaignPreview:
     chosen for them, and every variant rendered in every channel of the campaign."""
 
     customer: Customer
-    assigned: str  # the variant's code, or "" for the holdout
+    assigned: str  # the variant's code, "" for the holdout, "*" for the winner to come
     reachable: set[str]
     channel: str
     variants: list[VariantPreview]
@@ -359,7 +359,10 @@ def preview_campaign(campaign: Campaign, customer: Customer) -> CampaignPreview:
         customer_id=customer.public_id,
         arms=arms,
         holdout_percent=campaign.holdout_percent,
+        test_percent=campaign.test_percent,
     )
+    if assigned == services.REST and campaign.winner is not None:
+        assigned = campaign.winner.code
     reachable = services.reachable_channels(customer, campaign.channels)
     code = ""
     if campaign.coupon is not None:

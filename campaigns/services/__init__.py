@@ -27,11 +27,12 @@ from campaigns.services.codes import (
     redeem_coupons,
     release_redemptions,
 )
-from campaigns.services.experiments import HOLDOUT, Arm, assign
+from campaigns.services.experiments import HOLDOUT, REST, Arm, assign
 from campaigns.services.lifecycle import (
     TRANSITIONS,
     cancel_campaign,
     check_ready,
+    choose_due_winners,
     edit_campaign,
     pause_campaign,
     resume_campaign,
@@ -92,12 +93,14 @@ from campaigns.services.templating import (
     sms_length,
 )
 from campaigns.services.templating import check as variables_in
+from campaigns.services.winner import best_variant, test_rates
 
 __all__ = [
     "CODE_ALPHABET",
     "CODE_LENGTH",
     "EXPORT_AUDIENCE",
     "HOLDOUT",
+    "REST",
     "TRANSITIONS",
     "VARIABLES",
     "Applied",
@@ -123,9 +126,11 @@ __all__ = [
     "audience",
     "automatic_offers",
     "batch_rows",
+    "best_variant",
     "cancel_campaign",
     "category_ancestry",
     "check_ready",
+    "choose_due_winners",
     "compare",
     "coupon_terms",
     "customer_zones",
@@ -165,6 +170,7 @@ __all__ = [
     "start_due_at",
     "start_due_campaigns",
     "terms_of",
+    "test_rates",
     "unschedule_campaign",
     "uplift",
     "variables_in",

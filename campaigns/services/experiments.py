@@ -4,8 +4,10 @@ and every machine (a resumed send, a preview and the results agree without stori
 
 The hash gives each (campaign, customer) a point in [0, 1): the first ``holdout`` share of the
 line is the holdout, the rest is cut into the variants in proportion to their weights (ordered
-by code). SHA-256 spreads consecutive ids evenly, so splits come out as asked even on small
-audiences (no "uneven A/B split" from a modulo of a sequence).
+by code). A campaign that tests first cuts only the first ``test`` share of what the holdout
+left into the variants; the customers beyond it (``REST``) get the winner later. SHA-256
+spreads consecutive ids evenly, so splits come out as asked even on small audiences (no
+"uneven A/B split" from a modulo of a sequence).
 """
 
 import hashlib
@@ -15,6 +17,7 @@ from decimal import Decimal
 from uuid import UUID
 
 HOLDOUT = ""  # the assignment of a customer in the holdout: no variant
+REST = "*"  # ... of a customer beyond the test share: the winning variant, once chosen
 
 
 @dataclass(frozen=True)
@@ -35,8 +38,9 @@ def assign(
     customer_id: UUID | str,
     arms: Sequence[Arm],
     holdout_percent: Decimal | int,
+    test_percent: Decimal | int = 0,
 ) -> str:
-    """The code of the customer's variant, or ``HOLDOUT``."""
+    """The code of the customer's variant, ``HOLDOUT``, or ``REST`` (beyond the test share)."""
     point = position(campaign_id, customer_id)
     holdout = float(holdout_percent) / 100
     if point < holdout or not arms:
@@ -44,8 +48,14 @@ def assign(
     total = sum(arm.weight for arm in arms)
     if total <= 0:
         return HOLDOUT
-    # Where the point falls in what the holdout left, in weight units.
-    target = (point - holdout) / (1 - holdout) * total
+    # Where the point falls in what the holdout left (0 to 1), then in the test share.
+    share = (point - holdout) / (1 - holdout)
+    if test_percent:
+        tested = float(test_percent) / 100
+        if share >= tested:
+            return REST
+        share /= tested
+    target = share * total
     reached = 0
     ordered = sorted(arms, key=lambda arm: arm.code)
     for arm in ordered:

@@ -20,6 +20,7 @@ from django.utils import timezone
 from campaigns.locks import lock_campaign
 from campaigns.models import Campaign, CampaignVariant
 from campaigns.services.templating import TemplateInvalid, check
+from campaigns.services.winner import best_variant
 from customers.notifications import withdraw
 from omni.core.errors import InvalidInput, InvalidTransition
 
@@ -77,6 +78,8 @@ def check_ready(campaign: Campaign) -> None:
                 errors.setdefault("variants", []).append(
                     f"Variant {variant.code}, {name}: {' '.join(invalid.errors)}"
                 )
+    if campaign.tests_first and len(variants) < 2:
+        errors["test_percent"] = ["Testing first needs at least two variants to compare."]
     if campaign.code_batch is not None and not campaign.code_batch.coupons.exists():
         errors["code_batch"] = ["The batch has no codes yet: generate them first."]
     if errors:
@@ -223,11 +226,33 @@ def start_due_campaigns(*, now: datetime | None = None) -> list[str]:
         except (InvalidInput, InvalidTransition):
             continue
         started.append(str(campaign.public_id))
-    stalled = Campaign.objects.filter(status=Status.RUNNING, updated_at__lt=now - STALLED_AFTER)
+    started += choose_due_winners(now=now)
+    stalled = Campaign.objects.filter(
+        status=Status.RUNNING, updated_at__lt=now - STALLED_AFTER
+    ).exclude(winner=None, winner_due_at__gt=now)  # waiting for its winner: not stalled
     for pk, public_id in stalled.values_list("pk", "public_id"):
         _queue_send(pk)
         started.append(str(public_id))
     return started
+
+
+def choose_due_winners(*, now: datetime) -> list[str]:
+    """Choose the winner of every running campaign whose test time is over and send it to the
+    rest of the audience (the send starts again from the top; who was reached is skipped).
+    Returns their public ids."""
+    chosen = []
+    due = Campaign.objects.filter(status=Status.RUNNING, winner=None, winner_due_at__lte=now)
+    for pk in due.order_by("winner_due_at", "pk").values_list("pk", flat=True):
+        with transaction.atomic():
+            campaign = lock_campaign(pk)
+            if campaign.status != Status.RUNNING or campaign.winner_id is not None:
+                continue  # another beat run chose it, or it was paused meanwhile
+            campaign.winner = best_variant(campaign)
+            campaign.send_cursor = 0
+            campaign.save(update_fields=["winner", "send_cursor", "updated_at"])
+            _queue_send(campaign.pk)
+        chosen.append(str(campaign.public_id))
+    return chosen
 
 
 def _queue_send(campaign_id: int) -> None:

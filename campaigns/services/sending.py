@@ -32,10 +32,11 @@ from django.utils import timezone
 
 from campaigns.locks import lock_campaign, lock_code_batch, lock_free_codes
 from campaigns.models import Campaign, CampaignRecipient, CampaignVariant, Coupon
-from campaigns.services.experiments import HOLDOUT, Arm, assign
+from campaigns.services.experiments import HOLDOUT, REST, Arm, assign
 from campaigns.services.lifecycle import complete_campaign
 from campaigns.services.recommendations import recommended_products
 from campaigns.services.templating import check, render
+from campaigns.services.winner import winner_due
 from customers.models import ConsentPurpose, Customer, Identity, Notification
 from customers.notifications import (
     Message,
@@ -370,6 +371,12 @@ def send_next_batch(
         .only(*CUSTOMER_FIELDS)[:batch_size]
     )
     if not customers:
+        if campaign.tests_first and campaign.winner_id is None:
+            # The test share is done: the rest waits for the winner (``choose_due_winners``).
+            if campaign.winner_due_at is None:
+                campaign.winner_due_at = winner_due(campaign, now=now)
+                campaign.save(update_fields=["winner_due_at", "updated_at"])
+            return BatchResult(done=True)
         complete_campaign(campaign, now=now)
         campaign.save(update_fields=["status", "finished_at", "updated_at"])
         return BatchResult(done=True)
@@ -394,6 +401,25 @@ def send_next_batch(
     return result
 
 
+def _assignments(
+    campaign: Campaign, customers: list[Customer], variants: dict[str, CampaignVariant]
+) -> dict[int, str]:
+    """Each customer's variant code, ``HOLDOUT``, or ``REST`` (the winner, not chosen yet)."""
+    arms = [Arm(code, variant.weight) for code, variant in variants.items()]
+    winner = campaign.winner.code if campaign.winner is not None else REST
+    assigned = {}
+    for customer in customers:
+        code = assign(
+            campaign_id=campaign.public_id,
+            customer_id=customer.public_id,
+            arms=arms,
+            holdout_percent=campaign.holdout_percent,
+            test_percent=campaign.test_percent,
+        )
+        assigned[customer.pk] = winner if code == REST else code
+    return assigned
+
+
 def _send_to(campaign: Campaign, customers: list[Customer], *, now: datetime) -> BatchResult:
     result = BatchResult()
     done_before = set(
@@ -405,16 +431,9 @@ def _send_to(campaign: Campaign, customers: list[Customer], *, now: datetime) ->
     if not customers:
         return result
     variants = {variant.code: variant for variant in campaign.variants.all()}
-    arms = [Arm(code, variant.weight) for code, variant in variants.items()]
-    assigned = {
-        c.pk: assign(
-            campaign_id=campaign.public_id,
-            customer_id=c.public_id,
-            arms=arms,
-            holdout_percent=campaign.holdout_percent,
-        )
-        for c in customers
-    }
+    assigned = _assignments(campaign, customers, variants)
+    # Beyond the test share and no winner yet: left for the winner's send, not recorded.
+    customers = [c for c in customers if assigned[c.pk] != REST]
     targeted = [c for c in customers if assigned[c.pk] != HOLDOUT]
     reachable = reachable_among(targeted, campaign.channels)
     chosen = {c.pk: preferred_channel(campaign.channels, reachable[c.pk]) for c in targeted}

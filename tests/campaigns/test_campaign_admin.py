@@ -58,6 +58,9 @@ def form_data(segment, **variant) -> dict:
         "send_at_1": "",
         "holdout_percent": "0",
         "conversion_window_days": "7",
+        "test_percent": "0",
+        "winner_after_hours": "",
+        "winner_metric": "click",
         "variants-TOTAL_FORMS": "1",
         "variants-INITIAL_FORMS": "0",
         "variants-MIN_NUM_FORMS": "1",
@@ -79,6 +82,28 @@ def test_a_marketer_writes_a_campaign_with_its_content_and_channel_order(client)
     made = Campaign.objects.get()
     assert made.channels == ["sms", "email"]
     assert made.variants.get().sms_text == CONTENT["sms_text"]
+
+
+def test_testing_first_is_set_in_the_admin_and_a_missing_winner_time_is_refused(client):
+    marketer(client)
+    segment = audience([])
+
+    refused = client.post(f"{CAMPAIGNS}add/", {**form_data(segment), "test_percent": "20"})
+
+    assert refused.status_code == 200
+    assert "winner_after_hours" in refused.context["adminform"].form.errors
+    assert not Campaign.objects.exists()
+    data = {**form_data(segment), "test_percent": "20", "winner_after_hours": "6"}
+    saved = client.post(f"{CAMPAIGNS}add/", {**data, "winner_metric": "conversion"})
+    assert saved.status_code == 302
+    made = Campaign.objects.get()
+    assert (made.test_percent, made.winner_after_hours, made.winner_metric) == (
+        20,
+        6,
+        "conversion",
+    )
+    page = client.get(f"{CAMPAIGNS}{made.pk}/change/")
+    assert "Chosen once the test share is sent" in page.content.decode()
 
 
 def test_an_unknown_personalisation_field_is_refused_on_the_field(client):
