@@ -13,6 +13,7 @@ from django.core.mail import send_mail
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -105,6 +106,39 @@ class VariantInline(admin.StackedInline):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return self._editable(obj) and super().has_delete_permission(request, obj)
+
+
+# The funnel chart: one group of bars per channel, one bar per step, on one scale.
+FUNNEL_STEPS = ("messages", "sent", "opened", "clicked", "converted")
+FUNNEL_COLOURS = ("#79aec8", "#417690", "#5b80b2", "#e09f3e", "#3a7d44")
+BAR, GAP, LABEL_WIDTH, BAR_WIDTH = 12, 4, 90, 420
+
+
+def funnel_chart(channels: list[selectors.ChannelDelivery]) -> dict[str, Any]:
+    """Bars as SVG coordinates (the template draws them)."""
+    top = max((c.messages for c in channels), default=0) or 1
+    group = len(FUNNEL_STEPS) * (BAR + GAP) + 2 * GAP
+    rows = []
+    for index, counts in enumerate(channels):
+        y = index * group
+        bars = [
+            {
+                "x": LABEL_WIDTH,
+                "y": y + step * (BAR + GAP),
+                "width": round(getattr(counts, name) / top * BAR_WIDTH, 1),
+                "colour": FUNNEL_COLOURS[step],
+                "title": f"{counts.channel}, {name}: {getattr(counts, name)}",
+            }
+            for step, name in enumerate(FUNNEL_STEPS)
+        ]
+        rows.append({"label": counts.channel, "text_y": y + group // 2, "bars": bars})
+    return {
+        "width": LABEL_WIDTH + BAR_WIDTH + 10,
+        "height": max(len(channels) * group, 1),
+        "label_x": LABEL_WIDTH - 6,
+        "rows": rows,
+        "legend": list(zip(FUNNEL_COLOURS, FUNNEL_STEPS, strict=True)),
+    }
 
 
 @admin.register(Campaign)
@@ -221,7 +255,8 @@ class CampaignAdmin(admin.ModelAdmin):
 
     @admin.display(description="delivery")
     def delivery(self, campaign: Campaign) -> str:
-        """Per channel, what became of the messages in the outbox; the codes used per channel."""
+        """Per channel, what became of the messages in the outbox, who bought after them and
+        for how much, as a table and a funnel chart; the codes used per channel."""
         if campaign.pk is None or campaign.status == Campaign.Status.DRAFT:
             return "-"
         funnel = selectors.campaign_delivery(campaign)
@@ -229,35 +264,17 @@ class CampaignAdmin(admin.ModelAdmin):
         def reasons(counts: dict[str, int]) -> str:
             return ", ".join(f"{reason}: {n}" for reason, n in sorted(counts.items())) or "-"
 
-        uses = ", ".join(
-            f"{channel}: {n} uses, {discount} off"
-            for channel, (n, discount) in funnel.redemptions.items()
-        )
-        return format_html(
-            "<table><thead><tr><th>channel</th><th>messages</th><th>waiting</th><th>queued</th>"
-            "<th>sent</th><th>failed</th><th>suppressed</th><th>opened</th><th>clicked</th>"
-            "</tr></thead><tbody>{}</tbody></table><p>No message: {}</p><p>Codes used: {}</p>",
-            format_html_join(
-                "",
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
-                "<td>{}</td><td>{}</td></tr>",
-                (
-                    (
-                        c.channel,
-                        c.messages,
-                        c.waiting,
-                        c.queued,
-                        c.sent,
-                        c.failed,
-                        reasons(c.suppressed),
-                        c.opened,
-                        c.clicked,
-                    )
-                    for c in funnel.channels
+        return render_to_string(
+            "admin/campaigns/campaign/delivery.html",
+            {
+                "channels": [(c, reasons(c.suppressed)) for c in funnel.channels],
+                "chart": funnel_chart(funnel.channels),
+                "not_sent": reasons(funnel.not_sent),
+                "uses": ", ".join(
+                    f"{channel}: {n} uses, {discount} off"
+                    for channel, (n, discount) in funnel.redemptions.items()
                 ),
-            ),
-            reasons(funnel.not_sent),
-            uses or "none yet",
+            },
         )
 
     @admin.display(description="results")

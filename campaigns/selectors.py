@@ -24,8 +24,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from campaigns import services
@@ -412,6 +411,8 @@ class ChannelDelivery:
     suppressed: dict[str, int] = field(default_factory=dict)  # by reason
     opened: int = 0
     clicked: int = 0
+    converted: int = 0  # recipients who ordered within the conversion window
+    revenue: Decimal = Decimal("0")  # what those orders came to
 
 
 @dataclass
@@ -423,15 +424,18 @@ class CampaignDelivery:
 
 def campaign_delivery(campaign: Campaign) -> CampaignDelivery:
     """The campaign's funnel per channel — messages, waiting, sent, failed, suppressed by
-    reason, opened, clicked — and the uses of its codes (handed out, or its shared coupon used
-    by its recipients) per channel of the order, released uses left out. Two queries."""
+    reason, opened, clicked, converted and their revenue (as ``campaign_results`` counts
+    them) — and the uses of its codes (handed out, or its shared coupon used by its recipients)
+    per channel of the order, released uses left out. Two queries."""
     rows = (
-        CampaignRecipient.objects.filter(campaign=campaign)
+        services.with_conversions(CampaignRecipient.objects.filter(campaign=campaign), campaign)
         .values("channel", "reason", "notification__status", "notification__suppression_reason")
         .annotate(
             n=Count("pk"),
             opened=Count("pk", filter=Q(notification__opened_at__isnull=False)),
             clicked=Count("pk", filter=Q(notification__clicked_at__isnull=False)),
+            conversions=Count("pk", filter=Q(converted=True)),
+            revenue=Sum("spent"),
         )
         .order_by("channel")
     )
@@ -446,6 +450,8 @@ def campaign_delivery(campaign: Campaign) -> CampaignDelivery:
         counts.messages += row["n"]
         counts.opened += row["opened"]
         counts.clicked += row["clicked"]
+        counts.converted += row["conversions"]
+        counts.revenue += row["revenue"] or Decimal("0")
         if status == Notification.Status.SUPPRESSED:
             reason = row["notification__suppression_reason"]
             counts.suppressed[reason] = counts.suppressed.get(reason, 0) + row["n"]
@@ -477,21 +483,8 @@ def campaign_results(campaign: Campaign) -> list[services.GroupResult]:
     counts as its recipient, reached or not ("intent to treat"): the holdout is a random share
     of the same audience, so that is the fair comparison. One query.
     """
-    orders = relations.order_model()._default_manager.filter(
-        customer=OuterRef("customer"),
-        status__in=relations.purchase_statuses(),
-        placed_at__gte=OuterRef("due"),
-        placed_at__lt=OuterRef("due") + timedelta(days=campaign.conversion_window_days),
-    )
     rows = (
-        CampaignRecipient.objects.filter(campaign=campaign)
-        .annotate(due=Coalesce("not_before", "created_at"))
-        .annotate(
-            converted=Exists(orders),
-            spent=Subquery(
-                orders.order_by().values("customer").annotate(s=Sum("total")).values("s")[:1]
-            ),
-        )
+        services.with_conversions(CampaignRecipient.objects.filter(campaign=campaign), campaign)
         .values("variant__code")
         .annotate(
             recipients=Count("pk"),

@@ -27,6 +27,7 @@ from campaigns.services.codes import (
     redeem_coupons,
     release_redemptions,
 )
+from campaigns.services.conversions import orders_in_window, with_conversions
 from campaigns.services.experiments import HOLDOUT, REST, Arm, assign
 from campaigns.services.lifecycle import (
     TRANSITIONS,
@@ -143,6 +144,7 @@ __all__ = [
     "import_static_members",
     "local_send_time",
     "new_code",
+    "orders_in_window",
     "pause_campaign",
     "personalise",
     "preferred_channel",
@@ -175,4 +177,5 @@ __all__ = [
     "uplift",
     "variables_in",
     "variables_used",
+    "with_conversions",
 ]

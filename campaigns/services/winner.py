@@ -1,9 +1,10 @@
 """Send the winner: a campaign that tests first sends its variants to a test share of the
 audience (``Campaign.test_percent``, after the holdout), waits ``winner_after_hours``, then sends
 the best variant to the rest. "Best" is the highest rate of the campaign's ``winner_metric``
-among each variant's test recipients — clicks, e-mail opens, or orders within the conversion
-window (intent to treat: everyone assigned to the variant counts, reached or not); a tie goes to
-the variant first by code, so the choice is the same on every run.
+among each variant's test recipients — clicks, e-mail opens, or orders in the conversion window
+(``conversions``) — counted by intent to treat (everyone assigned to the variant counts,
+reached or not); a tie goes to the variant first by code, so the choice is the same on every
+run.
 
 The send (``services.sending``) skips the rest until a winner is set and, once the test share
 is done, sets ``winner_due_at``; the beat's ``start_due_campaigns`` calls ``choose_due_winners``,
@@ -13,11 +14,10 @@ already reached is skipped).
 
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Exists, OuterRef, Q
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Q
 
 from campaigns.models import Campaign, CampaignRecipient, CampaignVariant
-from campaigns.rules import relations
+from campaigns.services.conversions import with_conversions
 
 
 def test_rates(campaign: Campaign) -> dict[str, tuple[int, int]]:
@@ -29,15 +29,7 @@ def test_rates(campaign: Campaign) -> dict[str, tuple[int, int]]:
     elif metric == Campaign.WinnerMetric.OPEN:
         success = Q(notification__opened_at__isnull=False)
     else:
-        orders = relations.order_model()._default_manager.filter(
-            customer=OuterRef("customer"),
-            status__in=relations.purchase_statuses(),
-            placed_at__gte=OuterRef("due"),
-            placed_at__lt=OuterRef("due") + timedelta(days=campaign.conversion_window_days),
-        )
-        recipients = recipients.annotate(due=Coalesce("not_before", "created_at")).annotate(
-            converted=Exists(orders)
-        )
+        recipients = with_conversions(recipients, campaign)
         success = Q(converted=True)
     return {
         row["variant__code"]: (row["recipients"], row["successes"])

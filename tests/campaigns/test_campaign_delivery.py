@@ -1,14 +1,17 @@
 """What became of a campaign's messages, per channel, on its admin page: waiting, sent, failed,
 suppressed by reason, opened, clicked, and its codes used per channel. Counts by hand."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from campaigns import selectors, services
 from campaigns.models import Coupon, Redemption
 from customers.models import Notification
 from tests.campaigns.campaign_factories import campaign, shopper
+from tests.campaigns.factories import order
 from tests.campaigns.offer_factories import offer
 
 pytestmark = pytest.mark.django_db
@@ -49,6 +52,12 @@ def test_the_delivery_of_each_channel_and_the_codes_used_per_channel(
             coupon=code, customer=customer, reference="O-1", channel=channel, discount="5.00"
         )
     Redemption.objects.filter(customer=ben).update(status=Redemption.Status.RELEASED)
+    # Anna bought twice within the window, Frank (texted) once; Ben's order was cancelled.
+    order(anna, at=timezone.now() + timedelta(hours=1), total=Decimal("40.00"))
+    order(anna, at=timezone.now() + timedelta(days=2), total=Decimal("10.00"))
+    order(ben, at=timezone.now() + timedelta(hours=1), total=Decimal("99.00"), status="cancelled")
+    order(texted[1], at=timezone.now() + timedelta(days=1), total=Decimal("25.00"))
+    order(chloe, at=timezone.now() + timedelta(days=30), total=Decimal("60.00"))  # too late
 
     with django_assert_max_num_queries(2):
         delivery = selectors.campaign_delivery(spring)
@@ -63,8 +72,12 @@ def test_the_delivery_of_each_channel_and_the_codes_used_per_channel(
     )
     assert (email.opened, email.clicked, email.suppressed) == (2, 1, {"capped": 1})
     assert (sms.channel, sms.messages, sms.sent, sms.suppressed) == ("sms", 2, 1, {"no_consent": 1})
+    assert (email.converted, email.revenue) == (1, Decimal("50.00"))
+    assert (sms.converted, sms.revenue) == (1, Decimal("25.00"))
     assert delivery.not_sent == {"no_channel": 1}
     assert delivery.redemptions == {"store": (2, Decimal("10.00"))}  # Ben's was given back
     page = admin_client.get(f"/admin/campaigns/campaign/{spring.pk}/change/").content.decode()
     assert "capped: 1" in page
     assert "store: 2 uses" in page
+    assert page.count('class="funnel-bar"') == 10  # five steps for each of the two channels
+    assert "email: 1 converted of 5 messages" in page
