@@ -1,7 +1,10 @@
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from inventory import services
-from inventory.models import LowStockAlert, StockLevel
+from inventory.models import LowStockAlert, Reservation, StockLevel
 from inventory.services import StockLine
 from tests.inventory.factories import LocationFactory, SkuFactory, stock
 
@@ -50,3 +53,21 @@ def test_an_alert_is_resolved_when_stock_recovers_and_a_new_one_opens_on_the_nex
     assert services.raise_low_stock_alerts() == (1, 0)
     assert LowStockAlert.objects.filter(resolved_at=None).count() == 1
     assert LowStockAlert.objects.count() == 2
+
+
+def test_a_lapsed_cart_hold_the_clean_up_has_not_reached_yet_does_not_raise_an_alert():
+    sku, store = SkuFactory(), LocationFactory()
+    level = with_reorder_point(stock(sku, store, 10), 5)
+    services.reserve(
+        lines=[StockLine(sku.pk, store.pk, 8)],
+        kind=Reservation.Kind.CART_HOLD,
+        reference="cart:a",
+        expires_at=timezone.now() + timedelta(minutes=15),
+    )
+    assert services.raise_low_stock_alerts() == (1, 0)  # held: 2 sellable, below 5
+
+    later = timezone.now() + timedelta(minutes=20)  # the hold lapsed; nobody expired it yet
+    assert services.raise_low_stock_alerts(now=later) == (0, 1)
+    assert services.raise_low_stock_alerts(now=later) == (0, 0)
+    level.refresh_from_db()
+    assert level.reserved == 8  # reads never write: the clean-up task releases it
