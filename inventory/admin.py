@@ -166,7 +166,7 @@ class ProductImageInline(admin.TabularInline):
 class SkuInline(admin.TabularInline):
     model = Sku
     extra = 0
-    fields = ["code", "barcode", "attributes", "price", "currency", "is_active"]
+    fields = ["code", "barcode", "attributes", "price", "cost_price", "currency", "is_active"]
 
 
 @admin.register(Product)
@@ -181,7 +181,7 @@ class ProductAdmin(admin.ModelAdmin):
 
 @admin.register(Sku)
 class SkuAdmin(admin.ModelAdmin):
-    list_display = ["code", "product", "price", "currency", "is_active"]
+    list_display = ["code", "product", "price", "cost_price", "currency", "is_active"]
     list_filter = ["is_active", "currency", SkuCategoryFilter]
     list_select_related = ["product"]
     search_fields = ["code", "barcode", "product__name"]

@@ -159,6 +159,15 @@ class Sku(models.Model):
     )
     attributes = models.JSONField(default=dict, blank=True, help_text='e.g. {"size": "M"}.')
     price = models.DecimalField(max_digits=10, decimal_places=2, validators=[MinValueValidator(0)])
+    cost_price = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="What one unit costs the retailer, for margins; empty when unknown. Staff "
+        "only: never shown to storefronts.",
+    )
     currency = models.CharField(max_length=3, default=default_currency)
     is_active = models.BooleanField(default=True)
 
@@ -167,6 +176,10 @@ class Sku(models.Model):
         verbose_name = "SKU"
         constraints = [
             models.CheckConstraint(condition=Q(price__gte=0), name="sku_price_not_negative"),
+            models.CheckConstraint(
+                condition=Q(cost_price=None) | Q(cost_price__gte=0),
+                name="sku_cost_price_not_negative",
+            ),
             models.UniqueConstraint(
                 fields=["barcode"], condition=~Q(barcode=""), name="sku_barcode_unique"
             ),

@@ -280,6 +280,14 @@ class OrderLine(models.Model):
     quantity = models.PositiveIntegerField()
     unit_price = models.DecimalField(max_digits=10, decimal_places=2)
     line_total = models.DecimalField(max_digits=12, decimal_places=2)
+    unit_cost = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The SKU's cost price when sold, for margins; empty when it was not known.",
+    )
     discount = models.DecimalField(
         max_digits=12,
         decimal_places=2,

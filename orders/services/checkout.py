@@ -288,6 +288,7 @@ def _place_order(
                 sku=line.sku,
                 quantity=line.quantity,
                 unit_price=line.unit_price,
+                unit_cost=line.sku.cost_price,  # as it is now: margins do not move later
                 line_total=line.line_total,
             )
             for line in lines

@@ -29,6 +29,13 @@ def test_openapi_schema_is_served(client):
     assert schema["openapi"].startswith("3.")
 
 
+def test_no_api_call_shows_what_the_retailer_paid_for_its_goods(client):
+    schema = client.get("/api/v1/schema/").content.decode()
+
+    assert "cost_price" not in schema
+    assert "unit_cost" not in schema
+
+
 def test_api_docs_page_loads_its_assets_from_this_server_not_a_cdn(client):
     response = client.get("/api/v1/docs/")
 

@@ -214,3 +214,16 @@ def test_only_a_clerks_till_sale_may_name_a_customer_apart_from_the_cart(shop, c
         )
 
     assert not Order.objects.exists()
+
+
+def test_each_line_keeps_the_cost_price_known_when_it_was_sold(shop, camille):
+    Sku.objects.filter(pk=shop.jacket.pk).update(cost_price=Decimal("31.50"))
+    cart = filled_cart(camille, ("RAIN-JACKET-M", 2), ("WOOL-BEANIE", 1), store="PAR-RIV")
+
+    order = services.checkout(
+        cart=cart, fulfilment="pickup", channel="ios", idempotency_key="k"
+    ).order
+    Sku.objects.filter(pk=shop.jacket.pk).update(cost_price=Decimal("40.00"))  # a later buy
+
+    costs = dict(order.lines.values_list("sku__code", "unit_cost"))
+    assert costs == {"RAIN-JACKET-M": Decimal("31.50"), "WOOL-BEANIE": None}
