@@ -103,9 +103,7 @@ def test_the_rest_waits_for_the_winner_chosen_by_clicks_then_gets_it():
     spring.refresh_from_db()
     assert (spring.status, spring.winner.code) == ("completed", "B")
     assert receipts.count() == len(people) == Notification.objects.count()
-    assert set(
-        receipts.filter(customer__in=rest).values_list("variant__code", flat=True)
-    ) == {"B"}
+    assert set(receipts.filter(customer__in=rest).values_list("variant__code", flat=True)) == {"B"}
 
 
 def test_orders_decide_when_the_metric_is_conversion_and_a_tie_goes_to_a():
