@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
@@ -663,6 +664,16 @@ class Campaign(models.Model):
     conversion_window_days = models.PositiveSmallIntegerField(
         default=7, help_text="An order this many days after the message counts for it."
     )
+    cost = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="What the campaign cost (creative, sending, the discounts it funds...), in the "
+        "shop's currency; empty when unknown. Can be filled in after it ran: the ROI report "
+        "reads it.",
+    )
     # Progress of the send (services.sending), for the admin and for resuming.
     send_cursor = models.BigIntegerField(
         default=0, editable=False, help_text="The last customer id the send reached."
@@ -699,6 +710,9 @@ class Campaign(models.Model):
             models.CheckConstraint(
                 condition=~Q(kind="scheduled") | ~Q(send_at=None),
                 name="campaign_scheduled_has_send_at",
+            ),
+            models.CheckConstraint(
+                condition=Q(cost=None) | Q(cost__gte=0), name="campaign_cost_not_negative"
             ),
         ]
 
@@ -1055,3 +1069,21 @@ class AttributionCredit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.model} {self.channel}: {self.orders_share}"
+
+
+# --- Reports -----------------------------------------------------------------------------------
+
+
+class Report(models.Model):
+    """No table: the admin's "Reports" entry (every marketing report listed in one place,
+    ``campaigns.reporting.reports_admin``) and the permission to read the retention,
+    conversion and campaign ROI reports, "Can view report"."""
+
+    class Meta:
+        managed = False
+        default_permissions = ("view",)
+        verbose_name = "report"
+        verbose_name_plural = "reports"
+
+    def __str__(self) -> str:
+        return "Reports"
