@@ -34,11 +34,8 @@ from typing import Any
 from django.db import connection
 from django.db.models import (
     Case,
-    DateTimeField,
     DecimalField,
     Exists,
-    ExpressionWrapper,
-    F,
     OuterRef,
     Q,
     Subquery,
@@ -183,50 +180,56 @@ def _cents(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def _recipients_sql(campaign_ids: list[int]) -> tuple[str, tuple[Any, ...]]:
-    """One row per recipient: campaign, holdout (1/0), converted (1/0), spent, sent (1/0)."""
-    window_end = ExpressionWrapper(
-        F("due") + F("campaign__conversion_window_days") * Value(timedelta(days=1)),
-        output_field=DateTimeField(),
-    )
+def _recipients_sql(campaign_ids: list[int], window_days: int) -> tuple[str, list[Any]]:
+    """One row per recipient of these campaigns (whose conversion window is ``window_days``):
+    campaign, holdout (1/0), converted (1/0), spent, sent (1/0). The window is a constant, as
+    in the campaign results: date arithmetic on a column is not portable (SQLite)."""
     orders = relations.order_model()._default_manager.filter(
         customer=OuterRef("customer"),
         status__in=relations.purchase_statuses(),
         placed_at__gte=OuterRef("due"),
-        placed_at__lt=OuterRef("window_end"),
+        placed_at__lt=OuterRef("due") + timedelta(days=window_days),
     )
     spent = orders.order_by().values("customer").annotate(s=Sum("total")).values("s")[:1]
     money = DecimalField(max_digits=14, decimal_places=2)
     rows = (
         CampaignRecipient.objects.filter(campaign_id__in=campaign_ids)
         .annotate(due=Coalesce("not_before", "created_at"))
-        .annotate(window_end=window_end)
         .annotate(
             holdout=Case(When(variant__isnull=True, then=Value(1)), default=Value(0)),
             converted=Case(When(Exists(orders), then=Value(1)), default=Value(0)),
-            spent=Coalesce(Subquery(spent, output_field=money), Value(Decimal("0")), output_field=money),
-            sent=Case(
-                When(Q(notification__status="sent"), then=Value(1)), default=Value(0)
+            spent=Coalesce(
+                Subquery(spent, output_field=money), Value(Decimal("0")), output_field=money
             ),
+            sent=Case(When(Q(notification__status="sent"), then=Value(1)), default=Value(0)),
         )
         .values("campaign_id", "holdout", "converted", "spent", "sent")
         .order_by()
     )
     sql, params = rows.query.sql_with_params()
-    return sql, tuple(params)
+    return sql, list(params)
 
 
-def _groups(campaign_ids: list[int]) -> dict[tuple[int, bool], Group]:
-    if not campaign_ids:
+def _groups(campaigns: list[Campaign]) -> dict[tuple[int, bool], Group]:
+    """Per campaign and side, in one query: the recipients of the campaigns sharing a
+    conversion window are read together, the windows joined by ``UNION ALL``."""
+    by_window: dict[int, list[int]] = {}
+    for campaign in campaigns:
+        by_window.setdefault(campaign.conversion_window_days, []).append(campaign.pk)
+    if not by_window:
         return {}
-    sql, params = _recipients_sql(campaign_ids)
+    parts, params = [], []
+    for days, ids in sorted(by_window.items()):
+        sql, part_params = _recipients_sql(ids, days)
+        parts.append(f"SELECT * FROM ({sql}) AS w{days}")
+        params.extend(part_params)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
             SELECT campaign_id, holdout, COUNT(*), SUM(converted), SUM(spent),
                    SUM(CAST(spent AS DOUBLE PRECISION) * CAST(spent AS DOUBLE PRECISION)),
                    SUM(sent)
-            FROM ({sql}) AS recipients
+            FROM ({" UNION ALL ".join(parts)}) AS recipients
             GROUP BY campaign_id, holdout
             """,
             params,
@@ -253,7 +256,7 @@ def campaign_roi(*, start: date, end: date) -> RoiReport:
         .exclude(status__in=NOT_STARTED)
         .order_by("-started_at", "-pk")
     )
-    groups = _groups([c.pk for c in campaigns])
+    groups = _groups(campaigns)
     found = []
     for campaign in campaigns:
         treated = groups.get((campaign.pk, False), Group())
