@@ -53,7 +53,11 @@ def check_range(start: date, end: date) -> None:
 def window(days: int | None) -> int:
     """The window given, else ``CONVERSION_WINDOW_DAYS``, checked."""
     chosen = settings.CONVERSION_WINDOW_DAYS if days is None else days
-    if isinstance(chosen, bool) or not isinstance(chosen, int) or not 1 <= chosen <= MAX_WINDOW_DAYS:
+    if (
+        isinstance(chosen, bool)
+        or not isinstance(chosen, int)
+        or not 1 <= chosen <= MAX_WINDOW_DAYS
+    ):
         raise InvalidInput(
             f"The conversion window must be a whole number of days from 1 to {MAX_WINDOW_DAYS} "
             f"(got {chosen!r}).",
@@ -97,9 +101,11 @@ class ConversionReport:
     bought_on: list[str]  # the order channels, in order (the matrix's columns)
 
 
-def _looks(since: datetime, until: datetime, channel: str) -> QuerySet[Touchpoint]:
-    looks = Touchpoint.objects.filter(kind__in=LOOKS, occurred_at__gte=since, occurred_at__lt=until)
-    looks = looks.annotate(sales=sales_channels.sales_channel())
+def _looks(since: datetime, until: datetime, channel: str) -> QuerySet[Any]:
+    """The looks of the range, each with its sales channel (``sales``)."""
+    looks: QuerySet[Any] = Touchpoint.objects.filter(
+        kind__in=LOOKS, occurred_at__gte=since, occurred_at__lt=until
+    ).annotate(sales=sales_channels.sales_channel())
     if channel:
         looks = looks.filter(sales=channel)
     return looks

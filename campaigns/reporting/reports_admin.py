@@ -293,7 +293,7 @@ def cohorts_chart(found: retention.CohortReport) -> charts.LineChart:
 
 
 def roi_chart(found: roi.RoiReport) -> charts.BarChart:
-    rows = []
+    rows: list[tuple[str, float | None, str]] = []
     for row in found.campaigns:
         if row.roi is not None:
             rows.append((row.campaign.name, row.roi, f"{row.campaign.name}: ROI {row.roi:.0%}"))
@@ -304,7 +304,7 @@ def roi_chart(found: roi.RoiReport) -> charts.BarChart:
 
 
 def matrix(found: conversion.ConversionReport) -> list[dict[str, Any]]:
-    """The conversion matrix as heat-table rows: browse channel × order channel."""
+    """The conversion matrix as heat-table rows: browse channel x order channel."""
     return [
         {
             "label": row.label,
@@ -361,7 +361,11 @@ class ReportAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             view(self.cohorts_view, "cohorts"),
             view(self.conversion_view, "conversion"),
             view(self.roi_view, "roi"),
-            path("", self.admin_site.admin_view(self.changelist_view), name="campaigns_report_changelist"),
+            path(
+                "",
+                self.admin_site.admin_view(self.changelist_view),
+                name="campaigns_report_changelist",
+            ),
         ]
 
     def changelist_view(

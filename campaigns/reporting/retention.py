@@ -78,7 +78,10 @@ class Cohort:
     @property
     def retention(self) -> list[float | None]:
         bases = self.bases or [self.customers] * len(self.retained)
-        return [None if n is None else _share(n, base) for n, base in zip(self.retained, bases, strict=True)]
+        return [
+            None if n is None else _share(n, base)
+            for n, base in zip(self.retained, bases, strict=True)
+        ]
 
     @property
     def repeat_rate(self) -> float:

@@ -10,11 +10,11 @@ as "treated".
 
 - **Attributed revenue**: the treated recipients' orders in their window (it includes what
   they would have bought anyway).
-- **Incremental revenue**: (revenue per treated recipient − revenue per holdout member) ×
+- **Incremental revenue**: (revenue per treated recipient - revenue per holdout member) x
   treated recipients, with a 95 % interval from the two groups' per-recipient revenue
   (Welch: the variances of each group, unpooled, normal approximation); none without a
   holdout, no interval with fewer than 2 in either group.
-- **ROI** = (incremental revenue − cost) / cost, with the interval carried through; **ROAS**
+- **ROI** = (incremental revenue - cost) / cost, with the interval carried through; **ROAS**
   (attributed revenue / cost) and **cost per conversion** beside it. Without a cost (empty or
   0) there is no ratio to give, and the report says so rather than divide by zero.
 

@@ -1,12 +1,12 @@
 """Campaign ROI on hand-counted campaigns started on 15 March 2026 (messages due then):
 
-    Spring   cost 100.00, 7-day window; treated t1 100.00, t2 60.00, t3 nothing, t4 only a
-             cancelled order (3 messages sent, 1 failed); holdout h1 40.00, h2 nothing.
-             Revenue per recipient 40 vs 20: incremental (40 - 20) x 4 = 80.00, ROI -0.2
-    Solo     cost 50.00, no holdout: u1 30.00, u2 nothing
-    Free     no cost, a 1-day window: f1 25.00 the next morning, f2 25.00 two days later;
-             holdout g1 nothing
-    Gift     cost 0; Old (started in February) and Draft are left out
+Spring   cost 100.00, 7-day window; treated t1 100.00, t2 60.00, t3 nothing, t4 only a
+         cancelled order (3 messages sent, 1 failed); holdout h1 40.00, h2 nothing.
+         Revenue per recipient 40 vs 20: incremental (40 - 20) x 4 = 80.00, ROI -0.2
+Solo     cost 50.00, no holdout: u1 30.00, u2 nothing
+Free     no cost, a 1-day window: f1 25.00 the next morning, f2 25.00 two days later;
+         holdout g1 nothing
+Gift     cost 0; Old (started in February) and Draft are left out
 """
 
 import math
@@ -134,7 +134,10 @@ def test_the_figures_are_the_campaign_results_ones(campaigns):
     spring = rows()["Spring"]
     variant, holdout = selectors.campaign_results(campaigns["Spring"])
 
-    assert (spring.treated.recipients, spring.conversions) == (variant.recipients, variant.conversions)
+    assert (spring.treated.recipients, spring.conversions) == (
+        variant.recipients,
+        variant.conversions,
+    )
     assert spring.attributed_revenue == variant.revenue
     assert spring.holdout.revenue == holdout.revenue
     assert spring.incremental_revenue == variant.revenue_per_recipient_vs_holdout * 4

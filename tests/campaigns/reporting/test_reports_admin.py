@@ -9,13 +9,15 @@ import io
 import pytest
 import time_machine
 
-from tests.campaigns.reporting.test_campaign_roi import NOW as ROI_NOW
-from tests.campaigns.reporting.test_campaign_roi import campaigns  # noqa: F401  (fixture)
-from tests.campaigns.reporting.test_conversion_report import NOW as CONVERSION_NOW
-from tests.campaigns.reporting.test_conversion_report import looks  # noqa: F401  (fixture)
-from tests.campaigns.reporting.test_retention_cohorts import NOW as COHORTS_NOW
-from tests.campaigns.reporting.test_retention_cohorts import history  # noqa: F401  (fixture)
+from tests.campaigns.reporting import test_campaign_roi as roi_histories
+from tests.campaigns.reporting import test_conversion_report as conversion_histories
+from tests.campaigns.reporting import test_retention_cohorts as cohort_histories
 from tests.inventory.factories import UserFactory
+
+# The hand-made histories of each report's own tests, as fixtures here too.
+history, COHORTS_NOW = cohort_histories.history, cohort_histories.NOW
+looks, CONVERSION_NOW = conversion_histories.looks, conversion_histories.NOW
+campaigns, ROI_NOW = roi_histories.campaigns, roi_histories.NOW
 
 REPORTS = "/admin/campaigns/report/"
 COHORTS = f"{REPORTS}cohorts/"
@@ -86,10 +88,12 @@ def test_the_cohorts_page_draws_the_curves_and_the_table(reader, history):
 
     html = page.content.decode()
     assert page.status_code == 200
-    assert "<svg" in html and "<polyline" in html
+    assert "<svg" in html
+    assert "<polyline" in html
     assert 'src="http' not in html
     assert html.count("<polyline") == 4  # one curve per cohort
-    assert "Nov 2025" in html and "Dec 2025" in html
+    assert "Nov 2025" in html
+    assert "Dec 2025" in html
     assert "All cohorts" in html
     assert "format=csv" in html
 
@@ -214,7 +218,8 @@ def test_the_roi_page_shows_bars_and_says_what_is_missing(reader, campaigns):
 
     html = page.content.decode()
     assert page.status_code == 200
-    assert "<svg" in html and "<rect" in html
+    assert "<svg" in html
+    assert "<rect" in html
     assert "-20 %" in html  # Spring's ROI
     assert "no holdout" in html  # Solo
     assert "no cost" in html  # Free and Gift
