@@ -31,6 +31,7 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from campaigns.reporting import sales_channels
+from campaigns.reporting.attribution import check_range
 from campaigns.reporting.sales_channels import SalesChannel
 from campaigns.rules import relations
 from customers.models import Touchpoint
@@ -39,15 +40,6 @@ from omni.core.errors import InvalidInput
 LOOKS = (Touchpoint.Kind.PRODUCT_VIEW.value, Touchpoint.Kind.ADD_TO_CART.value)
 MAX_WINDOW_DAYS = 365
 ANY = "*"  # an order on any channel
-
-
-def check_range(start: date, end: date) -> None:
-    if start > end:
-        raise InvalidInput(
-            f"The date range is empty: it starts on {start} and ends on {end}, before it "
-            "starts. Give the first day, then the last day (both included).",
-            details={"from": str(start), "to": str(end)},
-        )
 
 
 def window(days: int | None) -> int:

@@ -28,21 +28,13 @@ from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear
 from django.utils import timezone
 
 from campaigns.reporting import sales_channels
+from campaigns.reporting.attribution import check_range
 from campaigns.reporting.sales_channels import SalesChannel
 from campaigns.rules import relations
 from omni.core.errors import InvalidInput
 
 RETENTION_MONTHS = 12
 REPEAT_WINDOW_DAYS = 90
-
-
-def check_range(start: date, end: date) -> None:
-    if start > end:
-        raise InvalidInput(
-            f"The date range is empty: it starts on {start} and ends on {end}, before it "
-            "starts. Give the first day, then the last day (both included).",
-            details={"from": str(start), "to": str(end)},
-        )
 
 
 def month_index(day: date) -> int:

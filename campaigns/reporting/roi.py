@@ -48,21 +48,12 @@ from django.db.models.functions import Coalesce
 from campaigns import services
 from campaigns.models import Campaign, CampaignRecipient
 from campaigns.reporting import sales_channels
+from campaigns.reporting.attribution import check_range
 from campaigns.rules import relations
-from omni.core.errors import InvalidInput
 
 Z_95 = NormalDist().inv_cdf(0.975)
 CENT = Decimal("0.01")
 NOT_STARTED = (Campaign.Status.DRAFT, Campaign.Status.SCHEDULED)
-
-
-def check_range(start: date, end: date) -> None:
-    if start > end:
-        raise InvalidInput(
-            f"The date range is empty: it starts on {start} and ends on {end}, before it "
-            "starts. Give the first day, then the last day (both included).",
-            details={"from": str(start), "to": str(end)},
-        )
 
 
 @dataclass(frozen=True)
