@@ -1075,12 +1075,13 @@ class AttributionCredit(models.Model):
 
 
 class Report(models.Model):
-    """No table: the admin's "Reports" entry (every marketing report listed in one place,
+    """No rows: the admin's "Reports" entry (every marketing report listed in one place,
     ``campaigns.reporting.reports_admin``) and the permission to read the retention,
-    conversion and campaign ROI reports, "Can view report"."""
+    conversion and campaign ROI reports, "Can view report". Its table stays empty; it exists
+    so that whatever reads every model (scans, exports) finds one, rather than an unmanaged
+    model with none."""
 
     class Meta:
-        managed = False
         default_permissions = ("view",)
         verbose_name = "report"
         verbose_name_plural = "reports"
