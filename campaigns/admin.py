@@ -569,6 +569,7 @@ def add_segment_filter_to_customer_admin() -> None:
 add_segment_filter_to_customer_admin()
 
 # The customer lifetime value's fits and values (issue 14) register themselves.
-# The attribution roll-up and its report register themselves (campaigns.reporting).
-from campaigns.reporting import attribution_admin  # noqa: E402, F401
+# The attribution roll-up and its report register themselves (campaigns.reporting), and so do
+# the Reports (every report listed; cohorts, conversion, campaign ROI).
+from campaigns.reporting import attribution_admin, reports_admin  # noqa: E402, F401
 from campaigns.reporting.clv import admin as clv_admin  # noqa: E402, F401

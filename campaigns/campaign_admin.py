@@ -63,6 +63,7 @@ class CampaignForm(forms.ModelForm):
             "test_percent",
             "winner_after_hours",
             "winner_metric",
+            "cost",
         ]
 
 
@@ -168,7 +169,7 @@ class CampaignAdmin(admin.ModelAdmin):
             (None, {"fields": ["name", "segment", "channels", "preview_link"]}),
             ("Offer", {"fields": ["offer", "coupon", "code_batch"]}),
             ("When", {"fields": ["kind", "send_at", "local_time"]}),
-            ("Measure", {"fields": ["holdout_percent", "conversion_window_days"]}),
+            ("Measure", {"fields": ["holdout_percent", "conversion_window_days", "cost"]}),
             (
                 "Send the winner",
                 {
@@ -201,8 +202,10 @@ class CampaignAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is not None and (obj.is_locked or obj.status == Campaign.Status.CANCELLED):
-            # Locked: what it says and to whom stays as it ran (the model refuses it too).
-            return [*CampaignForm.Meta.fields, *self.readonly_fields]
+            # Locked: what it says and to whom stays as it ran (the model refuses it too);
+            # its cost is often known only afterwards, so it stays editable.
+            locked = [name for name in CampaignForm.Meta.fields if name != "cost"]
+            return [*locked, *self.readonly_fields]
         return self.readonly_fields
 
     @admin.display(description="progress")

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
@@ -697,6 +698,16 @@ class Campaign(models.Model):
     winner_due_at = models.DateTimeField(
         null=True, blank=True, editable=False, help_text="When the winner is chosen."
     )
+    cost = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="What the campaign cost (creative, sending, the discounts it funds...), in the "
+        "shop's currency; empty when unknown. Can be filled in after it ran: the ROI report "
+        "reads it.",
+    )
     # Progress of the send (services.sending), for the admin and for resuming.
     send_cursor = models.BigIntegerField(
         default=0, editable=False, help_text="The last customer id the send reached."
@@ -738,6 +749,9 @@ class Campaign(models.Model):
                 condition=Q(test_percent=0, winner_after_hours=None)
                 | Q(test_percent__gt=0, test_percent__lt=100, winner_after_hours__gt=0),
                 name="campaign_test_share_has_winner_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(cost=None) | Q(cost__gte=0), name="campaign_cost_not_negative"
             ),
         ]
 
@@ -1110,3 +1124,22 @@ class AttributionCredit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.model} {self.channel}: {self.orders_share}"
+
+
+# --- Reports -----------------------------------------------------------------------------------
+
+
+class Report(models.Model):
+    """No rows: the admin's "Reports" entry (every marketing report listed in one place,
+    ``campaigns.reporting.reports_admin``) and the permission to read the retention,
+    conversion and campaign ROI reports, "Can view report". Its table stays empty; it exists
+    so that whatever reads every model (scans, exports) finds one, rather than an unmanaged
+    model with none."""
+
+    class Meta:
+        default_permissions = ("view",)
+        verbose_name = "report"
+        verbose_name_plural = "reports"
+
+    def __str__(self) -> str:
+        return "Reports"

@@ -206,6 +206,9 @@ CLV_MIN_REPEAT_CUSTOMERS = env_int("CLV_MIN_REPEAT_CUSTOMERS", 100)
 ATTRIBUTION_LOOKBACK_DAYS = env_int("ATTRIBUTION_LOOKBACK_DAYS", 30)
 ATTRIBUTION_HALF_LIFE_DAYS = env_int("ATTRIBUTION_HALF_LIFE_DAYS", 7)
 ATTRIBUTION_POSITION_WEIGHTS = env_list("ATTRIBUTION_POSITION_WEIGHTS", ["0.4", "0.2", "0.4"])
+# Conversion report (campaigns.reporting.conversion): an order this many days after a product
+# view or add to cart counts as that visitor's conversion (the report's form can change it).
+CONVERSION_WINDOW_DAYS = env_int("CONVERSION_WINDOW_DAYS", 7)
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"

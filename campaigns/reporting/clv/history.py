@@ -8,6 +8,11 @@ to the last observed day: the first and last purchase day, the number of repeat 
 ``x``, the mean value of those repeat days ``m_x`` (the first purchase is left out of the
 spend model, as Fader & Hardie do), orders and revenue by channel; and the purchase days in
 an optional holdout period after it, for the calibration report.
+
+Revenue to date is net: what returns refunded, and what was refunded for units no location
+could ship (cancelled on the line), by the end of the last observed day, is taken off the
+orders it was given back on. The models read purchases as they were paid (a refund does not
+undo a purchase day, nor its value for the spend model).
 """
 
 from __future__ import annotations
@@ -19,8 +24,9 @@ from typing import Any
 
 import numpy as np
 from django.db import connection
-from django.db.models import Count, Q, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Count, DecimalField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.expressions import CombinedExpression
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from numpy.typing import NDArray
 
@@ -72,10 +78,11 @@ def purchase_histories(*, until: date, holdout_until: date | None = None) -> His
             customer__erased_at=None,
             placed_at__lte=last_moment,
         )
-        .annotate(day=TruncDate("placed_at"))
+        .annotate(day=TruncDate("placed_at"), given_back=_refunded(until))
         .values("customer_id", "day")
         .annotate(
             value=Sum("total"),
+            refunded=Sum("given_back"),
             orders=Count("pk"),
             store_orders=Count("pk", filter=Q(channel=Channel.STORE)),
         )
@@ -91,10 +98,10 @@ def purchase_histories(*, until: date, holdout_until: date | None = None) -> His
                SUM(CASE WHEN day <= %s AND day > first_day THEN value ELSE 0 END),
                SUM(CASE WHEN day <= %s THEN orders ELSE 0 END),
                SUM(CASE WHEN day <= %s THEN store_orders ELSE 0 END),
-               SUM(CASE WHEN day <= %s THEN value ELSE 0 END),
+               SUM(CASE WHEN day <= %s THEN value - refunded ELSE 0 END),
                SUM(CASE WHEN day > %s THEN 1 ELSE 0 END)
         FROM (
-            SELECT customer_id, day, value, orders, store_orders,
+            SELECT customer_id, day, value, refunded, orders, store_orders,
                    MIN(day) OVER (PARTITION BY customer_id) AS first_day
             FROM ({days_sql}) AS days
         ) AS dated
@@ -111,6 +118,32 @@ def purchase_histories(*, until: date, holdout_until: date | None = None) -> His
             chunks.append(_columns(rows))
     columns = [np.concatenate(parts) for parts in zip(*chunks, strict=True)] if chunks else None
     return _histories(columns, until)
+
+
+def _refunded(until: date) -> CombinedExpression:
+    """What was given back on an order by the end of ``until``: its returns' refunds and the
+    refunds of units no location could ship (cancelled on the line)."""
+    end = timezone.make_aware(datetime.combine(until, time.max))
+    money = DecimalField(max_digits=14, decimal_places=2)
+    returns = (
+        relations.return_model()
+        ._default_manager.filter(order=OuterRef("pk"), created_at__lte=end)
+        .order_by()
+        .values("order")
+        .annotate(s=Sum("refund_amount"))
+        .values("s")
+    )
+    cancelled = (
+        relations.order_line_model()
+        ._default_manager.filter(order=OuterRef("pk"))
+        .order_by()
+        .values("order")
+        .annotate(s=Sum("cancelled_refund"))
+        .values("s")
+    )
+    zero = Value(Decimal("0"), output_field=money)
+    given_back = Coalesce(Subquery(returns, output_field=money), zero, output_field=money)
+    return given_back + Coalesce(Subquery(cancelled, output_field=money), zero, output_field=money)
 
 
 def _cents(value: object) -> int:
