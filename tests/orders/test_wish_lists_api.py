@@ -271,3 +271,20 @@ def test_reading_my_lists_takes_the_same_few_queries_however_many_items(
         response = client.get("/api/v1/wishlists")
 
     assert sum(len(wl["items"]) for wl in response.json()) == 2 * size
+
+
+def test_the_cart_merge_after_sign_in_brings_the_guests_wish_lists_too(shop, camille):
+    guest = app_client("web")
+    cart = guest.post("/api/v1/cart/lines", {"sku": "WOOL-BEANIE", "quantity": 1}, format="json")
+    saved = save(guest, sku="RAIN-JACKET-M")
+
+    merged = app_client("web", camille).post(
+        "/api/v1/cart/merge",
+        {"guest_token": cart.json()["guest_token"], "wishlist_token": saved.json()["guest_token"]},
+        format="json",
+    )
+
+    assert merged.status_code == 200
+    assert [line["sku"] for line in merged.json()["lines"]] == ["WOOL-BEANIE"]
+    kept = WishList.objects.get(customer=camille)
+    assert [item.sku.code for item in kept.items.all()] == ["RAIN-JACKET-M"]
