@@ -298,6 +298,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.expire_uncollected_pickups",
         "schedule": 900.0,
     },
+    # Wish-list news for campaigns (back in stock, price dropped, low stock), once per change.
+    "detect-wish-list-events": {"task": "orders.detect_wish_list_events", "schedule": 900.0},
     "mature-points": {"task": "loyalty.mature_points", "schedule": 3600.0},
     "expire-points": {"task": "loyalty.expire_points", "schedule": crontab(hour=2, minute=0)},
     "evaluate-tiers": {"task": "loyalty.evaluate_tiers", "schedule": crontab(hour=3, minute=0)},

@@ -352,14 +352,14 @@ def merge_customer_wish_lists(*, survivor: Customer, merged: Customer) -> None:
 
 def _watched_items(now: datetime) -> "QuerySet[WishListItem]":
     """Items of customers' lists, each with its price now and what the customer's preferred
-    store has of it (``store_id`` is None when they have none, or it is unknown)."""
+    store has of it (``their_store`` is None when they have none, or it is unknown)."""
     store = Location.objects.filter(
         code=OuterRef("wish_list__customer__preferred_store_code"), is_active=True
     ).values("pk")[:1]
     return (
         WishListItem.objects.filter(wish_list__customer__isnull=False)
-        .annotate(price_now=current_price(), store_id=Subquery(store))
-        .annotate(available_now=available_at(F("store_id"), now=now))
+        .annotate(price_now=current_price(), their_store=Subquery(store))
+        .annotate(available_now=available_at(OuterRef("their_store"), now=now))
     )
 
 
@@ -386,7 +386,7 @@ def detect_wish_list_events(*, now: datetime | None = None) -> DetectedEvents:
     now = now or timezone.now()
     watched = _watched_items(now)
     dropped = watched.filter(price_now__lt=F("last_price"))
-    stock_changed = watched.filter(store_id__isnull=False).exclude(
+    stock_changed = watched.filter(their_store__isnull=False).exclude(
         last_available=F("available_now")
     )
     counts = dict.fromkeys(WishListEvent.Kind.values, 0)
