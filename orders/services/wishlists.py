@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -38,6 +38,9 @@ from inventory.models import Location, Product, Sku, StockLevel
 from inventory.selectors import sellable_units
 from omni.core.errors import InvalidRequest, NotFound
 from orders.models import DEFAULT_WISH_LIST_NAME, WishList, WishListEvent, WishListItem
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 MAX_WISH_LISTS = 20  # per owner: lists are for finding things again, not a catalogue
 MAX_WISH_LIST_ITEMS = 200  # per list
@@ -350,7 +353,13 @@ def merge_customer_wish_lists(*, survivor: Customer, merged: Customer) -> None:
 # --- Events for campaigns -------------------------------------------------------------------
 
 
-def _watched_items(now: datetime) -> "QuerySet[WishListItem]":
+class Watched(TypedDict):
+    price_now: Decimal
+    their_store: int | None
+    available_now: int
+
+
+def _watched_items(now: datetime) -> "QuerySet[WithAnnotations[WishListItem, Watched]]":
     """Items of customers' lists, each with its price now and what the customer's preferred
     store has of it (``their_store`` is None when they have none, or it is unknown)."""
     store = Location.objects.filter(
@@ -407,21 +416,27 @@ def detect_wish_list_events(*, now: datetime | None = None) -> DetectedEvents:
                 [WishListItem(pk=pk, last_price=after) for pk, _, after in rows], ["last_price"]
             )
             counts[WishListEvent.Kind.PRICE_DROPPED] += len(rows)
-    fields = ("pk", "last_available", "available_now", "wish_list__customer__preferred_store_code")
     for batch in _batches(list(stock_changed.values_list("pk", flat=True))):
         with transaction.atomic():
             _lock(batch)
-            rows = list(stock_changed.filter(pk__in=batch).values_list(*fields))
+            seen = list(
+                stock_changed.filter(pk__in=batch).values_list(
+                    "pk",
+                    "last_available",
+                    "available_now",
+                    "wish_list__customer__preferred_store_code",
+                )
+            )
             events = [
                 WishListEvent(
                     item_id=pk, kind=kind, at=now, details={"store": store, "available": after}
                 )
-                for pk, before, after, store in rows
+                for pk, before, after, store in seen
                 if (kind := _stock_news(before, after)) is not None
             ]
             WishListEvent.objects.bulk_create(events)
             WishListItem.objects.bulk_update(
-                [WishListItem(pk=pk, last_available=after) for pk, _, after, _ in rows],
+                [WishListItem(pk=pk, last_available=after) for pk, _, after, _ in seen],
                 ["last_available"],
             )
             for event in events:
