@@ -302,14 +302,15 @@ def remove_from_wish_list(*, wish_list: WishList, item_id: Any) -> WishList:
 
 
 def _fold_lists(lists: list[WishList], *, into: Owner) -> None:
-    """Move ``lists`` (of someone else) into ``into``'s: a list whose name ``into`` already
-    has gives it its items (the same product or SKU collapses to the one already there, which
-    keeps its earlier date), another list moves whole; a moved default is the default only if
-    ``into`` has none. The caller holds the transaction."""
+    """Move ``lists`` (of someone else) into ``into``'s: a default list, or a list whose name
+    ``into`` already has, gives its items to ``into``'s default or to that list (the same
+    product or SKU collapses to the one already there, which keeps its earlier date); another
+    list moves whole. The caller holds the transaction."""
     mine = {wish_list.name: wish_list for wish_list in into.lists()}
-    has_default = any(wish_list.is_default for wish_list in mine.values())
+    default = next((wish_list for wish_list in mine.values() if wish_list.is_default), None)
+    has_default = default is not None
     for wish_list in lists:
-        target = mine.get(wish_list.name)
+        target = default if wish_list.is_default and default else mine.get(wish_list.name)
         if target is None:
             wish_list.customer = into.customer
             wish_list.guest_token = into.guest_token if into.customer is None else ""

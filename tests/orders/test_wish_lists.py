@@ -70,3 +70,19 @@ def test_a_clerk_saves_an_item_at_the_counter_with_the_store_channel_and_their_n
     )
 
     assert (saved.item.channel, saved.item.added_by, saved.created) == ("store", clerk, True)
+
+
+def test_a_guests_default_list_joins_the_customers_default_whatever_its_name(shop, camille):
+    mine = save(camille, "WOOL-BEANIE").wish_list
+    services.rename_wish_list(owner=services.Owner(customer=camille), wish_list=mine, name="Faves")
+    guest = services.new_guest_owner()
+    services.add_to_wish_list(owner=guest, sku_code="RAIN-JACKET-M", channel="ios")
+
+    services.merge_guest_wish_lists(customer=camille, guest_token=guest.guest_token)
+
+    (kept,) = WishList.objects.filter(customer=camille)
+    assert (kept.name, kept.is_default) == ("Faves", True)
+    assert sorted(kept.items.values_list("sku__code", flat=True)) == [
+        "RAIN-JACKET-M",
+        "WOOL-BEANIE",
+    ]
