@@ -157,6 +157,162 @@ class CartCoupon(models.Model):
         return f"{self.coupon} on {self.cart}"
 
 
+# --- Wish lists ------------------------------------------------------------------------------
+# Beside carts, not in ``customers``: a list names real products and SKUs (inventory), shows
+# the stock of a store and merges on sign-in like a cart, and ``customers`` imports no other
+# app. Campaigns reach the lists through model relations (``Customer`` -> ``wish_lists`` ->
+# ``items`` -> ``events``), never by importing this app.
+
+DEFAULT_WISH_LIST_NAME = "My wish list"
+
+
+class WishList(models.Model):
+    """A named list of saved products and SKUs, of a customer or of a guest's device (its
+    ``guest_token``, shared by all that guest's lists). One list per owner is the default
+    (made on the first save); names are unique per owner. While ``share_token`` is set,
+    anyone with the link reads the list (names, prices, images; never whose it is)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="wish_lists",
+    )
+    guest_token = models.CharField(
+        max_length=64,
+        blank=True,
+        db_index=True,
+        help_text="Held by a guest's device (sent as X-Wishlist-Token); all its lists share it. "
+        "Empty for a customer's.",
+    )
+    name = models.CharField(max_length=60)
+    is_default = models.BooleanField(default=False)
+    share_token = models.CharField(
+        max_length=64,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="Set while the owner shares the list by link; cleared, the link is dead.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-is_default", "created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(customer__isnull=False) | ~Q(guest_token=""),
+                name="wish_list_has_an_owner",
+            ),
+            models.UniqueConstraint(
+                fields=["customer", "name"],
+                condition=Q(customer__isnull=False),
+                name="wish_list_name_per_customer",
+            ),
+            models.UniqueConstraint(
+                fields=["guest_token", "name"],
+                condition=Q(customer__isnull=True),
+                name="wish_list_name_per_guest",
+            ),
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=Q(is_default=True, customer__isnull=False),
+                name="one_default_wish_list_per_customer",
+            ),
+            models.UniqueConstraint(
+                fields=["guest_token"],
+                condition=Q(is_default=True, customer__isnull=True),
+                name="one_default_wish_list_per_guest",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WishListItem(models.Model):
+    """A product (any size or colour) or one SKU saved on a list, with where and when. What
+    the event detection last saw of it (``last_price``, ``last_available`` at the customer's
+    store) lives here, so each change is announced once."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    wish_list = models.ForeignKey(WishList, on_delete=models.CASCADE, related_name="items")
+    product = models.ForeignKey(
+        "inventory.Product", on_delete=models.PROTECT, related_name="wish_list_items"
+    )
+    sku = models.ForeignKey(
+        "inventory.Sku",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="wish_list_items",
+        help_text="Empty: any SKU of the product.",
+    )
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The clerk, for items added at the counter.",
+    )
+    added_at = models.DateTimeField(default=timezone.now)
+    price_when_added = models.DecimalField(max_digits=10, decimal_places=2)
+    last_price = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        help_text="The price when added or last announced as dropped: a drop below it is news.",
+    )
+    last_available = models.IntegerField(
+        null=True,
+        blank=True,
+        help_text="Units available at the customer's store when last looked (empty: not yet).",
+    )
+
+    class Meta:
+        ordering = ["added_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["wish_list", "product"],
+                condition=Q(sku__isnull=True),
+                name="wish_list_product_once",
+            ),
+            models.UniqueConstraint(
+                fields=["wish_list", "sku"],
+                condition=Q(sku__isnull=False),
+                name="wish_list_sku_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sku or self.product} on {self.wish_list}"
+
+
+class WishListEvent(models.Model):
+    """Something a campaign may tell the customer about a saved item, recorded once per change
+    by ``services.detect_wish_list_events``."""
+
+    class Kind(models.TextChoices):
+        BACK_IN_STOCK = "back_in_stock", "Back in stock at their store"
+        PRICE_DROPPED = "price_dropped", "Price dropped"
+        LOW_STOCK = "low_stock", "Low stock at their store"
+
+    item = models.ForeignKey(WishListItem, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    at = models.DateTimeField(default=timezone.now)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["kind", "at"], name="wish_list_event_kind_at")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.item}"
+
+
 class Order(models.Model):
     class Fulfilment(models.TextChoices):
         DELIVERY = "delivery", "Delivery"

@@ -6,11 +6,21 @@ from typing import Any
 from django.db.models import Prefetch, Q
 
 from customers.models import Customer, Identity
-from orders.models import Cart, CartLine, Order, OrderEvent, OrderLine, Return, ReturnLine
+from orders.models import (
+    Cart,
+    CartLine,
+    Order,
+    OrderEvent,
+    OrderLine,
+    Return,
+    ReturnLine,
+    WishList,
+    WishListItem,
+)
 from orders.selectors import SHIPMENTS_WITH_CONTENTS
 
 # The rows ``export_orders`` covers (see ``customers.selectors.register_export_section``).
-EXPORTED_MODELS = ("orders.Order", "orders.Cart")
+EXPORTED_MODELS = ("orders.Order", "orders.Cart", "orders.WishList")
 
 # What an erased customer's delivery address keeps: the country the sale was taxed in.
 KEPT_ADDRESS_FIELDS = ("country",)
@@ -36,6 +46,9 @@ def erase_order_personal_data(*, customer: Customer) -> None:
         device_id=""
     ).update(device_id="")
     Cart.objects.filter(customer=customer).exclude(guest_token=None).update(guest_token=None)
+    # Wish lists are only the person's wishes: nothing the law keeps, so they go whole (their
+    # items and events with them), and any link they were shared under dies with them.
+    WishList.objects.filter(customer=customer).delete()
 
 
 # --- Export ---------------------------------------------------------------------------------
@@ -43,7 +56,8 @@ def erase_order_personal_data(*, customer: Customer) -> None:
 
 def export_orders(*, customer: Customer) -> dict[str, list[dict[str, Any]]]:
     """The customer's orders (lines, timeline, parcels, payments, returns) and carts (lines),
-    in 12 queries whatever their number. Money as strings, dates as objects."""
+    and wish lists (items, events), in 15 queries whatever their number. Money as strings,
+    dates as objects."""
     orders = (
         Order.objects.filter(customer=customer)
         .select_related("store")
@@ -67,9 +81,22 @@ def export_orders(*, customer: Customer) -> dict[str, list[dict[str, Any]]]:
         .prefetch_related(Prefetch("lines", queryset=CartLine.objects.select_related("sku")))
         .order_by("created_at", "pk")
     )
+    wish_lists = (
+        WishList.objects.filter(customer=customer)
+        .prefetch_related(
+            Prefetch(
+                "items",
+                queryset=WishListItem.objects.select_related("product", "sku").prefetch_related(
+                    "events"
+                ),
+            )
+        )
+        .order_by("created_at", "pk")
+    )
     return {
         "orders": [_exported_order(order) for order in orders],
         "carts": [_exported_cart(cart) for cart in carts],
+        "wish_lists": [_exported_wish_list(wish_list) for wish_list in wish_lists],
     }
 
 
@@ -197,5 +224,29 @@ def _exported_cart(cart: Cart) -> dict[str, Any]:
                 "added_at": line.added_at,
             }
             for line in cart.lines.all()
+        ],
+    }
+
+
+def _exported_wish_list(wish_list: WishList) -> dict[str, Any]:
+    return {
+        "id": str(wish_list.public_id),
+        "name": wish_list.name,
+        "is_default": wish_list.is_default,
+        "shared": bool(wish_list.share_token),
+        "created_at": wish_list.created_at,
+        "items": [
+            {
+                "product": item.product.code,
+                "sku": item.sku.code if item.sku else None,
+                "channel": item.channel,
+                "added_at": item.added_at,
+                "price_when_added": str(item.price_when_added),
+                "events": [
+                    {"kind": event.kind, "at": event.at, "details": event.details}
+                    for event in item.events.all()
+                ],
+            }
+            for item in wish_list.items.all()
         ],
     }

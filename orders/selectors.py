@@ -20,6 +20,7 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
+    prefetch_related_objects,
 )
 
 from customers.models import Customer
@@ -35,8 +36,11 @@ from orders.models import (
     ParcelLine,
     Shipment,
     ShipmentLine,
+    WishList,
+    WishListItem,
 )
 from orders.services import offers as orders_services
+from orders.services import wishlists
 from orders.services.lifecycle import TRANSITIONS
 from orders.services.returns import RETURNABLE
 
@@ -413,3 +417,54 @@ def shipment_line_ids(shipment: Shipment, public_ids: Collection[UUID]) -> dict[
 def parcel_to_work(public_id: UUID) -> Parcel | None:
     """A parcel by its public id, with its shipment and order."""
     return Parcel.objects.select_related("shipment__order").filter(public_id=public_id).first()
+
+
+# --- Wish lists -------------------------------------------------------------------------------
+
+
+def _wish_list_items(*, store: Location | None = None) -> QuerySet[WishListItem]:
+    """Items with their product, SKU, images and price now (``price_now``); with ``store``,
+    what it has of each available now (``available_here``)."""
+    items = WishListItem.objects.select_related("product", "sku", "added_by").annotate(
+        price_now=wishlists.current_price()
+    )
+    if store is not None:
+        items = items.annotate(available_here=wishlists.available_at(store.pk))
+    return items.prefetch_related("product__images")
+
+
+def wish_lists_of(owner: "wishlists.Owner") -> list[WishList]:
+    """The owner's lists, the default first, each with its items (``item_list``): four
+    queries however many lists and items."""
+    items = _wish_list_items()
+    return list(
+        owner.lists().prefetch_related(Prefetch("items", queryset=items, to_attr="item_list"))
+    )
+
+
+def wish_list_detail(wish_list: WishList) -> WishList:
+    """One list as ``wish_lists_of`` reads it."""
+    prefetch_related_objects(
+        [wish_list], Prefetch("items", queryset=_wish_list_items(), to_attr="item_list")
+    )
+    return wish_list
+
+
+def shared_wish_list(share_token: str) -> WishList | None:
+    """The list shared under this link, while its owner shares it (None: no such link, or
+    turned off)."""
+    if not share_token:
+        return None
+    found = WishList.objects.filter(share_token=share_token).first()
+    return wish_list_detail(found) if found is not None else None
+
+
+def wish_list_items_at(customer: Customer, store: Location) -> list[WishListItem]:
+    """Every item on the customer's lists, with its list, its price now and what ``store`` has
+    available of it (``available_here``), in one query plus one for the images."""
+    return list(
+        _wish_list_items(store=store)
+        .select_related("wish_list")
+        .filter(wish_list__customer=customer)
+        .order_by("wish_list__created_at", "wish_list__pk", "added_at", "pk")
+    )

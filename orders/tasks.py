@@ -13,3 +13,14 @@ def send_pickup_reminders() -> int:
 @shared_task(name="orders.expire_uncollected_pickups")
 def expire_uncollected_pickups() -> int:
     return len(services.expire_uncollected_pickups())
+
+
+@shared_task(name="orders.detect_wish_list_events")
+def detect_wish_list_events() -> dict[str, int]:
+    """Back in stock, price dropped and low stock for saved items, each change recorded once."""
+    detected = services.detect_wish_list_events()
+    return {
+        "back_in_stock": detected.back_in_stock,
+        "price_dropped": detected.price_dropped,
+        "low_stock": detected.low_stock,
+    }

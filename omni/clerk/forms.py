@@ -87,6 +87,17 @@ class SaleLineForm(forms.Form):
     )
 
 
+class WishListItemForm(forms.Form):
+    """An item the customer wants to save at the counter: a product code (any size or
+    colour), a SKU code, or the barcode on the label."""
+
+    code = forms.CharField(
+        label="Product or SKU code, or barcode",
+        max_length=64,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+
 class CouponForm(forms.Form):
     code = forms.CharField(
         label="Coupon code",

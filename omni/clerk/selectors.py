@@ -34,7 +34,16 @@ from loyalty.models import PointsEntry
 from loyalty.selectors import Summary, account_of, account_summary
 from omni.core.channels import Channel
 from omni.models import StoreAssignment
-from orders.models import Cart, CartLine, Order, Parcel, Return, Shipment, ShipmentLine
+from orders.models import (
+    Cart,
+    CartLine,
+    Order,
+    Parcel,
+    Return,
+    Shipment,
+    ShipmentLine,
+    WishListItem,
+)
 from orders.selectors import (
     OPEN_SHIPMENT,
     SHIPMENTS_WITH_CONTENTS,
@@ -44,6 +53,7 @@ from orders.selectors import (
     orders_of,
     pickup_queue,
     ship_queue,
+    wish_list_items_at,
     with_fulfilment_flags,
 )
 from orders.services import cart_of
@@ -183,12 +193,18 @@ class CustomerPicture:
     offers: list[PersonalOffer]
     recommended: list[Product]
     counter_messages: list[CounterMessage]
+    # Their wish-list items, each with what the clerk's store has available
+    # (``item.available_here``); empty without a store.
+    wish_list: list[WishListItem] = field(default_factory=list)
 
 
-def customer_picture(customer: Customer, *, now: datetime) -> CustomerPicture:
+def customer_picture(
+    customer: Customer, *, now: datetime, store: Location | None = None
+) -> CustomerPicture:
     """Everything a clerk sees of one customer: loyalty, the live cart (lines from every
     channel), orders from every channel, the offers and codes they may use now, products to
-    suggest and what running campaigns ask the counter to say, in a fixed number of queries."""
+    suggest, what running campaigns ask the counter to say and their wish-list items with the
+    stock at ``store`` (the clerk's), in a fixed number of queries."""
     account = account_of(customer)
     return CustomerPicture(
         customer=customer,
@@ -198,6 +214,7 @@ def customer_picture(customer: Customer, *, now: datetime) -> CustomerPicture:
         offers=offers_for_customer(customer, now=now),
         recommended=recommended_for(customer, limit=RECOMMENDED_AT_THE_COUNTER),
         counter_messages=counter_messages_for(customer, now=now),
+        wish_list=wish_list_items_at(customer, store) if store is not None else [],
     )
 
 
@@ -211,6 +228,15 @@ def sku_code_scanned(term: str) -> str:
         .first()
     )
     return code or term
+
+
+def wish_list_codes(term: str) -> dict[str, str]:
+    """What a code typed or scanned at the counter names for a wish list: a SKU (its code,
+    any case, or its barcode) or else a product code, as the save service's arguments."""
+    code = sku_code_scanned(term)
+    if Sku.objects.filter(code=code).exists():
+        return {"sku_code": code}
+    return {"product_code": term.strip()}
 
 
 def points_earned_by(order: Order) -> int:

@@ -16,6 +16,7 @@ urlpatterns = [
     path("pickups/", views.pickups, name="pickups"),
     path("customers/", views.customers, name="customers"),
     path("customers/<uuid:public_id>/", views.customer_page, name="customer"),
+    path("customers/<uuid:public_id>/wish-list/", views.wish_list_add, name="wish-list-add"),
     path("sell/", views.sell, name="sell"),
     path("sell/lines/", views.sell_add, name="sell-add"),
     path("sell/lines/remove/", views.sell_remove, name="sell-remove"),

@@ -30,6 +30,7 @@ from omni.clerk.forms import (
     ShipParcelForm,
     ShortForm,
     TakeOverForm,
+    WishListItemForm,
 )
 from omni.clerk.once import sent_once
 from omni.clerk.selectors import ShipmentWork
@@ -104,11 +105,51 @@ def customers(request):
 @require_GET
 @clerk_view
 def customer_page(request, public_id):
+    return _customer_page(request, _customer(public_id))
+
+
+@require_POST
+@clerk_view
+def wish_list_add(request, public_id):
+    """Save an item on the customer's default wish list at the counter (channel: store)."""
+    customer = _customer(public_id)
+    form = WishListItemForm(request.POST)
+    if not form.is_valid():
+        return _customer_page(request, customer, wish_form=form, status=400)
+    with refusal_shown_by(
+        lambda refused: _customer_page(request, customer, wish_form=form, refused=refused)
+    ):
+        saved = services.add_to_wish_list(
+            owner=services.Owner(customer=customer),
+            channel=Channel.STORE,
+            clerk=request.user,
+            **selectors.wish_list_codes(form.cleaned_data["code"]),
+        )
+    item = saved.item.sku or saved.item.product
+    messages.success(
+        request,
+        f"{item} saved on the wish list." if saved.created else f"{item} was already on it.",
+    )
+    return redirect("clerk:customer", public_id=customer.public_id)
+
+
+def _customer(public_id) -> Customer:
     customer = selectors.customer_for_clerk(public_id)
     if customer is None:
         raise Http404("No such customer.")
-    picture = selectors.customer_picture(customer, now=timezone.now())
-    return render(request, "clerk/customer.html", {"picture": picture, "customer": customer})
+    return customer
+
+
+def _customer_page(request, customer, *, wish_form=None, refused=None, status=200):
+    error, status = _refusal(refused, status)
+    picture = selectors.customer_picture(customer, now=timezone.now(), store=request.clerk_store)
+    context = {
+        "picture": picture,
+        "customer": customer,
+        "wish_form": wish_form or WishListItemForm(),
+        "error": error,
+    }
+    return render(request, "clerk/customer.html", context, status=status)
 
 
 @require_GET

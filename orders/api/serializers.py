@@ -189,6 +189,13 @@ class PickupStoreSerializer(serializers.Serializer):
 
 class MergeSerializer(serializers.Serializer):
     guest_token = serializers.CharField(max_length=64)
+    wishlist_token = serializers.CharField(
+        max_length=64,
+        required=False,
+        default="",
+        help_text="The guest's X-Wishlist-Token, if it saved anything: its wish lists join "
+        "the customer's in the same call (as `POST /wishlists/merge` does).",
+    )
 
 
 class AddressSerializer(serializers.Serializer):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from orders.api import carrier_webhook, fulfilment_views, views
+from orders.api import carrier_webhook, fulfilment_views, views, wishlist_views
 
 urlpatterns = [
     path("cart", views.CartView.as_view(), name="cart"),
@@ -18,6 +18,26 @@ urlpatterns = [
         "orders/<str:number>/pickup-code.png",
         views.PickupCodeQRView.as_view(),
         name="pickup-code-qr",
+    ),
+    # Wish lists: a customer's on every device, a guest's by X-Wishlist-Token.
+    path("wishlists", wishlist_views.WishListsView.as_view(), name="wishlists"),
+    path("wishlists/items", wishlist_views.WishListItemsView.as_view(), name="wishlist-items"),
+    path("wishlists/merge", wishlist_views.MergeWishListsView.as_view(), name="wishlists-merge"),
+    path(
+        "wishlists/shared/<str:share_token>",
+        wishlist_views.SharedWishListView.as_view(),
+        name="wishlist-shared",
+    ),
+    path("wishlists/<uuid:list_id>", wishlist_views.OneWishListView.as_view(), name="wishlist"),
+    path(
+        "wishlists/<uuid:list_id>/items/<uuid:item_id>",
+        wishlist_views.WishListItemView.as_view(),
+        name="wishlist-item",
+    ),
+    path(
+        "wishlists/<uuid:list_id>/share",
+        wishlist_views.ShareWishListView.as_view(),
+        name="wishlist-share",
     ),
     # Warehouse systems and staff tools (fulfilment), carriers (signed webhook).
     path(

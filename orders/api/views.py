@@ -258,7 +258,9 @@ class MergeCartView(APIView):
     @extend_schema(
         tags=["cart"],
         summary="Bring a guest cart into my cart after signing in",
-        description="The same SKU in both keeps the larger quantity. Safe to retry.",
+        description="The same SKU in both keeps the larger quantity. With `wishlist_token`, "
+        "the guest's wish lists join the customer's too (same name, same list; the same item "
+        "once). Safe to retry.",
         request=MergeSerializer,
         responses={200: CartSerializer, **LIMITED},
     )
@@ -269,6 +271,10 @@ class MergeCartView(APIView):
         cart = services.merge_guest_cart(
             customer=request.user.customer, guest_token=body.validated_data["guest_token"]
         )
+        if body.validated_data["wishlist_token"]:
+            services.merge_guest_wish_lists(
+                customer=request.user.customer, guest_token=body.validated_data["wishlist_token"]
+            )
         return cart_response(cart)
 
 

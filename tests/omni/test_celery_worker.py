@@ -28,6 +28,8 @@ TESTED_IN_A_REAL_WORKER = {
     "test_a_worker_reminds_the_customer_a_day_before_a_pick_up_expires",
     "orders.expire_uncollected_pickups": "tests.orders.test_tasks::"
     "test_a_worker_expires_an_uncollected_pick_up",
+    "orders.detect_wish_list_events": "tests.orders.test_wish_list_events::"
+    "test_a_worker_records_a_price_drop_on_a_wish_list_once",
     "loyalty.mature_points": "tests.loyalty.test_tasks::"
     "test_a_worker_matures_points_whose_return_window_has_passed",
     "loyalty.expire_points": "tests.loyalty.test_tasks::"

@@ -11,6 +11,7 @@ from loyalty import services as loyalty
 from orders.models import Order
 from tests.api_clients import app_client
 from tests.campaigns.offer_factories import coupon, offer
+from tests.inventory.factories import SkuFactory
 from tests.loyalty.factories import customer, programme
 from tests.omni.test_clerk import (
     CLERK_PASSWORD,
@@ -142,6 +143,38 @@ def test_a_clerk_finds_a_customer_by_phone_and_sells_them_an_item_for_points_wit
     assert (order.points_redeemed, order.offer_discount, order.total) == (300, 5, 81)
     assert order.discounts.get().coupon.code == "CAMILLE5"
     assert StockLevel.objects.get(location=rivoli).on_hand == 19
+
+
+def test_a_clerk_sees_the_customers_wish_list_with_the_stock_here_and_saves_one_more(page):
+    rivoli = store("PAR-RIV", "Paris Rivoli")
+    jacket_in(rivoli)  # 20 here
+    SkuFactory(code="WOOL-SCARF", price="25.00", product__name="Wool scarf")  # none here
+    clerk_at(rivoli)
+    camille = customer(first_name="Camille", last_name="Martin")
+    customer_services.update_profile(customer=camille, changes={"phone": "06 12 34 56 78"})
+    saved = app_client("ios", camille).post(
+        "/api/v1/wishlists/items", {"sku": "RAIN-JACKET-M"}, format="json"
+    )
+    assert saved.status_code == 201
+    page.goto("/clerk/login/")
+    page.get_by_label("Username").fill("clerk")
+    page.get_by_label("Password").fill(CLERK_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+    page.get_by_role("searchbox", name="Find a customer or an order").fill("0612345678")
+    page.get_by_role("button", name="Find", exact=True).click()
+    wish_list = page.locator("#wish-list")
+    jacket_row = wish_list.get_by_role("row").filter(has_text="Rain jacket")
+    expect(jacket_row).to_contain_text("iOS app")
+    expect(jacket_row.locator("[data-available-here]")).to_have_text("20")
+
+    wish_list.get_by_label("Product or SKU code, or barcode").fill("wool-scarf")
+    wish_list.get_by_role("button", name="Save on the wish list").click()
+    expect(page.get_by_role("alert")).to_have_count(0)
+    expect(page.locator(".messages")).to_contain_text("WOOL-SCARF saved on the wish list.")
+    scarf_row = page.locator("#wish-list").get_by_role("row").filter(has_text="Wool scarf")
+    expect(scarf_row).to_contain_text("Store (clerk clerk)")
+    expect(scarf_row.locator("[data-available-here]")).to_have_text("0")
 
 
 def test_a_clerk_ships_a_web_order_from_the_store_and_the_customer_sees_the_parcel(page):

@@ -401,6 +401,9 @@ def test_the_customer_page_takes_the_same_few_queries_however_much_there_is(
             channel=["web", "ios", "store"][n % 3],
             clerk=clerk_at(None, f"clerk-{n}") if n % 3 == 2 else None,
         )
+        services.add_to_wish_list(
+            owner=services.Owner(customer=camille), sku_code=f"SOCK-{n}", channel="web"
+        )
     client.force_login(clerk_at(rivoli))
 
     # session, user, assignment, customer, account, its summary (qualifying, next tier,
@@ -408,12 +411,14 @@ def test_the_customer_page_takes_the_same_few_queries_however_much_there_is(
     # lines, SKUs, products; the cart's coupons, live automatic offers and tier (pricing);
     # her offers: live automatic offers, her codes' offers (each with their SKUs, categories,
     # stores, tiers), her tier and segments, her codes; products to suggest (affinities, else
-    # best-sellers, then the products); campaigns' counter messages
-    with django_assert_max_num_queries(39):
+    # best-sellers, then the products); campaigns' counter messages; her wish-list items with
+    # the stock here, and their images
+    with django_assert_max_num_queries(41):
         response = client.get(customer_url(camille))
 
     picture = response.context["picture"]
     assert (len(picture.cart.line_list), len(picture.orders)) == (size, size)
+    assert len(picture.wish_list) == size
     assert len(picture.offers) == 2 * size
     assert cart.pk == picture.cart.pk
 

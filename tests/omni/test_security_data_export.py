@@ -70,7 +70,8 @@ def a_delivered_order_with_a_return(customer: Customer, chain, n: int) -> Order:
 
 def a_history(chain, *, orders_placed: int) -> Customer:
     """A member with orders (each with lines, parcels, a payment and a return), a live cart,
-    points, a card, consents, touchpoints, a note, a message and a kept API answer."""
+    wish lists, points, a card, consents, touchpoints, a note, a message and a kept API
+    answer."""
     customer = CustomerFactory(first_name="Léa", email="lea@example.com")
     for n in range(orders_placed):
         a_delivered_order_with_a_return(customer, chain, n)
@@ -83,6 +84,13 @@ def a_history(chain, *, orders_placed: int) -> Customer:
             source_channel="web",
         )
         add_service_note(customer=customer, author=chain.staff, topic="Call", text=f"Call {n}")
+        saved_on = orders.create_wish_list(owner=orders.Owner(customer=customer), name=f"L{n}")
+        orders.add_to_wish_list(
+            owner=orders.Owner(customer=customer),
+            list_id=saved_on.public_id,
+            sku_code="WOOL-BEANIE",
+            channel="web",
+        )
         notify(
             customer=customer,
             topic="customers.hello",
@@ -172,11 +180,12 @@ def test_the_export_takes_the_same_number_of_queries_whatever_the_history(
 
     # 3 for shipment lines, parcels, parcel lines; 3 for personal codes, coupon uses and
     # refused codes; 3 for segments, their history, RFM scores; 1 for the campaigns that
-    # reached them; 1 for the lifetime value
-    with django_assert_max_num_queries(32):
+    # reached them; 1 for the lifetime value; 3 for wish lists, their items and events
+    with django_assert_max_num_queries(35):
         document = customer_export(customer, now=timezone.now())
 
     assert len(document["orders"]["orders"]) == orders_placed
+    assert len(document["orders"]["wish_lists"]) == orders_placed
 
 
 def test_the_export_api_answers_with_every_apps_sections(chain):
