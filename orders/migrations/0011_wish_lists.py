@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('customers', '0008_outbox_respect_and_tracking'),
         ('inventory', '0006_product_brand'),
-        ('orders', '0009_order_points_multiplier'),
+        ('orders', '0010_order_line_unit_cost'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
