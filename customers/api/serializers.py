@@ -4,7 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from customers.events import MAX_BATCH_SIZE
+from customers.events import INGESTED_KINDS, MAX_BATCH_SIZE
 from customers.models import ConsentPurpose, ContactChannel, Customer, Touchpoint
 
 
@@ -101,7 +101,9 @@ class UtmSerializer(serializers.Serializer):
 class TouchpointEventSerializer(serializers.Serializer):
     """The documented shape of one event; ``customers.events.parse_event`` checks it."""
 
-    type = serializers.ChoiceField(choices=Touchpoint.Kind.choices)
+    type = serializers.ChoiceField(
+        choices=[(kind, label) for kind, label in Touchpoint.Kind.choices if kind in INGESTED_KINDS]
+    )
     occurred_at = serializers.DateTimeField(help_text="ISO 8601 with a time zone offset.")
     event_id = serializers.CharField(
         required=False, max_length=64, help_text="Your id for the event; a resend is ignored."
