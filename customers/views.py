@@ -109,6 +109,7 @@ def survey(request: HttpRequest, token: str) -> HttpResponse:
         return _survey_page(request, {"invalid": refused.message}, status=400)
     low, high = services.SCALE_ENDS[asked.scale]
     context: dict[str, object] = {
+        "preview": asked.preview,
         "question": asked.question,
         "scores": list(asked.scores),
         "low_label": low,
@@ -119,6 +120,10 @@ def survey(request: HttpRequest, token: str) -> HttpResponse:
         return _survey_page(request, context)
     score, comment = request.POST.get("score", ""), request.POST.get("comment", "")
     try:
+        if asked.preview:  # the marketer sees what the customer would, and nothing is kept
+            value = services.check_answer(asked, score=score, comment=comment)
+            context.update({"answered": {"score": value, "comment": comment}, "preview": True})
+            return _survey_page(request, context)
         answer = services.answer_survey(
             survey=asked, score=score, comment=comment, answered_via="web_page"
         )

@@ -85,11 +85,14 @@ from campaigns.services.sending import (
 )
 from campaigns.services.static import MemberFileInvalid, import_static_members
 from campaigns.services.templating import (
+    SURVEY_CONTEXT_KEYS,
     VARIABLES,
     SmsLength,
     TemplateInvalid,
     render,
+    sample_survey_link,
     sms_length,
+    survey_link,
 )
 from campaigns.services.templating import check as variables_in
 
@@ -98,6 +101,7 @@ __all__ = [
     "CODE_LENGTH",
     "EXPORT_AUDIENCE",
     "HOLDOUT",
+    "SURVEY_CONTEXT_KEYS",
     "TRANSITIONS",
     "VARIABLES",
     "Applied",
@@ -156,6 +160,7 @@ __all__ = [
     "render",
     "render_message",
     "resume_campaign",
+    "sample_survey_link",
     "schedule_campaign",
     "send_campaign",
     "send_next_batch",
@@ -164,6 +169,7 @@ __all__ = [
     "start_campaign",
     "start_due_at",
     "start_due_campaigns",
+    "survey_link",
     "terms_of",
     "unschedule_campaign",
     "uplift",

@@ -74,6 +74,7 @@ class Survey:
     order_channel: str
     store_code: str = ""
     campaign_code: str = ""
+    preview: bool = False  # a marketer's sample link: the page asks, nothing is recorded
 
     @property
     def question(self) -> str:
@@ -119,6 +120,7 @@ def survey_token(
     order_channel: str,
     store_code: str = "",
     campaign_code: str = "",
+    preview: bool = False,
 ) -> str:
     _check_terms(
         scale=scale,
@@ -127,7 +129,7 @@ def survey_token(
         store_code=store_code,
         campaign_code=campaign_code,
     )
-    payload = {
+    payload: dict[str, object] = {
         "c": str(customer.public_id),
         "s": scale,
         "o": order_number,
@@ -135,6 +137,8 @@ def survey_token(
         "st": store_code,
         "cp": campaign_code,
     }
+    if preview:
+        payload["pv"] = True
     return signing.dumps(payload, salt=SURVEY_SALT, compress=True)
 
 
@@ -146,9 +150,11 @@ def survey_url(
     order_channel: str,
     store_code: str = "",
     campaign_code: str = "",
+    preview: bool = False,
 ) -> str:
     """The absolute address (``PUBLIC_BASE_URL``) of the page that asks ``customer`` about
-    the order on ``scale``; ``InvalidInput`` for values no survey can be made of."""
+    the order on ``scale``; ``InvalidInput`` for values no survey can be made of. A
+    ``preview`` link (for a marketer's preview) shows the page but records nothing."""
     token = survey_token(
         customer,
         scale=scale,
@@ -156,6 +162,7 @@ def survey_url(
         order_channel=order_channel,
         store_code=store_code,
         campaign_code=campaign_code,
+        preview=preview,
     )
     return f"{settings.PUBLIC_BASE_URL}{reverse('survey-answer', args=[token])}"
 
@@ -196,7 +203,7 @@ def read_survey_token(token: str) -> Survey:
     customer = _survivor(public_id)
     if customer is None or customer.erased_at is not None:
         raise InvalidInput(INVALID_SURVEY_LINK, details={"token": ["Not valid."]})
-    return Survey(customer=customer, **terms)
+    return Survey(customer=customer, preview=payload.get("pv") is True, **terms)
 
 
 # --- Answers --------------------------------------------------------------------------------
@@ -242,6 +249,8 @@ def answer_survey(
     ``InvalidInput``, nothing written. Safe against two answers at once: the second insert
     waits on the unique event id, fails, and corrects the row the first one wrote."""
     value = check_answer(survey, score=score, comment=comment)
+    if survey.preview:
+        raise InvalidRequest("This is a preview of the survey: answers to it are not recorded.")
     if survey.customer.erased_at is not None:
         raise InvalidRequest("This customer's data was erased.")
     now = now or timezone.now()

@@ -339,3 +339,17 @@ def test_erasure_keeps_only_the_anonymous_scale_and_score():
     assert row.customer is None
     assert row.event_id == ""
     assert row.properties == {"scale": "nps", "score": 2}
+
+
+def test_a_preview_link_shows_the_page_but_no_answer_is_recorded(client):
+    from omni.core.errors import InvalidRequest
+
+    camille = CustomerFactory()
+    url = link(camille, preview=True)
+
+    page = client.get(path_of(url))
+    with pytest.raises(InvalidRequest):
+        answer_survey(survey=read_survey_token(token_of(url)), score=9, answered_via="app")
+
+    assert b"Preview" in page.content
+    assert not answers().exists()
