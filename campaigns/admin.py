@@ -571,4 +571,7 @@ add_segment_filter_to_customer_admin()
 # The customer lifetime value's fits and values (issue 14) register themselves.
 # The attribution roll-up and its report register themselves (campaigns.reporting).
 from campaigns.reporting import attribution_admin  # noqa: E402, F401
+
+# The survey answers and the satisfaction report register themselves too.
+from campaigns.reporting import satisfaction_admin as satisfaction_admin  # noqa: E402
 from campaigns.reporting.clv import admin as clv_admin  # noqa: E402, F401
