@@ -158,6 +158,13 @@ def recent_touchpoints(customer: Customer, *, limit: int = 50) -> QuerySet[Touch
     return customer.touchpoints.order_by("-occurred_at")[:limit]
 
 
+def latest_survey_answers(customer: Customer, *, limit: int = 3) -> list[Touchpoint]:
+    """The customer's latest satisfaction answers (most recent first), for whoever serves them
+    next: one query."""
+    answers = customer.touchpoints.filter(kind=Touchpoint.Kind.SURVEY_ANSWER)
+    return list(answers.order_by("-occurred_at", "-pk")[:limit])
+
+
 def unlinked_touchpoints(anonymous_ids: Iterable[str]) -> QuerySet[Touchpoint]:
     return Touchpoint.objects.filter(customer=None, anonymous_id__in=list(anonymous_ids))
 

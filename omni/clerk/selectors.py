@@ -26,8 +26,8 @@ from campaigns.selectors import (
     offers_for_customer,
     recommended_for,
 )
-from customers.models import Customer
-from customers.selectors import customers_matching_any_identity
+from customers.models import Customer, Touchpoint
+from customers.selectors import customers_matching_any_identity, latest_survey_answers
 from inventory.models import Location, Product, Sku, StockLevel
 from inventory.selectors import with_sellable
 from loyalty.models import PointsEntry
@@ -183,12 +183,14 @@ class CustomerPicture:
     offers: list[PersonalOffer]
     recommended: list[Product]
     counter_messages: list[CounterMessage]
+    survey_answers: list[Touchpoint] = field(default_factory=list)
 
 
 def customer_picture(customer: Customer, *, now: datetime) -> CustomerPicture:
     """Everything a clerk sees of one customer: loyalty, the live cart (lines from every
     channel), orders from every channel, the offers and codes they may use now, products to
-    suggest and what running campaigns ask the counter to say, in a fixed number of queries."""
+    suggest, what running campaigns ask the counter to say and their latest survey answers, in
+    a fixed number of queries."""
     account = account_of(customer)
     return CustomerPicture(
         customer=customer,
@@ -198,6 +200,7 @@ def customer_picture(customer: Customer, *, now: datetime) -> CustomerPicture:
         offers=offers_for_customer(customer, now=now),
         recommended=recommended_for(customer, limit=RECOMMENDED_AT_THE_COUNTER),
         counter_messages=counter_messages_for(customer, now=now),
+        survey_answers=latest_survey_answers(customer),
     )
 
 
