@@ -31,7 +31,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from customers.models import Customer, CustomerMerge, Touchpoint
+from customers.models import Customer, Touchpoint
+from customers.selectors import profile_named_by
 from omni.core.channels import Channel
 from omni.core.errors import InvalidInput, InvalidRequest, NotFound, PermissionRefused
 
@@ -167,19 +168,6 @@ def survey_url(
     return f"{settings.PUBLIC_BASE_URL}{reverse('survey-answer', args=[token])}"
 
 
-def _survivor(public_id: str) -> Customer | None:
-    """The profile a public id names now: itself, or the profile it was merged into."""
-    for _ in range(10):  # a chain of merges is short; a loop would be a bug, not a customer
-        customer = Customer.objects.filter(public_id=public_id).first()
-        if customer is not None:
-            return customer
-        merge = CustomerMerge.objects.filter(merged_public_id=public_id).first()
-        if merge is None:
-            return None
-        public_id = str(merge.survivor.public_id)
-    return None
-
-
 def read_survey_token(token: str) -> Survey:
     """The survey a token asks; ``InvalidInput`` when it is forged, altered, expired, names
     nobody or an erased customer (a customer merged since is followed to the survivor)."""
@@ -200,7 +188,7 @@ def read_survey_token(token: str) -> Survey:
         raise InvalidInput(EXPIRED_SURVEY_LINK, details={"token": ["Expired."]}) from None
     except (signing.BadSignature, InvalidInput, KeyError, TypeError, ValueError):
         raise InvalidInput(INVALID_SURVEY_LINK, details={"token": ["Not valid."]}) from None
-    customer = _survivor(public_id)
+    customer = profile_named_by(public_id)
     if customer is None or customer.erased_at is not None:
         raise InvalidInput(INVALID_SURVEY_LINK, details={"token": ["Not valid."]})
     return Survey(customer=customer, preview=payload.get("pv") is True, **terms)
