@@ -408,8 +408,8 @@ def test_the_customer_page_takes_the_same_few_queries_however_much_there_is(
     # lines, SKUs, products; the cart's coupons, live automatic offers and tier (pricing);
     # her offers: live automatic offers, her codes' offers (each with their SKUs, categories,
     # stores, tiers), her tier and segments, her codes; products to suggest (affinities, else
-    # best-sellers, then the products); campaigns' counter messages
-    with django_assert_max_num_queries(39):
+    # best-sellers, then the products); campaigns' counter messages; the latest survey answers
+    with django_assert_max_num_queries(40):
         response = client.get(customer_url(camille))
 
     picture = response.context["picture"]
