@@ -570,6 +570,11 @@ add_segment_filter_to_customer_admin()
 
 # The customer lifetime value's fits and values (issue 14) register themselves.
 # The attribution roll-up and its report register themselves (campaigns.reporting), and so do
-# the Reports (every report listed; cohorts, conversion, campaign ROI).
-from campaigns.reporting import attribution_admin, reports_admin  # noqa: E402, F401
+# the Reports (every report listed; cohorts, conversion, campaign ROI), the survey answers and
+# the satisfaction report.
+from campaigns.reporting import (  # noqa: E402, F401
+    attribution_admin,
+    reports_admin,
+    satisfaction_admin,
+)
 from campaigns.reporting.clv import admin as clv_admin  # noqa: E402, F401

@@ -9,7 +9,7 @@ A segment is either **dynamic** (a rule tree compiled to one SQL query, see
 
 import uuid
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -17,6 +17,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
+from customers.models import Touchpoint
 from omni.core.channels import Channel
 
 
@@ -1143,3 +1144,25 @@ class Report(models.Model):
 
     def __str__(self) -> str:
         return "Reports"
+
+
+class SurveyAnswerManager(models.Manager["SurveyAnswer"]):
+    def get_queryset(self) -> models.QuerySet["SurveyAnswer"]:
+        return super().get_queryset().filter(kind=Touchpoint.Kind.SURVEY_ANSWER)
+
+
+class SurveyAnswer(Touchpoint):
+    """The customers' answers to satisfaction surveys (``survey_answer`` touchpoints, written by
+    ``customers.services.answer_survey``), seen by marketers: a read-only list in the admin and
+    the satisfaction report (``campaigns.reporting.satisfaction``). No table of its own."""
+
+    objects: ClassVar[SurveyAnswerManager] = SurveyAnswerManager()
+
+    class Meta:
+        proxy = True
+        ordering = ["-occurred_at"]
+        verbose_name = "survey answer"
+
+    def __str__(self) -> str:
+        scale = str(self.properties.get("scale", "")).upper()
+        return f"{scale} {self.properties.get('score', '')} on {self.occurred_at:%Y-%m-%d}"

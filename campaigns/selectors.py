@@ -377,6 +377,10 @@ def preview_campaign(campaign: Campaign, customer: Customer) -> CampaignPreview:
         codes=codes,
         now=now,
     )[customer.pk]
+    # A campaign sent about no order has no survey to link to: the preview shows a sample.
+    values["survey_link"] = services.sample_survey_link(
+        customer, campaign_code=str(campaign.public_id)
+    )
     rendered = []
     for variant in variants:
         messages = [services.render_message(variant, ch, values) for ch in campaign.channels]

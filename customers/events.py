@@ -37,6 +37,9 @@ TEXT_LIMITS = {
 UTM_KEYS = ("source", "medium", "campaign", "term", "content")
 UTM_LIMIT = 100
 KNOWN_FIELDS = {"type", "occurred_at", "utm", "properties", *TEXT_LIMITS}
+# Kinds only a service of ours writes, whose rows reports trust: a storefront cannot send them.
+SERVICE_ONLY_KINDS = frozenset({Touchpoint.Kind.SURVEY_ANSWER.value})
+INGESTED_KINDS = [kind for kind in Touchpoint.Kind.values if kind not in SERVICE_ONLY_KINDS]
 
 
 @dataclass
@@ -74,8 +77,8 @@ def parse_event(
         errors[name] = ["Unknown field."]
 
     kind = raw.get("type")
-    if kind not in Touchpoint.Kind.values:
-        errors["type"] = [f"Expected one of {', '.join(Touchpoint.Kind.values)}."]
+    if kind not in INGESTED_KINDS:
+        errors["type"] = [f"Expected one of {', '.join(INGESTED_KINDS)}."]
     values["kind"] = kind
 
     occurred_at = _parse_time(raw.get("occurred_at"), now=now, errors=errors)

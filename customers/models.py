@@ -170,6 +170,9 @@ class Touchpoint(models.Model):
         STORE_VISIT = "store_visit", "Store visit"
         SUPPORT_CONTACT = "support_contact", "Support contact"
         PURCHASE = "purchase", "Purchase"
+        # Written only by ``services.answer_survey`` (never ingested from a storefront): the
+        # satisfaction report trusts its properties {scale, score, comment, order_number...}.
+        SURVEY_ANSWER = "survey_answer", "Survey answer"
 
     customer = models.ForeignKey(
         Customer, on_delete=models.CASCADE, null=True, blank=True, related_name="touchpoints"
@@ -206,6 +209,12 @@ class Touchpoint(models.Model):
                 fields=["anonymous_id"],
                 condition=models.Q(customer__isnull=True),
                 name="touchpoint_unlinked_idx",
+            ),
+            # The satisfaction report reads a date range of survey answers only.
+            models.Index(
+                fields=["occurred_at"],
+                condition=models.Q(kind="survey_answer"),
+                name="touchpoint_survey_idx",
             ),
         ]
         constraints = [

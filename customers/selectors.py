@@ -77,6 +77,20 @@ def customers_matching_any_identity(term: str) -> QuerySet[Customer]:
     return Customer.objects.filter(candidates).distinct()
 
 
+def profile_named_by(public_id: str) -> Customer | None:
+    """The profile a public id in a signed link names now: itself, or the profile it was
+    merged into (links outlive merges); None if neither exists."""
+    for _ in range(10):  # a chain of merges is short; a loop would be a bug, not a customer
+        customer = Customer.objects.filter(public_id=public_id).first()
+        if customer is not None:
+            return customer
+        merge = CustomerMerge.objects.filter(merged_public_id=public_id).first()
+        if merge is None:
+            return None
+        public_id = str(merge.survivor.public_id)
+    return None
+
+
 def customer_profile(*, public_id: UUID | str) -> Customer:
     return Customer.objects.get(public_id=public_id, erased_at=None)
 
@@ -156,6 +170,13 @@ def consent_history(customer: Customer) -> QuerySet[Consent]:
 
 def recent_touchpoints(customer: Customer, *, limit: int = 50) -> QuerySet[Touchpoint]:
     return customer.touchpoints.order_by("-occurred_at")[:limit]
+
+
+def latest_survey_answers(customer: Customer, *, limit: int = 3) -> list[Touchpoint]:
+    """The customer's latest satisfaction answers (most recent first), for whoever serves them
+    next: one query."""
+    answers = customer.touchpoints.filter(kind=Touchpoint.Kind.SURVEY_ANSWER)
+    return list(answers.order_by("-occurred_at", "-pk")[:limit])
 
 
 def unlinked_touchpoints(anonymous_ids: Iterable[str]) -> QuerySet[Touchpoint]:

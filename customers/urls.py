@@ -1,4 +1,5 @@
-"""Links in messages to customers (see ``customers.views``)."""
+"""Links in messages to customers (see ``customers.views``): unsubscribe, opens, clicks and
+satisfaction surveys."""
 
 from django.urls import path
 
@@ -8,4 +9,5 @@ urlpatterns = [
     path("unsubscribe/<str:token>/", views.unsubscribe, name="notification-unsubscribe"),
     path("m/o/<str:token>.gif", views.open_pixel, name="notification-open"),
     path("m/c/<str:token>", views.click, name="notification-click"),
+    path("survey/<str:token>/", views.survey, name="survey-answer"),
 ]

@@ -377,6 +377,8 @@ if PUBLIC_BASE_URL is None or not re.fullmatch(r"https?://[^/\s]+(/\S*)?", PUBLI
         "PUBLIC_BASE_URL", "must be this server's public address, e.g. https://omni.example.com"
     )
 PUBLIC_BASE_URL = PUBLIC_BASE_URL.rstrip("/")
+# Satisfaction survey links (customers.services.survey_url) work this many days after sending.
+SURVEY_LINK_MAX_AGE_DAYS = env_int("SURVEY_LINK_MAX_AGE_DAYS", 30)
 # The demo prints e-mails to the console; production sends through SMTP (EMAIL_HOST...).
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
@@ -444,6 +446,10 @@ API_RATE_LIMITS = {
     "events.address": "120/min",
     "events.customer": "120/min",
     "events.key": "10000/min",
+    # Satisfaction surveys: the answer page (per address) and the in-app API.
+    "survey.address": "30/min",
+    "survey.customer": "30/min",
+    "survey.key": "6000/min",
     "public_read.address": "600/min",
     "public_read.key": "60000/min",
     # Staff and integrations (per integration token, or per user for a session); carriers'

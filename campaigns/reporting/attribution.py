@@ -4,8 +4,9 @@ by seven models computed on the same journeys and rolled up into ``AttributionCr
 **Journey** of an order (every purchase, i.e. not cancelled or expired, placed in the range):
 the customer's touchpoints in the ``lookback_days`` before it, in every channel (web, apps,
 stores: store visits, QR scans, messages opened and clicked). A ``purchase`` touchpoint is a
-conversion, not a step. A till or clerk-assisted sale (the order's channel is ``store``) adds
-the sale itself as its last step (channel ``store``, the order's store). An order left with no
+conversion, not a step, and a ``survey_answer`` (an opinion of an earlier order) is none
+either. A till or clerk-assisted sale (the order's channel is ``store``) adds the sale itself
+as its last step (channel ``store``, the order's store). An order left with no
 step at all (a guest, or someone never seen before buying online) gets one ``direct`` step: so
 every order is credited, and its shares sum to 1 in every model.
 
@@ -66,6 +67,9 @@ Channel = AttributionCredit.Channel
 Kind = Touchpoint.Kind
 
 JOURNEY = "attribution_journey"
+# Touchpoints that are no step of a journey: a purchase is a conversion, a survey answer the
+# customer's opinion of an order already made.
+NOT_STEPS = (Kind.PURCHASE.value, Kind.SURVEY_ANSWER.value)
 START, CONVERSION, NULL = "(start)", "(conversion)", "(null)"
 
 EMAIL_MEDIUMS = ("email", "e-mail", "newsletter")
@@ -250,7 +254,7 @@ def _build_journeys(cursor: CursorWrapper, start: date, end: date, lookback_days
     since, until = _bounds(start, end)
     orders_sql, orders_params = _orders_sql(since, until)
     touchpoints = connection.ops.quote_name(Touchpoint._meta.db_table)
-    touched = f"t.customer_id = o.customer_id AND t.kind <> '{Kind.PURCHASE}'"
+    touched = f"t.customer_id = o.customer_id AND t.kind NOT IN ({_quoted(NOT_STEPS)})"
     in_lookback = _in_lookback("o.placed_at", "t.occurred_at")
     cursor.execute(f"DROP TABLE IF EXISTS {_temporary(JOURNEY)}")
     cursor.execute(
@@ -338,7 +342,7 @@ def _transition_counts(
             FROM (
                 SELECT t.id, t.customer_id, t.occurred_at, {_channel_sql("t")} AS channel
                 FROM {touchpoints} t
-                WHERE t.customer_id IS NOT NULL AND t.kind <> '{Kind.PURCHASE}'
+                WHERE t.customer_id IS NOT NULL AND t.kind NOT IN ({_quoted(NOT_STEPS)})
                   AND t.occurred_at >= %s AND t.occurred_at < %s
                   AND NOT EXISTS (SELECT 1 FROM buyers b WHERE b.customer_id = t.customer_id)
             ) AS t

@@ -87,11 +87,14 @@ from campaigns.services.sending import (
 )
 from campaigns.services.static import MemberFileInvalid, import_static_members
 from campaigns.services.templating import (
+    SURVEY_CONTEXT_KEYS,
     VARIABLES,
     SmsLength,
     TemplateInvalid,
     render,
+    sample_survey_link,
     sms_length,
+    survey_link,
 )
 from campaigns.services.templating import check as variables_in
 from campaigns.services.winner import best_variant, test_rates
@@ -102,6 +105,7 @@ __all__ = [
     "EXPORT_AUDIENCE",
     "HOLDOUT",
     "REST",
+    "SURVEY_CONTEXT_KEYS",
     "TRANSITIONS",
     "VARIABLES",
     "Applied",
@@ -163,6 +167,7 @@ __all__ = [
     "render",
     "render_message",
     "resume_campaign",
+    "sample_survey_link",
     "schedule_campaign",
     "send_campaign",
     "send_next_batch",
@@ -171,6 +176,7 @@ __all__ = [
     "start_campaign",
     "start_due_at",
     "start_due_campaigns",
+    "survey_link",
     "terms_of",
     "test_rates",
     "unschedule_campaign",

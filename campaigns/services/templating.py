@@ -7,7 +7,8 @@ cannot reach anything but the values a campaign hands over (``VARIABLES``), and 
 validation error on the field rather than an empty gap in a million messages. HTML bodies are
 autoescaped; text, SMS and push are not (they are not HTML).
 
-Also here: the length of an SMS and how many parts it is sent in (GSM-7 or UCS-2).
+Also here: the survey link of a message sent about one order (``survey_link``), and the length
+of an SMS and how many parts it is sent in (GSM-7 or UCS-2).
 """
 
 import re
@@ -16,6 +17,8 @@ from dataclasses import dataclass
 
 from django.utils.html import escape
 
+from customers.models import Customer
+from customers.services import survey_url
 from omni.core.errors import InvalidInput
 
 # What a message may name, with what it holds (the admin shows this list).
@@ -27,6 +30,8 @@ VARIABLES: dict[str, str] = {
     "code": "their coupon code (the campaign's shared code or their own from its batch)",
     "offer": "the name of the campaign's offer",
     "products": "a few recommended products, never one they bought in the last days",
+    "survey_link": "a link to the satisfaction survey about the order the message follows "
+    "(a pick-up, a delivery, a till sale); empty in a message not sent about an order",
 }
 FILTERS = ("default", "upper", "lower", "capfirst")
 
@@ -123,6 +128,53 @@ def render(template: str, values: Mapping[str, object], *, html: bool = False) -
         value = _apply(piece, _value(values.get(piece.variable)))
         out.append(str(escape(value)) if html else value)
     return "".join(out)
+
+
+# --- Survey link ----------------------------------------------------------------------------
+
+# What a recipient's context (a journey's enrollment after an order) holds for the survey link.
+SURVEY_CONTEXT_KEYS = (
+    "order_number",
+    "order_channel",
+    "store_code",
+    "campaign_code",
+    "survey_scale",
+)
+DEFAULT_SURVEY_SCALE = "nps"
+PREVIEW_ORDER_NUMBER = "PREVIEW"
+
+
+def survey_link(customer: Customer, context: Mapping[str, object]) -> str:
+    """The value of ``survey_link`` for one recipient: the signed link to the survey about the
+    order the context names (``order_number``, ``order_channel``, ``store_code``, the asking
+    campaign's public id as ``campaign_code``, and ``survey_scale``, ``nps`` unless told), or
+    "" when the context names no order. Values no survey can be made of raise
+    ``InvalidInput``: the context is made by code, and a bug there must not send dead links."""
+    order_number = str(context.get("order_number") or "")
+    order_channel = str(context.get("order_channel") or "")
+    if not order_number or not order_channel:
+        return ""
+    return survey_url(
+        customer,
+        scale=str(context.get("survey_scale") or DEFAULT_SURVEY_SCALE),
+        order_number=order_number,
+        order_channel=order_channel,
+        store_code=str(context.get("store_code") or ""),
+        campaign_code=str(context.get("campaign_code") or ""),
+    )
+
+
+def sample_survey_link(customer: Customer, *, campaign_code: str = "") -> str:
+    """A working link to the survey page for a preview, about no real order: the page asks
+    its question and records nothing."""
+    return survey_url(
+        customer,
+        scale=DEFAULT_SURVEY_SCALE,
+        order_number=PREVIEW_ORDER_NUMBER,
+        order_channel="web",
+        campaign_code=campaign_code,
+        preview=True,
+    )
 
 
 # --- SMS length ---------------------------------------------------------------------------

@@ -4,8 +4,9 @@ from typing import Any
 
 from rest_framework import serializers
 
-from customers.events import MAX_BATCH_SIZE
+from customers.events import INGESTED_KINDS, MAX_BATCH_SIZE
 from customers.models import ConsentPurpose, ContactChannel, Customer, Touchpoint
+from customers.services import SURVEY_COMMENT_MAX_LENGTH, Scale
 
 
 class ProfileSerializer(serializers.ModelSerializer):
@@ -101,7 +102,9 @@ class UtmSerializer(serializers.Serializer):
 class TouchpointEventSerializer(serializers.Serializer):
     """The documented shape of one event; ``customers.events.parse_event`` checks it."""
 
-    type = serializers.ChoiceField(choices=Touchpoint.Kind.choices)
+    type = serializers.ChoiceField(
+        choices=[(kind, label) for kind, label in Touchpoint.Kind.choices if kind in INGESTED_KINDS]
+    )
     occurred_at = serializers.DateTimeField(help_text="ISO 8601 with a time zone offset.")
     event_id = serializers.CharField(
         required=False, max_length=64, help_text="Your id for the event; a resend is ignored."
@@ -153,3 +156,41 @@ class ErasureSerializer(serializers.Serializer):
     kept = serializers.DictField(
         child=serializers.IntegerField(), help_text="Records kept as the law requires, per kind."
     )
+
+
+class SurveyAnswerInputSerializer(serializers.Serializer):
+    token = serializers.CharField(
+        required=False,
+        max_length=1024,
+        help_text="The token of a survey link (the part after /survey/). Or give order_number.",
+    )
+    order_number = serializers.CharField(
+        required=False, max_length=20, help_text="One of your finished orders (with scale)."
+    )
+    scale = serializers.ChoiceField(
+        choices=Scale.choices, required=False, help_text="Required with order_number."
+    )
+    score = serializers.IntegerField(help_text="nps: 0 to 10; csat: 1 to 5.")
+    comment = serializers.CharField(
+        required=False, allow_blank=True, max_length=SURVEY_COMMENT_MAX_LENGTH
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("token" in attrs) == ("order_number" in attrs):
+            raise serializers.ValidationError("Give either token or order_number.")
+        if "order_number" in attrs and "scale" not in attrs:
+            raise serializers.ValidationError({"scale": ["Required with order_number."]})
+        if "token" in attrs and "scale" in attrs:
+            raise serializers.ValidationError({"scale": ["The token says the scale."]})
+        return attrs
+
+
+class SurveyAnswerSerializer(serializers.Serializer):
+    order_number = serializers.CharField(source="properties.order_number")
+    scale = serializers.ChoiceField(source="properties.scale", choices=Scale.choices)
+    score = serializers.IntegerField(source="properties.score")
+    comment = serializers.CharField(source="properties.comment")
+    channel = serializers.CharField(help_text="The order's channel.")
+    store_code = serializers.CharField()
+    campaign_code = serializers.CharField(help_text="The campaign that asked, if one did.")
+    answered_at = serializers.DateTimeField(source="occurred_at", help_text="First answered.")

@@ -23,5 +23,6 @@ urlpatterns = [
     path("customers/me/consents", views.MyConsentsView.as_view(), name="customer-consents"),
     path("customers/me/export", views.MyDataExportView.as_view(), name="customer-export"),
     path("customers/me/erasure", views.MyErasureView.as_view(), name="customer-erasure"),
+    path("customers/me/surveys", views.MySurveyAnswersView.as_view(), name="customer-surveys"),
     path("events", views.EventIngestionView.as_view(), name="event-ingestion"),
 ]

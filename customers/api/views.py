@@ -1,5 +1,6 @@
 """Storefront endpoints for customers: sign-up and sign-in, my profile, my consents, my data
-(export and erasure), and event ingestion. Each view calls one service or selector."""
+(export and erasure), my survey answers, and event ingestion. Each view calls one service or
+selector."""
 
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, OpenApiTypes, extend_schema
@@ -314,3 +315,55 @@ class EventIngestionView(StorefrontView):
             customer=request.user.customer,
         )
         return Response(s.IngestionReportSerializer(report).data)
+
+
+class MySurveyAnswersView(CustomerView):
+    throttle_scope = "survey"
+    throttle_classes = STOREFRONT_WRITE_THROTTLES
+
+    @extend_schema(
+        tags=["customers"],
+        summary="Answer a satisfaction survey (NPS or CSAT) about one of my orders",
+        description=(
+            "For apps that ask in the app what a survey link asks on the web. Send the link's "
+            "`token`, or the `order_number` of one of your collected, delivered or completed "
+            "orders with its `scale` (`nps`: 0 to 10; `csat`: 1 to 5). One answer per order "
+            "and scale: 201 for the first, 200 when it corrects an earlier one (no second "
+            "answer is stored). 400 for a score off the scale, a bad or expired token or an "
+            "order not finished yet; 403 for a token sent to another customer; 404 for an "
+            "order that is not yours."
+        ),
+        request=s.SurveyAnswerInputSerializer,
+        responses={
+            201: s.SurveyAnswerSerializer,
+            200: s.SurveyAnswerSerializer,
+            404: OpenApiResponse(ERROR_SCHEMA, description="No order of yours has this number."),
+            **ERRORS,
+            403: OpenApiResponse(
+                ERROR_SCHEMA,
+                description="No signed-in customer, or a survey sent to another customer.",
+            ),
+            **THROTTLED,
+        },
+    )
+    @idempotent
+    def post(self, request):
+        data = s.SurveyAnswerInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        common = {
+            "customer": request.user.customer,
+            "score": fields["score"],
+            "comment": fields.get("comment", ""),
+            "answered_via": f"api:{request.user.channel}",
+        }
+        if "token" in fields:
+            answer = services.answer_survey_with_token(token=fields["token"], **common)
+        else:
+            answer = services.answer_survey_for_order(
+                order_number=fields["order_number"], scale=fields["scale"], **common
+            )
+        return Response(
+            s.SurveyAnswerSerializer(answer.touchpoint).data,
+            status=status.HTTP_201_CREATED if answer.created else status.HTTP_200_OK,
+        )

@@ -31,10 +31,10 @@ from customers.models import (
     ConsentPurpose,
     ContactChannel,
     Customer,
-    CustomerMerge,
     Notification,
     Touchpoint,
 )
+from customers.selectors import profile_named_by
 from customers.services import ConsentDecision, record_consents
 from omni.core.channels import Channel
 from omni.core.errors import InvalidInput
@@ -73,19 +73,6 @@ def unsubscribe_url(customer: Customer, channel: str, purpose: str) -> str:
     return _absolute(reverse("notification-unsubscribe", args=[token]))
 
 
-def _survivor(public_id: str) -> Customer | None:
-    """The profile a public id names now: itself, or the profile it was merged into."""
-    for _ in range(10):  # a chain of merges is short; a loop would be a bug, not a customer
-        customer = Customer.objects.filter(public_id=public_id).first()
-        if customer is not None:
-            return customer
-        merge = CustomerMerge.objects.filter(merged_public_id=public_id).first()
-        if merge is None:
-            return None
-        public_id = str(merge.survivor.public_id)
-    return None
-
-
 def read_unsubscribe_token(token: str) -> Unsubscription:
     """The request a token carries; ``InvalidInput`` when it is forged, altered or names
     nobody (a customer merged since is followed to the profile they became)."""
@@ -95,7 +82,7 @@ def read_unsubscribe_token(token: str) -> Unsubscription:
         UUID(public_id)
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         raise InvalidInput(INVALID_LINK) from None
-    customer = _survivor(public_id)
+    customer = profile_named_by(public_id)
     if (
         customer is None
         or channel not in ContactChannel.values

@@ -1,7 +1,8 @@
 """Every write about customers, one module per concern: ``resolution`` (identities to one
 profile), ``merge`` (two profiles made one), ``profile``, ``consents``, ``ingestion``
 (touchpoints), ``notes`` (service notes), ``credentials`` (customers' tokens, storefronts'
-keys), ``accounts`` (sign-up, sign-in, password) and ``privacy`` (erasure, staff exports).
+keys), ``accounts`` (sign-up, sign-in, password), ``privacy`` (erasure, staff exports) and
+``surveys`` (satisfaction survey links and answers).
 Callers import from here (``from customers.services import merge_customers``), never from a
 module of the package.
 
@@ -88,23 +89,54 @@ from customers.services.resolution import (
     resolve_customer,
     unlink_identity,
 )
+from customers.services.surveys import (
+    EXPIRED_SURVEY_LINK,
+    INVALID_SURVEY_LINK,
+    QUESTIONS,
+    SCALE_ENDS,
+    SCORES,
+    SURVEY_COMMENT_MAX_LENGTH,
+    Scale,
+    Survey,
+    SurveyAnswer,
+    answer_survey,
+    answer_survey_for_order,
+    answer_survey_with_token,
+    check_answer,
+    read_survey_token,
+    survey_token,
+    survey_url,
+)
 
 __all__ = [
     "ANONYMOUS_KINDS",
+    "EXPIRED_SURVEY_LINK",
     "INVALID_SIGN_UP_LINK",
+    "INVALID_SURVEY_LINK",
     "MAX_SIGN_UP_CONFIRM_ATTEMPTS",
     "MERGED_PROFILE_FIELDS",
     "PROFILE_FIELDS",
+    "QUESTIONS",
+    "SCALE_ENDS",
+    "SCORES",
     "SIGN_UP_TOKEN_SALT",
+    "SURVEY_COMMENT_MAX_LENGTH",
     "ConsentDecision",
     "ErasureHandler",
     "IngestionReport",
     "MergeHandler",
     "Resolution",
+    "Scale",
     "SignedIn",
+    "Survey",
+    "SurveyAnswer",
     "add_service_note",
     "anonymous_kind",
+    "answer_survey",
+    "answer_survey_for_order",
+    "answer_survey_with_token",
     "change_password",
+    "check_answer",
     "confirm_sign_up",
     "erase_customer",
     "export_customers",
@@ -115,6 +147,7 @@ __all__ = [
     "merge_customers",
     "purge_expired_customer_tokens",
     "purge_expired_sign_up_requests",
+    "read_survey_token",
     "record_consent",
     "record_consents",
     "record_customer_token_use",
@@ -128,6 +161,8 @@ __all__ = [
     "sign_in",
     "sign_out",
     "sign_up_token",
+    "survey_token",
+    "survey_url",
     "unlink_identity",
     "unregister_erasure_handler",
     "unregister_merge_handler",

@@ -10,8 +10,8 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import CharField, Q, QuerySet
-from django.db.models.functions import Cast
+from django.db.models import CharField, F, Q, QuerySet
+from django.db.models.functions import Cast, JSONObject
 from django.utils import timezone
 
 from customers.locks import lock_customer
@@ -100,16 +100,10 @@ def erase_customer(
             Q(customer=customer) | Q(email__in=emails)
         ).delete()[0],
         "customers.Consent": customer.consents.update(ip_address=None, user_agent=""),
-        "customers.Touchpoint": Touchpoint.objects.filter(
-            Q(customer=customer) | Q(customer=None, anonymous_id__in=anonymous_ids)
-        ).update(
-            customer=None,
-            anonymous_id="",
-            event_id="",
-            url="",
-            utm_term="",
-            utm_content="",
-            properties={},
+        "customers.Touchpoint": _anonymise_touchpoints(
+            Touchpoint.objects.filter(
+                Q(customer=customer) | Q(customer=None, anonymous_id__in=anonymous_ids)
+            )
         ),
         "customers.Identity": customer.identities.all().delete()[0],
         "customers.ServiceNote": customer.service_notes.all().delete()[0],
@@ -137,6 +131,28 @@ def erase_customer(
         actor=actor,
         erased=erased,
         kept=kept,
+    )
+
+
+def _anonymise_touchpoints(touchpoints: QuerySet[Touchpoint]) -> int:
+    """Unlink the events and clear their personal fields. A survey answer keeps its scale and
+    score (not the comment nor the order): the satisfaction report's totals do not move when
+    someone is erased, and no one can be told from them."""
+    cleared: dict[str, Any] = {
+        "customer": None,
+        "anonymous_id": "",
+        "event_id": "",
+        "url": "",
+        "utm_term": "",
+        "utm_content": "",
+    }
+    surveys = touchpoints.filter(kind=Touchpoint.Kind.SURVEY_ANSWER)
+    answers = surveys.update(
+        **cleared,
+        properties=JSONObject(scale=F("properties__scale"), score=F("properties__score")),
+    )
+    return answers + touchpoints.exclude(kind=Touchpoint.Kind.SURVEY_ANSWER).update(
+        **cleared, properties={}
     )
 
 

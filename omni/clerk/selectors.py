@@ -26,8 +26,8 @@ from campaigns.selectors import (
     offers_for_customer,
     recommended_for,
 )
-from customers.models import Customer
-from customers.selectors import customers_matching_any_identity
+from customers.models import Customer, Touchpoint
+from customers.selectors import customers_matching_any_identity, latest_survey_answers
 from inventory.models import Location, Product, Sku, StockLevel
 from inventory.selectors import with_sellable
 from loyalty.models import PointsEntry
@@ -196,6 +196,7 @@ class CustomerPicture:
     # Their wish-list items, each with what the clerk's store has available
     # (``item.available_here``); empty without a store.
     wish_list: list[WishListItem] = field(default_factory=list)
+    survey_answers: list[Touchpoint] = field(default_factory=list)
 
 
 def customer_picture(
@@ -203,8 +204,8 @@ def customer_picture(
 ) -> CustomerPicture:
     """Everything a clerk sees of one customer: loyalty, the live cart (lines from every
     channel), orders from every channel, the offers and codes they may use now, products to
-    suggest, what running campaigns ask the counter to say and their wish-list items with the
-    stock at ``store`` (the clerk's), in a fixed number of queries."""
+    suggest, what running campaigns ask the counter to say, their wish-list items with the stock
+    at ``store`` (the clerk's) and their latest survey answers, in a fixed number of queries."""
     account = account_of(customer)
     return CustomerPicture(
         customer=customer,
@@ -215,6 +216,7 @@ def customer_picture(
         recommended=recommended_for(customer, limit=RECOMMENDED_AT_THE_COUNTER),
         counter_messages=counter_messages_for(customer, now=now),
         wish_list=wish_list_items_at(customer, store) if store is not None else [],
+        survey_answers=latest_survey_answers(customer),
     )
 
 

@@ -412,8 +412,8 @@ def test_the_customer_page_takes_the_same_few_queries_however_much_there_is(
     # her offers: live automatic offers, her codes' offers (each with their SKUs, categories,
     # stores, tiers), her tier and segments, her codes; products to suggest (affinities, else
     # best-sellers, then the products); campaigns' counter messages; her wish-list items with
-    # the stock here, and their images
-    with django_assert_max_num_queries(41):
+    # the stock here, and their images; the latest survey answers
+    with django_assert_max_num_queries(42):
         response = client.get(customer_url(camille))
 
     picture = response.context["picture"]
