@@ -429,6 +429,10 @@ API_RATE_LIMITS = {
     "coupon.address": "20/min",
     "coupon.customer": "10/min",
     "coupon.key": "3000/min",
+    # Stored-value cards: opening, claiming (numbers guessed), topping up, buying gift cards.
+    "stored_value.address": "30/min",
+    "stored_value.customer": "20/min",
+    "stored_value.key": "3000/min",
     "quote.address": "120/min",
     "quote.customer": "60/min",
     "quote.key": "20000/min",

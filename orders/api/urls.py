@@ -1,6 +1,6 @@
 from django.urls import path
 
-from orders.api import carrier_webhook, fulfilment_views, views
+from orders.api import carrier_webhook, fulfilment_views, stored_value_views, views
 
 urlpatterns = [
     path("cart", views.CartView.as_view(), name="cart"),
@@ -18,6 +18,16 @@ urlpatterns = [
         "orders/<str:number>/pickup-code.png",
         views.PickupCodeQRView.as_view(),
         name="pickup-code-qr",
+    ),
+    path(
+        "stored-value/cards/<uuid:card_id>/top-up",
+        stored_value_views.TopUpView.as_view(),
+        name="stored-value-top-up",
+    ),
+    path(
+        "stored-value/gift-cards",
+        stored_value_views.BuyGiftCardView.as_view(),
+        name="stored-value-gift-cards",
     ),
     # Warehouse systems and staff tools (fulfilment), carriers (signed webhook).
     path(

@@ -32,13 +32,22 @@ from orders.services.shipping import (
     ship,
     ship_parcel,
 )
+from orders.services.stored_value import (
+    TopUp,
+    buy_gift_card,
+    sell_gift_card_at_till,
+    top_up_at_till,
+    top_up_online,
+)
 
 __all__ = [
     "Address",
     "CheckoutResult",
     "ReturnedItem",
+    "TopUp",
     "Tracking",
     "apply_coupon",
+    "buy_gift_card",
     "cancel_order",
     "cart_of",
     "checkout",
@@ -60,9 +69,12 @@ __all__ = [
     "remove_line",
     "report_short",
     "return_items",
+    "sell_gift_card_at_till",
     "send_pickup_reminders",
     "set_line",
     "ship",
     "ship_parcel",
+    "top_up_at_till",
+    "top_up_online",
     "unlock_pickup_code",
 ]
