@@ -301,6 +301,11 @@ CELERY_BEAT_SCHEDULE = {
     "mature-points": {"task": "loyalty.mature_points", "schedule": 3600.0},
     "expire-points": {"task": "loyalty.expire_points", "schedule": crontab(hour=2, minute=0)},
     "evaluate-tiers": {"task": "loyalty.evaluate_tiers", "schedule": crontab(hour=3, minute=0)},
+    # Gift and wallet card balances past the programme's expiry or inactivity months.
+    "expire-stored-value": {
+        "task": "loyalty.expire_stored_value",
+        "schedule": crontab(hour=2, minute=30),
+    },
     "requeue-stranded-notifications": {
         "task": "customers.requeue_stranded_notifications",
         "schedule": 600.0,
