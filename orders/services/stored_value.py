@@ -41,10 +41,10 @@ def _charge_and_credit(
     """Authorise and capture ``amount`` through the provider, then credit the card; a credit
     refused after the charge voids it. A retry with the key gets the first entry, charged
     once."""
-    loyalty.check_top_up(card, amount)
     earlier = StoredValueEntry.objects.filter(idempotency_key=idempotency_key).first()
-    if earlier is not None:
+    if earlier is not None:  # a retry: charged once, never refused
         return TopUp(card, earlier)
+    loyalty.check_top_up(card, amount)
     provider = payment_provider()
     reference = provider.authorize(
         amount=amount, currency=card.currency, token=payment_token, reference=f"sv:{card.number}"
