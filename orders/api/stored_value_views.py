@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from customers.models import Customer
-from loyalty.api.serializers import StoredValueCardSerializer
+from loyalty.models import StoredValueCard
 from loyalty.selectors import stored_value_card_of
 from omni.core.api.auth import IsSignedInCustomer, IsStorefront, StorefrontClient
 from omni.core.api.errors import ERROR_SCHEMA
@@ -30,6 +30,18 @@ ERRORS = {
     429: ERROR_SCHEMA,
 }
 THROTTLES = [AddressThrottle, CustomerThrottle, StorefrontKeyThrottle]
+
+
+class StoredValueCardSerializer(serializers.ModelSerializer):
+    """The card as it stands after the money went on it (the full card, with its history:
+    ``GET /api/v1/stored-value/cards/{id}``)."""
+
+    id = serializers.UUIDField(source="public_id")
+
+    class Meta:
+        model = StoredValueCard
+        fields = ["id", "number", "kind", "status", "currency", "balance", "expires_at"]
+        ref_name = "StoredValueCardAfterPayment"
 
 
 class TopUpSerializer(serializers.Serializer):
