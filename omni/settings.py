@@ -481,6 +481,9 @@ SPECTACULAR_SETTINGS = {
         "ParcelStatusEnum": "orders.models.Parcel.Status",
         "FulfilmentEnum": "orders.models.Order.Fulfilment",
         "CheckoutFulfilmentEnum": "orders.api.serializers.CHECKOUT_FULFILMENTS",
+        "StoredValueCardStatusEnum": "loyalty.models.StoredValueCard.Status",
+        "StoredValueCardKindEnum": "loyalty.models.StoredValueCard.Kind",
+        "StoredValueEntryKindEnum": "loyalty.models.StoredValueEntry.Kind",
     },
 }
 
