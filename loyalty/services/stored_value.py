@@ -271,10 +271,12 @@ def top_up_stored_value(
     )
 
 
-def _check_payment(card: StoredValueCard, amount: Decimal, currency: str) -> None:
+def _check_payment(
+    card: StoredValueCard, amount: Decimal, currency: str, *, up_to_balance: bool = False
+) -> None:
     _ensure_usable(card)
     _money(amount, currency, card)
-    if amount > card.balance:
+    if (card.balance <= 0) if up_to_balance else (amount > card.balance):
         raise InsufficientBalance(
             f"The card holds {card.balance} {card.currency}.",
             details={"balance": str(card.balance), "requested": str(amount)},
@@ -292,19 +294,23 @@ def pay_with_stored_value(
     channel: str = "",
     actor: User | None = None,
     currency: str = "",
+    up_to_balance: bool = False,
 ) -> StoredValueEntry:
     """Take ``amount`` off the card, or refuse (nothing taken) if it holds less: the card's
-    row is locked, so two payments at the same moment never take it below zero."""
+    row is locked, so two payments at the same moment never take it below zero. With
+    ``up_to_balance`` (the first tender of a split payment) it takes what the card holds, at
+    most ``amount``, as read under the lock; only an empty card is refused. The entry says
+    how much was taken."""
     if not idempotency_key:
         raise InvalidRequest("An idempotency key is required.")
     return _posted(
         idempotency_key,
         card=card,
-        check=lambda fresh: _check_payment(fresh, amount, currency),
+        check=lambda fresh: _check_payment(fresh, amount, currency, up_to_balance=up_to_balance),
         post=lambda fresh: _write(
             fresh,
             kind=SVKind.PAYMENT,
-            amount=-amount,
+            amount=-min(amount, fresh.balance),
             touch=True,
             reference=reference,
             source=source,

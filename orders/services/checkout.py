@@ -22,7 +22,6 @@ from loyalty import services as loyalty
 from loyalty.models import StoredValueCard
 from omni.core.errors import (
     IdempotencyKeyReused,
-    InsufficientBalance,
     InvalidRequest,
     NotFound,
     OfferChanged,
@@ -465,19 +464,13 @@ def _take_payment(order: Order, token: str, card: StoredValueCard | None) -> Non
 def _pay_by_card(order: Order, card: StoredValueCard | None) -> Decimal:
     """What the stored-value card paid of the order (its balance, at most the total): taken
     off the card now, held as an authorised tender until the goods leave."""
-    if card is None:
+    if card is None or order.total <= 0:
         return Decimal(0)
     fresh = loyalty.stored_value_card_for(card.number)  # a blocked card is refused here
-    amount = min(fresh.balance, order.total)
-    if amount <= 0:
-        if order.total > 0:
-            raise InsufficientBalance(
-                "The card holds no money.", details={"balance": str(fresh.balance)}
-            )
-        return Decimal(0)
     entry = loyalty.pay_with_stored_value(
         card=fresh,
-        amount=amount,
+        amount=order.total,
+        up_to_balance=True,  # read under the card's lock: a till paying at once can't race it
         currency=order.currency,
         reference=order.number,
         source="order",
@@ -485,6 +478,7 @@ def _pay_by_card(order: Order, card: StoredValueCard | None) -> Decimal:
         actor=order.clerk,
         idempotency_key=f"order:{order.number}:stored-value",
     )
+    amount = -entry.amount
     Payment.objects.create(
         order=order,
         provider=Payment.STORED_VALUE,
