@@ -3,6 +3,10 @@
 Points live in two places that always agree: ``PointsEntry`` (append-only, the truth: balance =
 sum of entries) and ``PointsLot`` (bookkeeping of what is left of each earning, so expiry is
 first-in first-out and a cancelled redemption gives back exactly the points it took).
+
+Stored value (gift and wallet cards) is money, not points: ``StoredValueCard.balance`` is the
+cache of its own append-only ledger, ``StoredValueEntry``, under the rules of a
+``StoredValueProgramme``.
 """
 
 import uuid
