@@ -11,7 +11,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from loyalty import services
-from loyalty.forms import AdjustmentForm
+from loyalty.forms import AdjustmentForm, StoredValueAdjustmentForm, StoredValueBlockForm
 from loyalty.models import (
     Account,
     Card,
@@ -19,9 +19,12 @@ from loyalty.models import (
     PointsAdjustmentRequest,
     PointsEntry,
     Programme,
+    StoredValueCard,
+    StoredValueEntry,
+    StoredValueProgramme,
     Tier,
 )
-from omni.core.admin_support import ReadOnlyAdminMixin, run_for_each
+from omni.core.admin_support import ReadOnlyAdminMixin, ReadOnlyTabularInline, run_for_each
 from omni.core.errors import DomainError
 
 
@@ -252,3 +255,157 @@ class PointsAdjustmentRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             done=done,
             noun="adjustment",
         )
+
+
+# --- Stored-value cards -------------------------------------------------------------------------
+
+
+@admin.register(StoredValueProgramme)
+class StoredValueProgrammeAdmin(admin.ModelAdmin):
+    """Top-up limits, maximum balance, expiry and inactivity months: as the law of the
+    retailer's country requires (the nightly run expires balances by these rules)."""
+
+    list_display = [
+        "name",
+        "currency",
+        "min_top_up",
+        "max_top_up",
+        "max_balance",
+        "expiry_months",
+        "inactivity_months",
+    ]
+
+
+class StoredValueEntryInline(ReadOnlyTabularInline):
+    model = StoredValueEntry
+    fields = ("created_at", "kind", "amount", "balance_after", "source", "reference", "reason")
+    readonly_fields = fields
+    ordering = ["-created_at", "-pk"]
+    show_change_link = False
+
+
+@admin.register(StoredValueCard)
+class StoredValueCardAdmin(admin.ModelAdmin):
+    list_display = ["number", "kind", "customer", "status", "balance", "currency", "issued_at"]
+    list_filter = ["status", "kind", "programme"]
+    list_select_related = ["customer"]
+    search_fields = ["=number", "customer__email", "recipient_email"]
+    readonly_fields = (
+        "number",
+        "public_id",
+        "kind",
+        "programme",
+        "currency",
+        "status",
+        "customer",
+        "balance",
+        "issued_at",
+        "last_used_at",
+        "expires_at",
+        "blocked_at",
+        "blocked_reason",
+        "replaced_by",
+        "recipient_email",
+        "card_actions",
+    )
+    fields = readonly_fields
+    inlines = [StoredValueEntryInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # cards are issued by the services (wallet, gift card sold or bought)
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    @admin.display(description="Actions")
+    def card_actions(self, card: StoredValueCard) -> str:
+        adjust = reverse("admin:loyalty_storedvaluecard_adjust", args=[card.pk])
+        block = reverse("admin:loyalty_storedvaluecard_block", args=[card.pk])
+        return format_html(
+            '<a href="{}">Adjust balance…</a> · <a href="{}">Block or replace…</a>', adjust, block
+        )
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path(
+                "<int:card_id>/adjust/",
+                self.admin_site.admin_view(self.adjust_view),
+                name="loyalty_storedvaluecard_adjust",
+            ),
+            path(
+                "<int:card_id>/block/",
+                self.admin_site.admin_view(self.block_view),
+                name="loyalty_storedvaluecard_block",
+            ),
+            *super().get_urls(),
+        ]
+
+    def adjust_view(self, request: HttpRequest, card_id: int) -> HttpResponse:
+        """A correction with a reason, by whoever holds ``loyalty.adjust_stored_value``."""
+        if not request.user.has_perm(services.ADJUST_STORED_VALUE):
+            messages.error(request, "You may not adjust stored-value balances.")
+            return redirect("admin:loyalty_storedvaluecard_change", card_id)
+        card = get_object_or_404(StoredValueCard, pk=card_id)
+        form = StoredValueAdjustmentForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                entry = services.adjust_stored_value(
+                    card=card,
+                    amount=form.cleaned_data["amount"],
+                    reason=form.cleaned_data["reason"],
+                    actor=_staff_member(request),
+                )
+            except DomainError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(
+                    request, f"{entry.amount:+} {entry.currency} recorded: {entry.balance_after}."
+                )
+                return redirect("admin:loyalty_storedvaluecard_change", card.pk)
+        return self._card_form(request, card, form, "Adjust the balance", "Record adjustment")
+
+    def block_view(self, request: HttpRequest, card_id: int) -> HttpResponse:
+        """Block a card, or replace a lost one keeping its balance (one transaction)."""
+        if not request.user.has_perm(services.BLOCK_STORED_VALUE):
+            messages.error(request, "You may not block or replace stored-value cards.")
+            return redirect("admin:loyalty_storedvaluecard_change", card_id)
+        card = get_object_or_404(StoredValueCard, pk=card_id)
+        form = StoredValueBlockForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            reason, staff = form.cleaned_data["reason"], _staff_member(request)
+            try:
+                if form.cleaned_data["action"] == "replace":
+                    new = services.replace_stored_value_card(card=card, reason=reason, actor=staff)
+                    messages.success(
+                        request, f"Card replaced: the new card {new.number} holds {new.balance}."
+                    )
+                    return redirect("admin:loyalty_storedvaluecard_change", new.pk)
+                services.block_stored_value_card(card=card, reason=reason, actor=staff)
+            except DomainError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, "Card blocked; its balance stays on it.")
+                return redirect("admin:loyalty_storedvaluecard_change", card.pk)
+        return self._card_form(request, card, form, "Block or replace the card", "Confirm")
+
+    def _card_form(
+        self, request: HttpRequest, card: StoredValueCard, form: object, title: str, submit: str
+    ) -> HttpResponse:
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{title}: {card}",
+            "card": card,
+            "form": form,
+            "submit": submit,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/loyalty/stored_value_card_form.html", context)
+
+
+@admin.register(StoredValueEntry)
+class StoredValueEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["created_at", "card", "kind", "amount", "balance_after", "source", "reference"]
+    list_filter = ["kind", "source", "channel", "created_at"]
+    list_select_related = ["card"]
+    search_fields = ["=card__number", "reference", "card__customer__email"]
+    date_hierarchy = "created_at"

@@ -17,3 +17,9 @@ class LoyaltyConfig(AppConfig):
 
         register_erasure_handler(privacy.erase_loyalty_personal_data)
         register_export_section("loyalty", privacy.export_loyalty, models=privacy.EXPORTED_MODELS)
+        register_erasure_handler(privacy.erase_stored_value_personal_data)
+        register_export_section(
+            "stored_value",
+            privacy.export_stored_value,
+            models=privacy.STORED_VALUE_EXPORTED_MODELS,
+        )

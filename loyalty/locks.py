@@ -13,7 +13,13 @@ from collections.abc import Iterable, Sequence
 from django.db.models import QuerySet
 
 from customers.models import Customer
-from loyalty.models import Account, PointsAdjustmentRequest, PointsEntry, PointsLot
+from loyalty.models import (
+    Account,
+    PointsAdjustmentRequest,
+    PointsEntry,
+    PointsLot,
+    StoredValueCard,
+)
 
 OWN_ROWS = ("self",)
 
@@ -72,3 +78,21 @@ def lock_lots_of_entries(entries: "QuerySet[PointsEntry]") -> list[PointsLot]:
 def lock_adjustment_request(pk: int) -> PointsAdjustmentRequest:
     """A large adjustment waiting for approval: two approvers at once decide it once."""
     return PointsAdjustmentRequest.objects.select_for_update(of=OWN_ROWS).get(pk=pk)
+
+
+def _stored_value_cards() -> "QuerySet[StoredValueCard]":
+    return StoredValueCard.objects.select_for_update(of=OWN_ROWS)
+
+
+def lock_stored_value_card(pk: int) -> StoredValueCard:
+    """One stored-value card, fresh, with its programme: every movement of its money holds
+    this lock, which is what keeps two tills (or a till and the app) from spending the same
+    balance twice."""
+    return _stored_value_cards().select_related("programme").get(pk=pk)
+
+
+def lock_stored_value_cards(pks: Iterable[int]) -> dict[int, StoredValueCard]:
+    """Several cards (a replacement: the old and the new one; a batch of the expiry run), in
+    primary-key order, with their programmes."""
+    cards = _stored_value_cards().select_related("programme").filter(pk__in=set(pks))
+    return {card.pk: card for card in cards.order_by("pk")}

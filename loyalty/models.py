@@ -3,16 +3,23 @@
 Points live in two places that always agree: ``PointsEntry`` (append-only, the truth: balance =
 sum of entries) and ``PointsLot`` (bookkeeping of what is left of each earning, so expiry is
 first-in first-out and a cancelled redemption gives back exactly the points it took).
+
+Stored value (gift and wallet cards) is money, not points: ``StoredValueCard.balance`` is the
+cache of its own append-only ledger, ``StoredValueEntry``, under the rules of a
+``StoredValueProgramme``.
 """
 
+import uuid
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from omni.core.channels import Channel
+from omni.core.money import default_currency
 
 
 class Programme(models.Model):
@@ -343,3 +350,159 @@ class PointsAdjustmentRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.points:+d} points for {self.account} ({self.get_status_display()})"
+
+
+# --- Stored value: a gift or wallet card with one balance everywhere ----------------------------
+
+
+class StoredValueProgramme(models.Model):
+    """The rules of a stored-value card scheme, set as the law of the retailer's country
+    requires (some forbid expiry under a number of years, some any expiry at all)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    currency = models.CharField(max_length=3, default=default_currency)
+    min_top_up = models.DecimalField(
+        max_digits=12, decimal_places=2, default=Decimal("5.00"), validators=[MinValueValidator(0)]
+    )
+    max_top_up = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("500.00"))
+    max_balance = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("1000.00"),
+        help_text="No top-up may take a card's balance above this (refunds may).",
+    )
+    expiry_months = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="A card's balance expires this many months after it was issued; empty: never.",
+    )
+    inactivity_months = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="A balance expires after this many months without a top-up or a payment; "
+        "empty: never.",
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(min_top_up__gt=0) & Q(max_top_up__gte=models.F("min_top_up")),
+                name="stored_value_top_up_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_balance__gte=models.F("max_top_up")),
+                name="stored_value_max_balance_covers_top_up",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StoredValueCard(models.Model):
+    """A gift or wallet card. ``balance`` is a cache of the ledger (``StoredValueEntry``),
+    changed in the same transaction as every entry, with the card's row locked."""
+
+    class Kind(models.TextChoices):
+        WALLET = "wallet", "Wallet card"
+        GIFT = "gift", "Gift card"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        BLOCKED = "blocked", "Blocked"
+        REPLACED = "replaced", "Replaced (its balance moved to a new card)"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    number = models.CharField(max_length=19, unique=True)
+    programme = models.ForeignKey(
+        StoredValueProgramme, on_delete=models.PROTECT, related_name="cards"
+    )
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.WALLET)
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="stored_value_cards",
+        help_text="Empty for a gift card nobody has claimed yet.",
+    )
+    balance = models.DecimalField(
+        max_digits=12, decimal_places=2, default=Decimal("0"), editable=False
+    )
+    issued_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(
+        default=timezone.now, help_text="The last top-up or payment (for inactivity expiry)."
+    )
+    expires_at = models.DateTimeField(null=True, blank=True)
+    blocked_at = models.DateTimeField(null=True, blank=True)
+    blocked_reason = models.CharField(max_length=255, blank=True)
+    replaced_by = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="replaces"
+    )
+    recipient_email = models.EmailField(blank=True, help_text="Whom a gift card was sent to.")
+    gift_message = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-issued_at", "-pk"]
+        permissions = [
+            ("adjust_stored_value", "Can adjust stored-value card balances"),
+            ("block_stored_value", "Can block and replace stored-value cards"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(balance__gte=0), name="stored_value_balance_gte_0"),
+            models.CheckConstraint(
+                condition=~Q(status="replaced") | Q(replaced_by__isnull=False),
+                name="stored_value_replaced_names_new_card",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} …{self.number[-4:]}"
+
+    @property
+    def masked_number(self) -> str:
+        return f"•••• {self.number[-4:]}"
+
+
+class StoredValueEntry(models.Model):
+    """One movement of a card's money. Append-only (a database trigger refuses UPDATE and
+    DELETE); the card's balance is the sum of its entries' ``amount``."""
+
+    class Kind(models.TextChoices):
+        TOP_UP = "top_up", "Top-up"
+        PAYMENT = "payment", "Payment"
+        REFUND = "refund", "Refund"
+        ADJUSTMENT = "adjustment", "Manual adjustment"
+        EXPIRY = "expiry", "Expired"
+        TRANSFER_OUT = "transfer_out", "Moved to a replacement card"
+        TRANSFER_IN = "transfer_in", "Moved from a replaced card"
+
+    card = models.ForeignKey(StoredValueCard, on_delete=models.PROTECT, related_name="entries")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    amount = models.DecimalField(max_digits=12, decimal_places=2, help_text="Signed.")
+    currency = models.CharField(max_length=3)
+    balance_after = models.DecimalField(max_digits=12, decimal_places=2)
+    source = models.CharField(max_length=16, blank=True, help_text="order, till, staff, task...")
+    reference = models.CharField(max_length=100, blank=True, help_text="e.g. the order number.")
+    channel = models.CharField(max_length=16, choices=Channel.choices, blank=True)
+    reason = models.CharField(max_length=255, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    idempotency_key = models.CharField(max_length=140, null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name_plural = "stored-value entries"
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount=0), name="stored_value_entry_moves_money"),
+            models.CheckConstraint(
+                condition=Q(balance_after__gte=0), name="stored_value_entry_balance_gte_0"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount:+} {self.currency}"

@@ -6,7 +6,7 @@ from typing import Any
 from django.utils import timezone
 
 from customers.models import Customer
-from loyalty.models import Account, Card
+from loyalty.models import Account, Card, StoredValueCard, StoredValueEntry
 
 # The rows ``export_loyalty`` covers (see ``customers.selectors.register_export_section``).
 EXPORTED_MODELS = ("loyalty.Account",)
@@ -66,3 +66,46 @@ def export_loyalty(*, customer: Customer) -> dict[str, Any] | None:
             )
         ),
     }
+
+
+# The rows ``export_stored_value`` covers.
+STORED_VALUE_EXPORTED_MODELS = ("loyalty.StoredValueCard",)
+
+
+def export_stored_value(*, customer: Customer) -> list[dict[str, Any]]:
+    """The customer's gift and wallet cards with their whole ledger, in 2 queries."""
+    cards = list(
+        StoredValueCard.objects.filter(customer=customer)
+        .order_by("issued_at", "pk")
+        .values("pk", "number", "kind", "status", "currency", "balance", "issued_at", "expires_at")
+    )
+    entries: dict[int, list[dict[str, Any]]] = {card["pk"]: [] for card in cards}
+    for entry in (
+        StoredValueEntry.objects.filter(card__in=list(entries))
+        .order_by("created_at", "pk")
+        .values("card_id", "kind", "amount", "balance_after", "channel", "reference", "created_at")
+    ):
+        entries[entry["card_id"]].append(
+            {
+                "kind": entry["kind"],
+                "amount": str(entry["amount"]),
+                "balance_after": str(entry["balance_after"]),
+                "channel": entry["channel"],
+                "reference": entry["reference"],
+                "created_at": entry["created_at"],
+            }
+        )
+    return [
+        {
+            **{k: v for k, v in card.items() if k != "pk"},
+            "balance": str(card["balance"]),
+            "entries": entries[card["pk"]],
+        }
+        for card in cards
+    ]
+
+
+def erase_stored_value_personal_data(*, customer: Customer) -> None:
+    """The cards and their money stay the customer's (a balance is not ours to take); what
+    a gift's sender wrote and the recipient's address go."""
+    StoredValueCard.objects.filter(customer=customer).update(recipient_email="", gift_message="")

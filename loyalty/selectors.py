@@ -3,13 +3,23 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from uuid import UUID
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from customers.models import Customer
-from loyalty.models import Account, Card, PointsEntry, Tier
+from loyalty.models import (
+    Account,
+    Card,
+    PointsEntry,
+    StoredValueCard,
+    StoredValueEntry,
+    Tier,
+)
 from loyalty.services import qualifying_totals
+from omni.core.errors import NotFound
 
 
 @dataclass(frozen=True)
@@ -54,3 +64,23 @@ def account_of(customer: Customer) -> Account | None:
 
 def history(account: Account) -> QuerySet[PointsEntry]:
     return account.entries.order_by("-created_at", "-pk")
+
+
+# --- Stored-value cards ---------------------------------------------------------------------
+
+
+def stored_value_cards_of(customer: Customer) -> "QuerySet[StoredValueCard]":
+    """A customer's gift and wallet cards, newest first (replaced ones too: their history)."""
+    return StoredValueCard.objects.filter(customer=customer).order_by("-issued_at", "-pk")
+
+
+def stored_value_card_of(customer: Customer, public_id: UUID | str) -> StoredValueCard:
+    """One of this customer's cards; anyone else's (or none) is not found, never told apart."""
+    try:
+        return stored_value_cards_of(customer).select_related("programme").get(public_id=public_id)
+    except (StoredValueCard.DoesNotExist, ValueError, ValidationError):
+        raise NotFound("You have no stored-value card with this id.") from None
+
+
+def stored_value_history(card: StoredValueCard) -> "QuerySet[StoredValueEntry]":
+    return card.entries.order_by("-created_at", "-pk")

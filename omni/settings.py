@@ -306,6 +306,11 @@ CELERY_BEAT_SCHEDULE = {
     "mature-points": {"task": "loyalty.mature_points", "schedule": 3600.0},
     "expire-points": {"task": "loyalty.expire_points", "schedule": crontab(hour=2, minute=0)},
     "evaluate-tiers": {"task": "loyalty.evaluate_tiers", "schedule": crontab(hour=3, minute=0)},
+    # Gift and wallet card balances past the programme's expiry or inactivity months.
+    "expire-stored-value": {
+        "task": "loyalty.expire_stored_value",
+        "schedule": crontab(hour=2, minute=30),
+    },
     "requeue-stranded-notifications": {
         "task": "customers.requeue_stranded_notifications",
         "schedule": 600.0,
@@ -440,6 +445,10 @@ API_RATE_LIMITS = {
     "coupon.address": "20/min",
     "coupon.customer": "10/min",
     "coupon.key": "3000/min",
+    # Stored-value cards: opening, claiming (numbers guessed), topping up, buying gift cards.
+    "stored_value.address": "30/min",
+    "stored_value.customer": "20/min",
+    "stored_value.key": "3000/min",
     "quote.address": "120/min",
     "quote.customer": "60/min",
     "quote.key": "20000/min",
@@ -487,6 +496,9 @@ SPECTACULAR_SETTINGS = {
         "ParcelStatusEnum": "orders.models.Parcel.Status",
         "FulfilmentEnum": "orders.models.Order.Fulfilment",
         "CheckoutFulfilmentEnum": "orders.api.serializers.CHECKOUT_FULFILMENTS",
+        "StoredValueCardStatusEnum": "loyalty.models.StoredValueCard.Status",
+        "StoredValueCardKindEnum": "loyalty.models.StoredValueCard.Kind",
+        "StoredValueEntryKindEnum": "loyalty.models.StoredValueEntry.Kind",
     },
 }
 

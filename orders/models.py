@@ -739,8 +739,18 @@ class Payment(models.Model):
         VOIDED = "voided", "Voided"
         REFUNDED = "refunded", "Refunded (in part or whole)"
 
+    STORED_VALUE = "stored_value"  # the provider name of a tender paid by a stored-value card
+
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="payments")
     provider = models.CharField(max_length=40)
+    card = models.ForeignKey(
+        "loyalty.StoredValueCard",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payments",
+        help_text="The stored-value card that paid this tender (provider stored_value).",
+    )
     reference = models.CharField(max_length=100, help_text="The provider's id; no card data.")
     amount = models.DecimalField(max_digits=12, decimal_places=2)
     refunded = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
@@ -759,6 +769,11 @@ class Payment(models.Model):
             models.CheckConstraint(
                 condition=Q(refunded__lte=models.F("amount") - models.F("released")),
                 name="payment_refund_lte_amount",
+            ),
+            models.CheckConstraint(
+                condition=Q(provider="stored_value", card__isnull=False)
+                | (~Q(provider="stored_value") & Q(card__isnull=True)),
+                name="payment_card_iff_stored_value",
             ),
         ]
 

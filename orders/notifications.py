@@ -13,6 +13,7 @@ from django.utils import formats
 
 from customers.models import Customer, Notification
 from customers.notifications import notify
+from loyalty.models import StoredValueCard
 from orders.models import Order, OrderLine, Parcel
 
 
@@ -145,4 +146,29 @@ def line_cancelled(
         once_per=f"line:{line.pk}:{line.cancelled_quantity}",
         sku=line.sku.code,
         refund=str(refund),
+    )
+
+
+def gift_card_sent(card: "StoredValueCard", *, recipient: Customer, buyer: Customer | None) -> None:
+    """The gift card's number to whoever it was bought for (transactional: they are told what
+    was bought for them, whatever their marketing consents), once per card."""
+    if recipient.erased_at:
+        return
+    sender = (buyer.first_name if buyer and buyer.first_name else "") or "Someone"
+    body = (
+        f"{sender} sent you a gift card worth {card.balance} {card.currency}.\n"
+        f"Card number: {card.number}\n"
+        "Show this number at the till, or add the card to your wallet in our app."
+    )
+    if card.gift_message:
+        body += f"\n\n{card.gift_message}"
+    notify(
+        customer=recipient,
+        topic="orders.gift_card",
+        channel=Notification.Channel.EMAIL,
+        kind=Notification.Kind.TRANSACTIONAL,
+        subject="You received a gift card",
+        body=body,
+        context={"card": str(card.public_id)},
+        idempotency_key=f"gift-card-sent:{card.public_id}",
     )

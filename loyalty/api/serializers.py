@@ -2,7 +2,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from loyalty.models import PointsEntry
+from loyalty.models import PointsEntry, StoredValueCard, StoredValueEntry
 
 
 class TierSerializer(serializers.Serializer):
@@ -69,3 +69,52 @@ class QuoteSerializer(serializers.Serializer):
     points = serializers.IntegerField()
     qualifying_amount = serializers.DecimalField(max_digits=12, decimal_places=2)
     explanation = serializers.ListField(child=serializers.DictField())
+
+
+class StoredValueCardSerializer(serializers.ModelSerializer):
+    """A gift or wallet card as its owner sees it (the full number is theirs to show)."""
+
+    id = serializers.UUIDField(source="public_id")
+    min_top_up = serializers.DecimalField(
+        source="programme.min_top_up", max_digits=12, decimal_places=2
+    )
+    max_top_up = serializers.DecimalField(
+        source="programme.max_top_up", max_digits=12, decimal_places=2
+    )
+    max_balance = serializers.DecimalField(
+        source="programme.max_balance", max_digits=12, decimal_places=2
+    )
+
+    class Meta:
+        model = StoredValueCard
+        fields = [
+            "id",
+            "number",
+            "kind",
+            "status",
+            "currency",
+            "balance",
+            "issued_at",
+            "expires_at",
+            "min_top_up",
+            "max_top_up",
+            "max_balance",
+        ]
+
+
+class StoredValueEntrySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = StoredValueEntry
+        fields = [
+            "created_at",
+            "kind",
+            "amount",
+            "currency",
+            "balance_after",
+            "channel",
+            "reference",
+        ]
+
+
+class ClaimCardSerializer(serializers.Serializer):
+    number = serializers.CharField(max_length=32, help_text="The number on the gift card.")

@@ -13,14 +13,18 @@ from rest_framework.views import APIView
 from customers.models import Customer
 from loyalty import selectors, services
 from loyalty.api.serializers import (
+    ClaimCardSerializer,
     EntrySerializer,
     QuoteRequestSerializer,
     QuoteSerializer,
+    StoredValueCardSerializer,
+    StoredValueEntrySerializer,
     SummarySerializer,
 )
-from loyalty.models import PointsEntry
+from loyalty.models import PointsEntry, StoredValueCard, StoredValueEntry
 from omni.core.api.auth import IsSignedInCustomer, IsStorefront, StorefrontClient
 from omni.core.api.errors import ERROR_SCHEMA
+from omni.core.api.idempotency import idempotent
 from omni.core.api.throttling import STOREFRONT_WRITE_THROTTLES
 from omni.core.errors import NotFound
 from omni.core.qr import qr_png
@@ -118,3 +122,117 @@ class QuoteView(APIView):
             campaign_codes=tuple(body.validated_data["campaign_codes"]),
         )
         return Response(QuoteSerializer(quote).data)
+
+
+# --- Stored-value cards (paying with them and topping them up: orders' API) -------------------
+
+CARD_ERRORS = {**ERRORS, 404: ERROR_SCHEMA}
+
+
+class MyStoredValueCardsView(ListAPIView):
+    permission_classes = [IsSignedInCustomer]
+    serializer_class = StoredValueCardSerializer
+    throttle_scope = "stored_value"
+    throttle_classes = STOREFRONT_WRITE_THROTTLES
+
+    def get_queryset(self) -> "QuerySet[StoredValueCard]":
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no request user
+            return StoredValueCard.objects.none()
+        return selectors.stored_value_cards_of(_customer(self.request)).select_related("programme")
+
+    @extend_schema(
+        tags=["stored value"],
+        summary="My gift and wallet cards, with their balances",
+        responses={200: StoredValueCardSerializer(many=True), 429: ERROR_SCHEMA, **ERRORS},
+    )
+    def get(self, request: Request, *args: object, **kwargs: object) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        tags=["stored value"],
+        summary="Open a wallet card (empty: top it up to pay with it)",
+        responses={201: StoredValueCardSerializer, 429: ERROR_SCHEMA, **ERRORS},
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        card = services.issue_stored_value_card(customer=_customer(request))
+        card = selectors.stored_value_card_of(_customer(request), card.public_id)
+        return Response(StoredValueCardSerializer(card).data, status=201)
+
+
+class MyStoredValueCardView(APIView):
+    permission_classes = [IsSignedInCustomer]
+
+    @extend_schema(
+        tags=["stored value"],
+        summary="One of my cards: its balance, status and the programme's limits",
+        responses={200: StoredValueCardSerializer, **CARD_ERRORS},
+    )
+    def get(self, request: Request, card_id: str) -> Response:
+        card = selectors.stored_value_card_of(_customer(request), card_id)
+        return Response(StoredValueCardSerializer(card).data)
+
+
+class MyStoredValueHistoryView(ListAPIView):
+    permission_classes = [IsSignedInCustomer]
+    serializer_class = StoredValueEntrySerializer
+
+    def get_queryset(self) -> "QuerySet[StoredValueEntry]":
+        if getattr(self, "swagger_fake_view", False):
+            return StoredValueEntry.objects.none()
+        card = selectors.stored_value_card_of(_customer(self.request), self.kwargs["card_id"])
+        return selectors.stored_value_history(card)
+
+    @extend_schema(
+        tags=["stored value"],
+        summary="My card's history, newest first (paginated)",
+        responses={200: StoredValueEntrySerializer(many=True), **CARD_ERRORS},
+    )
+    def get(self, request: Request, *args: object, **kwargs: object) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+class MyStoredValueQRView(APIView):
+    permission_classes = [IsSignedInCustomer]
+
+    @extend_schema(
+        tags=["stored value"],
+        summary="My card as a QR code (PNG), for the till to scan",
+        description="A blocked or replaced card has no QR: 403 `card_blocked`.",
+        responses={(200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY), **CARD_ERRORS},
+    )
+    def get(self, request: Request, card_id: str) -> HttpResponse:
+        card = selectors.stored_value_card_of(_customer(request), card_id)
+        card = services.stored_value_card_for(card.number)  # a blocked card is refused
+        response = HttpResponse(qr_png(card.number), content_type="image/png")
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+class ClaimStoredValueCardView(APIView):
+    permission_classes = [IsSignedInCustomer]
+    throttle_scope = "stored_value"
+    throttle_classes = STOREFRONT_WRITE_THROTTLES
+
+    @extend_schema(
+        tags=["stored value"],
+        summary="Add a gift card I received to my wallet, by its number",
+        description="Unknown number: 404. Someone else's card: 409 `conflict`. "
+        "Blocked: 403 `card_blocked`.",
+        request=ClaimCardSerializer,
+        responses={
+            200: StoredValueCardSerializer,
+            409: ERROR_SCHEMA,
+            429: ERROR_SCHEMA,
+            **CARD_ERRORS,
+        },
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        body = ClaimCardSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        card = services.claim_stored_value_card(
+            number=body.validated_data["number"], customer=_customer(request)
+        )
+        card = selectors.stored_value_card_of(_customer(request), card.public_id)
+        return Response(StoredValueCardSerializer(card).data)

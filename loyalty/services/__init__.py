@@ -10,7 +10,8 @@ One module per concern: ``programme`` (the programme, its entry tier, setting th
 enrolling), ``cards``, ``earning`` (quotes, earn rules, orders, bonuses), ``redemption``
 (redeem, release, reverse for a return), ``adjustments`` (manual, and the four-eyes approval
 of large ones), ``expiry`` (maturing, expiring, expiry notices), ``tiers``; ``ledger`` writes
-entries, lots and balances for them all. Callers import from ``loyalty.services``.
+entries, lots and balances for them all. ``stored_value`` is the gift and wallet cards, with
+their own money ledger. Callers import from ``loyalty.services``.
 """
 
 from loyalty.services.adjustments import (
@@ -64,14 +65,38 @@ from loyalty.services.redemption import (
     release_redemption,
     reverse_for_return,
 )
+from loyalty.services.stored_value import (
+    ADJUST_STORED_VALUE,
+    BLOCK_STORED_VALUE,
+    STORED_VALUE_PREFIX,
+    add_months,
+    adjust_stored_value,
+    block_stored_value_card,
+    check_top_up,
+    claim_stored_value_card,
+    expire_stored_value,
+    expiring_cards,
+    issue_stored_value_card,
+    new_stored_value_number,
+    normalise_card_number,
+    pay_with_stored_value,
+    refund_to_stored_value,
+    replace_stored_value_card,
+    stored_value_card_for,
+    stored_value_programme,
+    top_up_stored_value,
+)
 from loyalty.services.tiers import evaluate_all_tiers, evaluate_tier, qualifying_totals
 
 __all__ = [
+    "ADJUST_STORED_VALUE",
     "APPROVE_ADJUSTMENTS",
+    "BLOCK_STORED_VALUE",
     "CARD_PREFIX",
     "DEFAULT_PROGRAMME_NAME",
     "DEFAULT_TIERS",
     "EXPIRY_NOTICE_TOPIC",
+    "STORED_VALUE_PREFIX",
     "YEAR",
     "Kind",
     "OfferMultiplier",
@@ -81,9 +106,14 @@ __all__ = [
     "Redemption",
     "TierSpec",
     "account_for_card",
+    "add_months",
     "adjust_points",
+    "adjust_stored_value",
     "approve_points_adjustment",
     "award_bonus",
+    "block_stored_value_card",
+    "check_top_up",
+    "claim_stored_value_card",
     "current_programme",
     "earn_for_order",
     "enrol",
@@ -91,22 +121,33 @@ __all__ = [
     "evaluate_all_tiers",
     "evaluate_tier",
     "expire_points",
+    "expire_stored_value",
+    "expiring_cards",
     "is_set_up",
     "is_valid_card_number",
     "issue_card",
+    "issue_stored_value_card",
     "luhn_check_digit",
     "mature_points",
     "needs_approval",
     "new_card_number",
+    "new_stored_value_number",
+    "normalise_card_number",
+    "pay_with_stored_value",
     "qualifying_totals",
     "quote_cart",
     "quote_points",
     "redeem",
+    "refund_to_stored_value",
     "reject_points_adjustment",
     "release_redemption",
     "replace_card",
+    "replace_stored_value_card",
     "request_points_adjustment",
     "reverse_for_return",
     "send_expiry_notices",
     "set_up_programme",
+    "stored_value_card_for",
+    "stored_value_programme",
+    "top_up_stored_value",
 ]

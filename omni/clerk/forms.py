@@ -123,6 +123,13 @@ class CompleteSaleForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
     )
+    stored_value_card = forms.CharField(
+        label="Gift or wallet card to pay with",
+        max_length=32,
+        required=False,
+        help_text="Scan or type it: it pays first, up to its balance; the till takes the rest.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -267,3 +274,42 @@ class TakeOverForm(forms.Form):
 
     def line_ids(self) -> list[int]:
         return self.cleaned_data["lines"]
+
+
+class StoredValueLookupForm(forms.Form):
+    card = forms.CharField(
+        label="Gift or wallet card",
+        max_length=32,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "inputmode": "numeric", "autofocus": True}
+        ),
+    )
+
+
+class _OneTimeForm(forms.Form):
+    """A one-time token: submitting the same form twice loads the card once."""
+
+    token = forms.UUIDField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial["token"] = uuid.uuid4()
+
+    def idempotency_key(self) -> str:
+        return str(self.cleaned_data["token"])
+
+
+class StoredValueTopUpForm(_OneTimeForm):
+    """Money taken at the till and put on the scanned card."""
+
+    card = forms.CharField(max_length=32, widget=forms.HiddenInput)
+    amount = forms.DecimalField(label="Top up by", max_digits=12, decimal_places=2, min_value=0)
+
+
+class GiftCardSaleForm(_OneTimeForm):
+    """A gift card sold here: paid at the till, loaded at once, optionally e-mailed."""
+
+    amount = forms.DecimalField(label="Value", max_digits=12, decimal_places=2, min_value=0)
+    recipient_email = forms.EmailField(label="Send it to (e-mail, optional)", required=False)
+    message = forms.CharField(label="Message", max_length=500, required=False)

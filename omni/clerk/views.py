@@ -16,12 +16,15 @@ from django.views.decorators.http import require_GET, require_POST
 from campaigns import services as campaigns
 from campaigns.selectors import offers_for_customer
 from customers.models import Customer
-from loyalty.selectors import account_of
+from loyalty import services as loyalty
+from loyalty.models import StoredValueCard
+from loyalty.selectors import account_of, stored_value_history
 from omni.clerk import selectors
 from omni.clerk.forms import (
     ClerkLoginForm,
     CompleteSaleForm,
     CouponForm,
+    GiftCardSaleForm,
     HandOverForm,
     PackForm,
     PickForm,
@@ -29,6 +32,8 @@ from omni.clerk.forms import (
     SaleLineForm,
     ShipParcelForm,
     ShortForm,
+    StoredValueLookupForm,
+    StoredValueTopUpForm,
     TakeOverForm,
     WishListItemForm,
 )
@@ -301,8 +306,10 @@ def sell_complete(request):
     with refusal_shown_by(
         lambda refused: _sale_page(request, customer, sale_form=form, refused=refused)
     ):
+        number = form.cleaned_data["stored_value_card"]
         result = services.checkout(
             cart=_till_cart_to_check_out(request),
+            stored_value_card=loyalty.stored_value_card_for(number) if number else None,
             customer=customer,
             fulfilment=Order.Fulfilment.IN_STORE,
             channel=Channel.STORE,
@@ -325,6 +332,92 @@ def sale_done(request, number):
         raise Http404(f"No in-store sale {number}.")
     context = {"order": order, "points_earned": selectors.points_earned_by(order)}
     return render(request, "clerk/sale_done.html", context)
+
+
+# --- Gift and wallet cards at the till ----------------------------------------------------------
+# The clerk scans a card to see its balance and tops it up with money taken at the till, or
+# sells a gift card (loaded at once, optionally e-mailed). Paying with a card is part of the sale.
+
+
+@require_GET
+@clerk_view
+def stored_value(request):
+    lookup = StoredValueLookupForm(request.GET or None)
+    card = None
+    if lookup.is_bound and lookup.is_valid():
+        with refusal_shown_by(partial(_stored_value_page, request, lookup=lookup, status=404)):
+            card = loyalty.stored_value_card_for(lookup.cleaned_data["card"])
+    return _stored_value_page(request, lookup=lookup, card=card)
+
+
+@require_POST
+@clerk_view
+def stored_value_top_up(request):
+    form = StoredValueTopUpForm(request.POST)
+    if not form.is_valid():
+        return _stored_value_page(request, top_up_form=form, status=400)
+    number = form.cleaned_data["card"]
+    with refusal_shown_by(partial(_stored_value_page, request, top_up_form=form)):
+        topped = services.top_up_at_till(
+            card=loyalty.stored_value_card_for(number),
+            amount=form.cleaned_data["amount"],
+            clerk=request.user,
+            idempotency_key=form.idempotency_key(),
+        )
+    messages.success(
+        request,
+        f"Card …{topped.card.number[-4:]} topped up by {topped.entry.amount}: "
+        f"{topped.card.balance} {topped.card.currency} on it now.",
+    )
+    return redirect(f"{reverse('clerk:stored-value')}?card={topped.card.number}")
+
+
+@require_POST
+@clerk_view
+def stored_value_sell_gift(request):
+    form = GiftCardSaleForm(request.POST)
+    if not form.is_valid():
+        return _stored_value_page(request, gift_form=form, status=400)
+    with refusal_shown_by(partial(_stored_value_page, request, gift_form=form)):
+        sold = services.sell_gift_card_at_till(
+            amount=form.cleaned_data["amount"],
+            clerk=request.user,
+            idempotency_key=form.idempotency_key(),
+            recipient_email=form.cleaned_data["recipient_email"],
+            message=form.cleaned_data["message"],
+        )
+    sent = f", e-mailed to {sold.card.recipient_email}" if sold.card.recipient_email else ""
+    messages.success(
+        request,
+        f"Gift card {sold.card.number} sold and active: {sold.card.balance} "
+        f"{sold.card.currency}{sent}.",
+    )
+    return redirect(f"{reverse('clerk:stored-value')}?card={sold.card.number}")
+
+
+def _stored_value_page(
+    request,
+    *,
+    lookup=None,
+    card: StoredValueCard | None = None,
+    top_up_form=None,
+    gift_form=None,
+    status=200,
+    refused=None,
+):
+    error, status = _refusal(refused, status)
+    if card is None and top_up_form is not None and top_up_form.is_bound:
+        card = StoredValueCard.objects.filter(number=top_up_form.data.get("card", "")).first()
+    context = {
+        "lookup": lookup or StoredValueLookupForm(),
+        "card": card,
+        "history": list(stored_value_history(card)[:10]) if card else [],
+        "top_up_form": top_up_form
+        or (StoredValueTopUpForm(initial={"card": card.number}) if card else None),
+        "gift_form": gift_form or GiftCardSaleForm(),
+        "error": error,
+    }
+    return render(request, "clerk/stored_value.html", context, status=status)
 
 
 def _sale_customer(request) -> Customer | None:

@@ -90,6 +90,13 @@ class InsufficientPoints(DomainError):
     http_status = 409
 
 
+class InsufficientBalance(DomainError):
+    """A stored-value card holds less than the payment asks for (nothing was taken)."""
+
+    code = "insufficient_balance"
+    http_status = 409
+
+
 class CardBlocked(DomainError):
     """A loyalty card reported lost or stolen was presented."""
 

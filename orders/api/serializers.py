@@ -223,6 +223,13 @@ class CheckoutSerializer(serializers.Serializer):
     payment_token = serializers.CharField(
         max_length=200, required=False, default="", help_text="The payment provider's token."
     )
+    stored_value_card = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="One of my stored-value cards: it pays first, up to its balance; the payment "
+        "token pays the rest (split tender).",
+    )
 
     def validate(self, data):
         if data["fulfilment"] == Order.Fulfilment.DELIVERY and "address" not in data:

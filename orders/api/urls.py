@@ -1,6 +1,12 @@
 from django.urls import path
 
-from orders.api import carrier_webhook, fulfilment_views, views, wishlist_views
+from orders.api import (
+    carrier_webhook,
+    fulfilment_views,
+    stored_value_views,
+    views,
+    wishlist_views,
+)
 
 urlpatterns = [
     path("cart", views.CartView.as_view(), name="cart"),
@@ -38,6 +44,16 @@ urlpatterns = [
         "wishlists/<uuid:list_id>/share",
         wishlist_views.ShareWishListView.as_view(),
         name="wishlist-share",
+    ),
+    path(
+        "stored-value/cards/<uuid:card_id>/top-up",
+        stored_value_views.TopUpView.as_view(),
+        name="stored-value-top-up",
+    ),
+    path(
+        "stored-value/gift-cards",
+        stored_value_views.BuyGiftCardView.as_view(),
+        name="stored-value-gift-cards",
     ),
     # Warehouse systems and staff tools (fulfilment), carriers (signed webhook).
     path(

@@ -15,6 +15,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from loyalty.selectors import stored_value_card_of
 from omni.core.api import geo
 from omni.core.api.auth import (
     IsSignedInCustomer,
@@ -347,7 +348,10 @@ class CheckoutView(APIView):
         "new one (201). The same key with a different body is refused: 422 "
         "`idempotency_key_reused`, and nothing changes. Prices or offers that changed since "
         "the cart was priced: 409 `price_changed` or `offer_changed` (the cart is put right "
-        "and shows what applies now; check out again).",
+        "and shows what applies now; check out again). With `stored_value_card` (one of my "
+        "cards) the card pays first, up to its balance, and the payment token the rest; a "
+        "declined token takes nothing off the card. Blocked card: 403 `card_blocked`; an empty "
+        "one: 409 `insufficient_balance`; not mine: 404.",
         parameters=[CART_TOKEN, IDEMPOTENCY_KEY],
         request=CheckoutSerializer,
         responses={
@@ -366,6 +370,11 @@ class CheckoutView(APIView):
         if not key:
             raise InvalidRequest("Send an Idempotency-Key header with every checkout.")
         address = services.Address(**data["address"]) if "address" in data else None
+        card = None
+        if data["stored_value_card"] is not None:
+            if request.user.customer is None:
+                raise InvalidRequest("Sign in to pay with a stored-value card.")
+            card = stored_value_card_of(request.user.customer, data["stored_value_card"])
         result = services.checkout(
             cart=request_cart(request, create=False),
             fulfilment=data["fulfilment"],
@@ -375,6 +384,7 @@ class CheckoutView(APIView):
             address=address,
             redeem_points=data["redeem_points"],
             payment_token=data["payment_token"],
+            stored_value_card=card,
         )
         order = selectors.order_detail(result.order.number)
         return Response(

@@ -32,6 +32,13 @@ from orders.services.shipping import (
     ship,
     ship_parcel,
 )
+from orders.services.stored_value import (
+    TopUp,
+    buy_gift_card,
+    sell_gift_card_at_till,
+    top_up_at_till,
+    top_up_online,
+)
 from orders.services.wishlists import (
     DetectedEvents,
     Owner,
@@ -57,9 +64,11 @@ __all__ = [
     "Owner",
     "ReturnedItem",
     "Saved",
+    "TopUp",
     "Tracking",
     "add_to_wish_list",
     "apply_coupon",
+    "buy_gift_card",
     "cancel_order",
     "cart_of",
     "checkout",
@@ -90,11 +99,14 @@ __all__ = [
     "rename_wish_list",
     "report_short",
     "return_items",
+    "sell_gift_card_at_till",
     "send_pickup_reminders",
     "set_line",
     "share_wish_list",
     "ship",
     "ship_parcel",
+    "top_up_at_till",
+    "top_up_online",
     "unlock_pickup_code",
     "wish_list_of",
 ]

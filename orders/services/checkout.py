@@ -19,6 +19,7 @@ from inventory.allocation import allocate_delivery
 from inventory.models import Location, Reservation
 from inventory.services import StockLine
 from loyalty import services as loyalty
+from loyalty.models import StoredValueCard
 from omni.core.errors import (
     IdempotencyKeyReused,
     InvalidRequest,
@@ -31,6 +32,7 @@ from orders import notifications
 from orders.locks import lock_cart, lock_cart_lines
 from orders.models import Cart, Order, OrderEvent, OrderLine, Payment, Shipment, ShipmentLine
 from orders.payments import payment_provider
+from orders.services import money
 from orders.services.carts import pickup_store
 from orders.services.lifecycle import transition
 from orders.services.offers import check_offers, record_discounts
@@ -62,6 +64,7 @@ class _Choices:
     clerk: User | None
     till_store: Location | None
     customer: Customer | None
+    stored_value_card: StoredValueCard | None = None
 
     def fingerprint(self, fulfilment: str) -> str:
         """What was asked, as a SHA-256: a retry asks the same, another request with the same
@@ -74,6 +77,11 @@ class _Choices:
             "payment_token": hashlib.sha256(self.payment_token.encode()).hexdigest(),
             "till_store": self.till_store.code if self.till_store else None,
             "customer": str(self.customer.public_id) if self.customer else None,
+            **(
+                {"stored_value_card": str(self.stored_value_card.public_id)}
+                if self.stored_value_card
+                else {}
+            ),
         }
         return hashlib.sha256(json.dumps(asked, sort_keys=True).encode()).hexdigest()
 
@@ -133,6 +141,7 @@ def checkout(
     till_store: Location | None = None,
     customer: Customer | None = None,
     card_number: str = "",
+    stored_value_card: StoredValueCard | None = None,
 ) -> CheckoutResult:
     """Turn the cart into an order. A retry with the same key, or a second device checking out
     the same cart at the same moment, gets the first order and reserves nothing twice. The
@@ -142,7 +151,11 @@ def checkout(
     ``customer`` is for a clerk's sale rung up on the till's own cart: the order (and its
     points) is the customer's, while their online cart stays as it is. Redeeming that
     customer's points needs ``card_number``, one of their active loyalty cards, scanned at the
-    till: finding someone by phone is no proof they are there to spend their points."""
+    till: finding someone by phone is no proof they are there to spend their points.
+
+    ``stored_value_card`` pays first, up to its balance (split tender); the provider (or the
+    till) takes the rest. Both happen in this one transaction: a declined second tender
+    refuses the checkout and the card keeps its money."""
     if customer is not None and (fulfilment != Order.Fulfilment.IN_STORE or clerk is None):
         raise InvalidRequest("Only a clerk's in-store sale names its customer apart from the cart.")
     if not idempotency_key:
@@ -152,7 +165,14 @@ def checkout(
     owner = f"customer:{cart.customer_id}" if cart.customer_id else f"guest:{cart.guest_token}"
     key = f"{owner}:{idempotency_key}"
     choices = _Choices(
-        pickup_store_code, address, redeem_points, payment_token, clerk, till_store, customer
+        pickup_store_code,
+        address,
+        redeem_points,
+        payment_token,
+        clerk,
+        till_store,
+        customer,
+        stored_value_card,
     )
     fingerprint = choices.fingerprint(fulfilment)
     locked = cart  # the cart as ``lock`` read it, for ``run``
@@ -301,7 +321,7 @@ def _place_order(
     _take_stock(order, order_lines, choices)
     record_discounts(order, order_lines, *priced)
     _redeem_points(order, order_lines, choices.redeem_points)
-    _take_payment(order, choices.payment_token)
+    _take_payment(order, choices.payment_token, choices.stored_value_card)
     cart.status = Cart.Status.CHECKED_OUT
     cart.save(update_fields=["status", "updated_at"])
     if order.fulfilment == Order.Fulfilment.IN_STORE:
@@ -421,25 +441,51 @@ def _redeem_points(order: Order, lines: list[OrderLine], points: int) -> None:
     order.save(update_fields=["points_redeemed", "points_discount", "total", "updated_at"])
 
 
-def _take_payment(order: Order, token: str) -> None:
-    """Authorise now; capture when the goods leave (at once for an in-store sale)."""
-    if order.total == 0:
-        if order.fulfilment == Order.Fulfilment.IN_STORE:
-            transition(order, Order.Status.COMPLETED, actor=order.clerk)
-        return
-    provider = payment_provider()
-    reference = provider.authorize(
-        amount=order.total, currency=order.currency, token=token, reference=order.number
-    )
-    payment = Payment.objects.create(
-        order=order,
-        provider=provider.name,
-        reference=reference,
+def _take_payment(order: Order, token: str, card: StoredValueCard | None) -> None:
+    """Authorise now; capture when the goods leave (at once for an in-store sale). A
+    stored-value card pays first, as much as its balance covers; the provider the rest."""
+    due = order.total - _pay_by_card(order, card)
+    if due > 0:
+        provider = payment_provider()
+        reference = provider.authorize(
+            amount=due, currency=order.currency, token=token, reference=order.number
+        )
+        Payment.objects.create(
+            order=order,
+            provider=provider.name,
+            reference=reference,
+            amount=due,
+            status=Payment.Status.AUTHORIZED,
+        )
+    if order.fulfilment == Order.Fulfilment.IN_STORE:
+        money.capture(order)
+        transition(order, Order.Status.COMPLETED, actor=order.clerk)
+
+
+def _pay_by_card(order: Order, card: StoredValueCard | None) -> Decimal:
+    """What the stored-value card paid of the order (its balance, at most the total): taken
+    off the card now, held as an authorised tender until the goods leave."""
+    if card is None or order.total <= 0:
+        return Decimal(0)
+    fresh = loyalty.stored_value_card_for(card.number)  # a blocked card is refused here
+    entry = loyalty.pay_with_stored_value(
+        card=fresh,
         amount=order.total,
+        up_to_balance=True,  # read under the card's lock: a till paying at once can't race it
+        currency=order.currency,
+        reference=order.number,
+        source="order",
+        channel=order.channel,
+        actor=order.clerk,
+        idempotency_key=f"order:{order.number}:stored-value",
+    )
+    amount = -entry.amount
+    Payment.objects.create(
+        order=order,
+        provider=Payment.STORED_VALUE,
+        card=fresh,
+        reference=f"sv:{entry.pk}",
+        amount=amount,
         status=Payment.Status.AUTHORIZED,
     )
-    if order.fulfilment == Order.Fulfilment.IN_STORE:
-        provider.capture(payment_reference=reference, amount=order.total)
-        payment.status = Payment.Status.CAPTURED
-        payment.save(update_fields=["status", "updated_at"])
-        transition(order, Order.Status.COMPLETED, actor=order.clerk)
+    return amount

@@ -38,6 +38,8 @@ TESTED_IN_A_REAL_WORKER = {
     "test_a_worker_downgrades_a_tier_whose_spend_left_the_last_twelve_months",
     "loyalty.send_expiry_notices": "tests.loyalty.test_tasks::"
     "test_a_worker_tells_a_consenting_member_about_points_about_to_expire",
+    "loyalty.expire_stored_value": "tests.loyalty.test_stored_value_tasks::"
+    "test_a_worker_expires_stored_value_past_the_programmes_rules",
     "customers.deliver_notification": "tests.customers.test_notifications::"
     "test_a_real_worker_delivers_the_message_after_commit",
     "customers.deliver_batch": "tests.customers.test_outbox_batches::"
