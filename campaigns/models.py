@@ -1031,6 +1031,14 @@ class CustomerValue(models.Model):
     revenue = models.DecimalField(
         max_digits=14, decimal_places=2, help_text="Order totals to date (after discounts)."
     )
+    margin = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Revenue to date less what the goods kept cost (at the cost price when sold); "
+        "empty when an item bought had no cost price.",
+    )
     channel_mix = models.CharField(max_length=12, choices=ChannelMix.choices, db_index=True)
     first_purchase_on = models.DateField()
     last_purchase_on = models.DateField()

@@ -111,6 +111,8 @@ def load_catalogue() -> None:
                     "product": product,
                     "attributes": {"size": size},
                     "price": Decimal(price),
+                    # A demo purchase price (45 % of the shelf price) so margins show.
+                    "cost_price": (Decimal(price) * Decimal("0.45")).quantize(Decimal("0.01")),
                     "barcode": ean13(f"376000{number:03d}{size_number:03d}"),
                 },
             )

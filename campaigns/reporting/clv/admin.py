@@ -104,7 +104,15 @@ class ClvFitAdmin(RecomputedRowsAdmin):
     @admin.display(description="value by channel mix")
     def by_channel_mix(self, fit: ClvFit) -> SafeString:
         rows: list[list[Any]] = [
-            ["", "customers", "revenue", "mean revenue", "mean predicted CLV", "mean P(alive)"]
+            [
+                "",
+                "customers",
+                "revenue",
+                "mean revenue",
+                "margin (customers with a known one)",
+                "mean predicted CLV",
+                "mean P(alive)",
+            ]
         ]
         rows += [
             [
@@ -112,6 +120,7 @@ class ClvFitAdmin(RecomputedRowsAdmin):
                 row["customers"],
                 row["total_revenue"],
                 f"{row['mean_revenue']:.2f}",
+                f"{row['total_margin'] or 0} ({row['with_margin']})",
                 f"{row['mean_clv']:.2f}",
                 f"{row['mean_p_alive']:.3f}",
             ]
@@ -177,6 +186,7 @@ class CustomerValueAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore[
         "channel_mix",
         "orders",
         "revenue",
+        "margin",
         "last_purchase_on",
         "p_alive",
         "expected_purchases_90d",

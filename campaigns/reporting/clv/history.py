@@ -13,6 +13,10 @@ Revenue to date is net: what returns refunded, and what was refunded for units n
 could ship (cancelled on the line), by the end of the last observed day, is taken off the
 orders it was given back on. The models read purchases as they were paid (a refund does not
 undo a purchase day, nor its value for the spend model).
+
+Margin to date is that net revenue less what the goods kept (neither returned nor cancelled)
+cost, each line at the cost price known when it was sold (``OrderLine.unit_cost``). A customer
+with a kept line of unknown cost has no margin rather than an inflated one.
 """
 
 from __future__ import annotations
@@ -24,7 +28,18 @@ from typing import Any
 
 import numpy as np
 from django.db import connection
-from django.db.models import Count, DecimalField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import (
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
@@ -53,6 +68,8 @@ class Histories:
     store_orders: NDArray[np.int64]
     revenue_cents: NDArray[np.int64]  # exact, and 8 bytes a customer rather than a Decimal
     holdout_x: FloatArray  # purchase days after ``until``, up to the holdout's end
+    cost_cents: NDArray[np.int64]  # what the goods kept cost, where known
+    uncosted: NDArray[np.int64]  # kept lines without a cost price
 
     def __len__(self) -> int:
         return int(self.customer_ids.shape[0])
@@ -63,6 +80,11 @@ class Histories:
 
     def revenue(self, i: int) -> Decimal:
         return Decimal(int(self.revenue_cents[i])).scaleb(-2)
+
+    def margin(self, i: int) -> Decimal | None:
+        if self.uncosted[i]:
+            return None
+        return Decimal(int(self.revenue_cents[i] - self.cost_cents[i])).scaleb(-2)
 
 
 def purchase_histories(*, until: date, holdout_until: date | None = None) -> Histories:
@@ -78,11 +100,13 @@ def purchase_histories(*, until: date, holdout_until: date | None = None) -> His
             customer__erased_at=None,
             placed_at__lte=last_moment,
         )
-        .annotate(day=TruncDate("placed_at"), given_back=_refunded(until))
+        .annotate(day=TruncDate("placed_at"), given_back=_refunded(until), **_goods_cost())
         .values("customer_id", "day")
         .annotate(
             value=Sum("total"),
             refunded=Sum("given_back"),
+            cost=Sum("kept_cost"),
+            uncosted=Sum("kept_uncosted"),
             orders=Count("pk"),
             store_orders=Count("pk", filter=Q(channel=Channel.STORE)),
         )
@@ -99,9 +123,11 @@ def purchase_histories(*, until: date, holdout_until: date | None = None) -> His
                SUM(CASE WHEN day <= %s THEN orders ELSE 0 END),
                SUM(CASE WHEN day <= %s THEN store_orders ELSE 0 END),
                SUM(CASE WHEN day <= %s THEN value - refunded ELSE 0 END),
-               SUM(CASE WHEN day > %s THEN 1 ELSE 0 END)
+               SUM(CASE WHEN day > %s THEN 1 ELSE 0 END),
+               SUM(CASE WHEN day <= %s THEN cost ELSE 0 END),
+               SUM(CASE WHEN day <= %s THEN uncosted ELSE 0 END)
         FROM (
-            SELECT customer_id, day, value, refunded, orders, store_orders,
+            SELECT customer_id, day, value, refunded, cost, uncosted, orders, store_orders,
                    MIN(day) OVER (PARTITION BY customer_id) AS first_day
             FROM ({days_sql}) AS days
         ) AS dated
@@ -113,7 +139,7 @@ def purchase_histories(*, until: date, holdout_until: date | None = None) -> His
     # base of millions of buyers never sits in memory as Python rows.
     chunks: list[list[NDArray[Any]]] = []
     with connection.chunked_cursor() as cursor:
-        cursor.execute(sql, [cutoff] * 7 + list(days_params) + [cutoff])
+        cursor.execute(sql, [cutoff] * 9 + list(days_params) + [cutoff])
         while rows := cursor.fetchmany(CHUNK_ROWS):
             chunks.append(_columns(rows))
     columns = [np.concatenate(parts) for parts in zip(*chunks, strict=True)] if chunks else None
@@ -146,13 +172,39 @@ def _refunded(until: date) -> CombinedExpression:
     return given_back + Coalesce(Subquery(cancelled, output_field=money), zero, output_field=money)
 
 
+def _goods_cost() -> dict[str, Coalesce]:
+    """Per order: what its kept units cost (``kept_cost``) and how many kept lines have no
+    cost price (``kept_uncosted``)."""
+    money = DecimalField(max_digits=14, decimal_places=2)
+    lines = (
+        relations.order_line_model()
+        ._default_manager.filter(order=OuterRef("pk"))
+        .annotate(kept=F("quantity") - F("returned_quantity") - F("cancelled_quantity"))
+        .filter(kept__gt=0)
+        .order_by()
+        .values("order")
+    )
+    cost = lines.annotate(
+        s=Sum(ExpressionWrapper(F("unit_cost") * F("kept"), output_field=money))
+    ).values("s")
+    uncosted = lines.filter(unit_cost__isnull=True).annotate(n=Count("pk")).values("n")
+    return {
+        "kept_cost": Coalesce(
+            Subquery(cost, output_field=money), Value(Decimal("0")), output_field=money
+        ),
+        "kept_uncosted": Coalesce(Subquery(uncosted, output_field=IntegerField()), Value(0)),
+    }
+
+
 def _cents(value: object) -> int:
     """Money from the database (Decimal on PostgreSQL, a float on SQLite) in whole cents."""
     return int((Decimal(str(value)) * 100).to_integral_value())
 
 
 def _columns(rows: list[tuple[Any, ...]]) -> list[NDArray[Any]]:
-    ids, first, last, x, repeat_value, orders, store, revenue, holdout = zip(*rows, strict=True)
+    ids, first, last, x, repeat_value, orders, store, revenue, holdout, cost, uncosted = zip(
+        *rows, strict=True
+    )
     return [
         np.array(ids, dtype=np.int64),
         np.array(first, dtype="datetime64[D]"),
@@ -163,6 +215,8 @@ def _columns(rows: list[tuple[Any, ...]]) -> list[NDArray[Any]]:
         np.array(store, dtype=np.int64),
         np.array([_cents(v) for v in revenue], dtype=np.int64),
         np.array(holdout, dtype=float),
+        np.array([_cents(v) for v in cost], dtype=np.int64),
+        np.array(uncosted, dtype=np.int64),
     ]
 
 
@@ -170,8 +224,9 @@ def _histories(columns: list[NDArray[Any]] | None, until: date) -> Histories:
     if columns is None:
         no_ints, no_days = np.zeros(0, dtype=np.int64), np.zeros(0, dtype="datetime64[D]")
         columns = [no_ints, no_days, no_days, np.zeros(0), no_ints, no_ints, no_ints, no_ints]
-        columns.append(np.zeros(0))
-    ids, first_day, last_day, x, repeat_cents, orders, store, revenue_cents, holdout = columns
+        columns += [np.zeros(0), no_ints, no_ints]
+    ids, first_day, last_day, x, repeat_cents, orders, store, revenue_cents, holdout = columns[:9]
+    cost_cents, uncosted = columns[9:]
     repeat = repeat_cents / 100.0
     return Histories(
         until=until,
@@ -186,4 +241,6 @@ def _histories(columns: list[NDArray[Any]] | None, until: date) -> Histories:
         store_orders=store,
         revenue_cents=revenue_cents,
         holdout_x=holdout,
+        cost_cents=cost_cents,
+        uncosted=uncosted,
     )

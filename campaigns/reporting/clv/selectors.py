@@ -21,7 +21,8 @@ def customer_values() -> QuerySet[CustomerValue]:
 
 def value_by_channel_mix(fit: ClvFit) -> list[dict[str, Any]]:
     """Per channel mix (online only, store only, omnichannel) of the fit's customers: how many,
-    their revenue to date (total and mean), mean predicted CLV and P(alive). One query."""
+    their revenue to date (total and mean), the margin of those whose margin is known (total and
+    how many), mean predicted CLV and P(alive). One query."""
     rows = (
         CustomerValue.objects.filter(fit=fit)
         .values("channel_mix")
@@ -29,6 +30,8 @@ def value_by_channel_mix(fit: ClvFit) -> list[dict[str, Any]]:
             customers=Count("pk"),
             total_revenue=Sum("revenue"),
             mean_revenue=Avg("revenue"),
+            total_margin=Sum("margin"),
+            with_margin=Count("margin"),
             mean_clv=Avg("predicted_clv"),
             mean_p_alive=Avg("p_alive"),
         )

@@ -243,6 +243,7 @@ def _rows(
             online_orders=int(h.orders[i] - h.store_orders[i]),
             store_orders=int(h.store_orders[i]),
             revenue=h.revenue(i),
+            margin=h.margin(i),
             channel_mix=mix[i],
             first_purchase_on=h.first_day[i].item(),
             last_purchase_on=h.last_day[i].item(),
