@@ -6,6 +6,8 @@
   once is used by the first to lock it;
 * a campaign's row, for each batch of its send and for each change of its state: two workers
   never send the same batch, and a pause or a cancel waits for the batch under way;
+* a journey's due enrollments, in id order, skipping those another run holds (the journey's
+  own row is locked first, as for a campaign's send batch);
 * free codes of a batch handed out by a campaign's send, skipping those another send holds;
 * the RFM scores as a whole, and the product affinities as a whole (PostgreSQL advisory
   locks for the transaction), so two recomputations never delete each other's rows; the
@@ -17,10 +19,11 @@ Every function must run inside a transaction (the lock lasts until it commits).
 """
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from django.db import connection
 
-from campaigns.models import Campaign, Coupon, Redemption, Segment
+from campaigns.models import Campaign, Coupon, JourneyEnrollment, Redemption, Segment
 
 OWN_ROWS = ("self",)
 # pg_advisory_xact_lock key of the RFM scores: "RFM" in ASCII, away from other apps' keys.
@@ -39,6 +42,25 @@ def lock_segment(pk: int) -> Segment:
 
 def lock_campaign(pk: int) -> Campaign:
     return Campaign.objects.select_for_update(of=OWN_ROWS).get(pk=pk)
+
+
+def lock_due_enrollments(
+    campaign_id: int, *, due_by: datetime, after: int, limit: int
+) -> list[JourneyEnrollment]:
+    """The next ``limit`` active enrollments of a journey whose step is due, after the id
+    ``after``, locked in id order with their customers; rows another run holds are skipped
+    (it is advancing them)."""
+    return list(
+        JourneyEnrollment.objects.select_for_update(of=OWN_ROWS, skip_locked=True)
+        .select_related("customer")
+        .filter(
+            campaign_id=campaign_id,
+            status=JourneyEnrollment.Status.ACTIVE,
+            next_run_at__lte=due_by,
+            pk__gt=after,
+        )
+        .order_by("pk")[:limit]
+    )
 
 
 def lock_free_codes(batch_id: int, count: int) -> list[Coupon]:

@@ -3,7 +3,9 @@ never its modules). Segments: ``refresh`` (materialising a segment's members set
 on demand and on schedule), ``static`` (static segments from an uploaded CSV), ``rfm`` (RFM
 scores), ``audience`` (hashed audience files for advertising platforms). Offers and coupons:
 ``pricing`` (pure), ``offers``, ``codes`` (codes, redemption and release). Campaigns:
-``lifecycle`` (the state machine and its checks), ``sending`` (the batched send), and the
+``lifecycle`` (the state machine and its checks), ``sending`` (the batched send),
+``journeys`` (triggered journeys: enrolling and advancing) with ``triggers`` (who enters on
+what occasion), and the
 pure ``templating`` (personalisation, SMS length), ``experiments`` (variant assignment),
 ``results`` (conversion, revenue, uplift), ``recommendations`` ({{ products }}).
 Recommendations: ``recommend`` (products bought together)."""
@@ -28,6 +30,12 @@ from campaigns.services.codes import (
     release_redemptions,
 )
 from campaigns.services.experiments import HOLDOUT, Arm, assign
+from campaigns.services.journeys import (
+    JourneyRun,
+    advance_journey,
+    enrol_entrants,
+    run_journeys,
+)
 from campaigns.services.lifecycle import (
     TRANSITIONS,
     cancel_campaign,
@@ -92,6 +100,13 @@ from campaigns.services.templating import (
     sms_length,
 )
 from campaigns.services.templating import check as variables_in
+from campaigns.services.triggers import (
+    TRIGGERS,
+    Entrant,
+    find_entrants,
+    journey_variables,
+    trigger_errors,
+)
 
 __all__ = [
     "CODE_ALPHABET",
@@ -99,6 +114,7 @@ __all__ = [
     "EXPORT_AUDIENCE",
     "HOLDOUT",
     "TRANSITIONS",
+    "TRIGGERS",
     "VARIABLES",
     "Applied",
     "Arm",
@@ -106,9 +122,11 @@ __all__ = [
     "BatchResult",
     "CartItem",
     "CouponUse",
+    "Entrant",
     "GroupCounts",
     "GroupResult",
     "HandedCode",
+    "JourneyRun",
     "Line",
     "MemberFileInvalid",
     "Pricing",
@@ -119,6 +137,7 @@ __all__ = [
     "TemplateInvalid",
     "Terms",
     "Uplift",
+    "advance_journey",
     "assign",
     "audience",
     "automatic_offers",
@@ -131,11 +150,14 @@ __all__ = [
     "customer_zones",
     "edit_campaign",
     "eligible_customers",
+    "enrol_entrants",
     "ensure_may_try_codes",
     "export_audience",
     "find_coupon",
+    "find_entrants",
     "generate_codes",
     "import_static_members",
+    "journey_variables",
     "local_send_time",
     "new_code",
     "pause_campaign",
@@ -156,6 +178,7 @@ __all__ = [
     "render",
     "render_message",
     "resume_campaign",
+    "run_journeys",
     "schedule_campaign",
     "send_campaign",
     "send_next_batch",
@@ -165,6 +188,7 @@ __all__ = [
     "start_due_at",
     "start_due_campaigns",
     "terms_of",
+    "trigger_errors",
     "unschedule_campaign",
     "uplift",
     "variables_in",
