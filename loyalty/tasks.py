@@ -18,8 +18,3 @@ def expire_points() -> int:
 @shared_task(name="loyalty.evaluate_tiers")
 def evaluate_tiers() -> int:
     return services.evaluate_all_tiers()
-
-
-@shared_task(name="loyalty.send_expiry_notices")
-def send_expiry_notices() -> dict[str, int]:
-    return services.send_expiry_notices()

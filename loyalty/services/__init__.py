@@ -9,7 +9,7 @@ changes nothing.
 One module per concern: ``programme`` (the programme, its entry tier, setting them up,
 enrolling), ``cards``, ``earning`` (quotes, earn rules, orders, bonuses), ``redemption``
 (redeem, release, reverse for a return), ``adjustments`` (manual, and the four-eyes approval
-of large ones), ``expiry`` (maturing, expiring, expiry notices), ``tiers``; ``ledger`` writes
+of large ones), ``expiry`` (maturing, expiring), ``tiers``; ``ledger`` writes
 entries, lots and balances for them all. Callers import from ``loyalty.services``.
 """
 
@@ -40,10 +40,8 @@ from loyalty.services.earning import (
     quote_points,
 )
 from loyalty.services.expiry import (
-    EXPIRY_NOTICE_TOPIC,
     expire_points,
     mature_points,
-    send_expiry_notices,
 )
 from loyalty.services.ledger import Kind
 from loyalty.services.programme import (
@@ -71,7 +69,6 @@ __all__ = [
     "CARD_PREFIX",
     "DEFAULT_PROGRAMME_NAME",
     "DEFAULT_TIERS",
-    "EXPIRY_NOTICE_TOPIC",
     "YEAR",
     "Kind",
     "OfferMultiplier",
@@ -107,6 +104,5 @@ __all__ = [
     "replace_card",
     "request_points_adjustment",
     "reverse_for_return",
-    "send_expiry_notices",
     "set_up_programme",
 ]
