@@ -862,7 +862,12 @@ class CampaignVariant(models.Model):
         from campaigns.services.templating import TemplateInvalid, check
         from campaigns.services.triggers import journey_variables
 
-        extra = journey_variables(self.campaign) if self.campaign_id is not None else {}
+        # The journey's occasion values too; on the admin's add page the campaign is not
+        # saved yet, but the inline already holds it.
+        campaign = self._state.fields_cache.get("campaign")
+        if campaign is None and self.campaign_id is not None:
+            campaign = self.campaign
+        extra = journey_variables(campaign) if campaign is not None else {}
         errors: dict[str, list[str]] = {}
         for name in self.TEMPLATE_FIELDS:
             try:

@@ -69,7 +69,7 @@ def test_abandoned_cart_enrols_carts_idle_for_the_hours_and_again_after_a_new_to
     cart(david, idle=timedelta(hours=5), status="checked_out")
 
     assert enrol_twice() == 1
-    occasion, context = entered(journey)["Anna"]
+    _occasion, context = entered(journey)["Anna"]
     assert context == {"cart": str(left.public_id), "cart_items": 2, "cart_total": "20.00"}
 
     # Anna comes back, adds to the cart and leaves it again: a new occasion.
