@@ -84,7 +84,7 @@ def _personalisation_help() -> str:
     )
 
 
-class EditableUntilLocked(admin.options.InlineModelAdmin):  # type: ignore[type-arg]
+class EditableUntilLocked(admin.options.InlineModelAdmin):
     """An inline of what a campaign says or does: read-only once it runs, ran or was
     cancelled."""
 
@@ -229,7 +229,11 @@ class CampaignAdmin(admin.ModelAdmin):
         return [VariantInline]
 
     def _create_formsets(self, request: HttpRequest, obj: Any, change: bool) -> Any:
-        formsets, inline_instances = super()._create_formsets(request, obj, change)
+        # Django's own builder of the inline formsets (private, stable since 1.x): the steps'
+        # formset is handed the variants' so it can tell a message step without content.
+        formsets, inline_instances = super()._create_formsets(  # type: ignore[misc]
+            request, obj, change
+        )
         variants = next((f for f in formsets if f.model is CampaignVariant), None)
         for formset in formsets:
             if isinstance(formset, StepFormSet):

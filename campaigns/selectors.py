@@ -568,11 +568,11 @@ def journey_funnel(campaign: Campaign, *, now: datetime | None = None) -> Journe
             funnel.active += n
             # Held by the wait just done (their step moved past it), or due at their step.
             holding, due = row["holding"], n - row["holding"]
-            for count, at_step in ((holding, at - 1), (due, at)):
-                at_step = min(at_step, len(steps) - 1)
-                if count and at_step >= 0:
-                    funnel.steps[at_step].waiting += count
-                    for index in range(at_step + 1):
+            for count, where in ((holding, at - 1), (due, at)):
+                where = min(where, len(steps) - 1)
+                if count and where >= 0:
+                    funnel.steps[where].waiting += count
+                    for index in range(where + 1):
                         funnel.steps[index].reached += count
             continue
         for index in range(min(reached_until, len(steps) - 1) + 1):
@@ -582,18 +582,18 @@ def journey_funnel(campaign: Campaign, *, now: datetime | None = None) -> Journe
         .values("step", "reason", "notification__status", "notification__suppression_reason")
         .annotate(n=Count("pk"))
     )
-    for row in messages:
-        if row["step"] >= len(steps):
+    for outcome in messages:
+        if outcome["step"] >= len(steps):
             continue
-        at_step = funnel.steps[row["step"]]
-        if row["reason"]:
-            key = row["reason"]
-        elif row["notification__status"] == Notification.Status.SUPPRESSED:
-            key = f"suppressed: {row['notification__suppression_reason']}"
+        stage = funnel.steps[outcome["step"]]
+        if outcome["reason"]:
+            key = outcome["reason"]
+        elif outcome["notification__status"] == Notification.Status.SUPPRESSED:
+            key = f"suppressed: {outcome['notification__suppression_reason']}"
         else:
-            at_step.sent += row["n"]
+            stage.sent += outcome["n"]
             continue
-        at_step.not_sent[key] = at_step.not_sent.get(key, 0) + row["n"]
+        stage.not_sent[key] = stage.not_sent.get(key, 0) + outcome["n"]
     return funnel
 
 

@@ -127,7 +127,10 @@ def _model(factory: Callable[[], type[Model]]) -> Any:
 
 
 def purchases() -> QuerySet[Model]:
-    return _model(relations.order_model).filter(status__in=relations.purchase_statuses())
+    orders: QuerySet[Model] = _model(relations.order_model).filter(
+        status__in=relations.purchase_statuses()
+    )
+    return orders
 
 
 def shop_day(moment: datetime) -> date:
