@@ -21,6 +21,7 @@ A message's idempotency key names the enrollment and the step, and ``JourneyMess
 unique per (enrollment, step): however often the task runs, nobody gets a step twice.
 """
 
+import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -55,6 +56,9 @@ from campaigns.services.sending import (
 from campaigns.services.triggers import find_entrants, journey_variables, purchases
 from customers.models import Customer, Notification
 from customers.notifications import Message, notify_many
+from omni.core.errors import InvalidInput
+
+logger = logging.getLogger(__name__)
 
 Status = JourneyEnrollment.Status
 Exit = JourneyEnrollment.ExitReason
@@ -84,8 +88,13 @@ def run_journeys(*, now: datetime | None = None, batch_size: int | None = None) 
     total = JourneyRun()
     running = Campaign.objects.filter(kind=Campaign.Kind.TRIGGERED, status=Campaign.Status.RUNNING)
     for campaign_id in running.order_by("pk").values_list("pk", flat=True):
-        total.entered += enrol_entrants(campaign_id=campaign_id, now=now)
-        total.add(advance_journey(campaign_id=campaign_id, now=now, batch_size=batch_size))
+        try:
+            total.entered += enrol_entrants(campaign_id=campaign_id, now=now)
+            total.add(advance_journey(campaign_id=campaign_id, now=now, batch_size=batch_size))
+        except InvalidInput:
+            # A condition that stopped compiling (a category deleted since): this journey's
+            # batch rolls back and waits for a fix; the other journeys carry on.
+            logger.exception("Journey %s cannot run", campaign_id)
     return total
 
 

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from campaigns import services
 from campaigns.models import JourneyEnrollment, JourneyMessage
 from customers.models import FrequencyCap, Notification
+from inventory.models import Category
 from tests.campaigns.campaign_factories import shopper
 from tests.campaigns.factories import order
 from tests.campaigns.journey_factories import MESSAGE, condition, journey, wait
@@ -201,3 +202,23 @@ def test_a_batch_takes_a_fixed_number_of_queries_whatever_its_size(clock):
         return len(captured)
 
     assert queries(2, 0) == queries(12, 1)
+
+
+def test_a_condition_that_stopped_compiling_holds_its_journey_and_not_the_others(clock):
+    broken = journey(
+        "welcome",
+        condition({"field": "bought_category", "operator": "in", "value": ["shoes"]}),
+        MESSAGE,
+        start=False,
+    )
+    Category.objects.create(code="shoes", name="Shoes")
+    services.start_campaign(campaign=broken)
+    Category.objects.filter(code="shoes").delete()  # the rule names it no more
+    journey("welcome", text="Welcome {{ first_name }}")
+    shopper("Anna", "email")
+
+    result = services.run_journeys()
+
+    assert result.queued == 1
+    assert Notification.objects.get().body == "Welcome Anna"
+    assert JourneyEnrollment.objects.get(campaign=broken).status == "active"
