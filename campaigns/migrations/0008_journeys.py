@@ -47,6 +47,13 @@ def create_expiry_journey(apps, schema_editor):
     )
 
 
+def forget_loyalty_notice_task(apps, schema_editor):
+    """Beat keeps its schedule in the database: loyalty's task is gone, so is its row."""
+    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(
+        task="loyalty.send_expiry_notices"
+    ).delete()
+
+
 def remove_expiry_journey(apps, schema_editor):
     apps.get_model("campaigns", "Campaign").objects.filter(
         name=EXPIRY_JOURNEY, kind="triggered"
@@ -59,6 +66,7 @@ class Migration(migrations.Migration):
         ('campaigns', '0007_attribution_credit'),
         ('customers', '0008_outbox_respect_and_tracking'),
         ('loyalty', '0003_points_adjustment_approval'),
+        ('django_celery_beat', '0019_alter_periodictasks_options'),
     ]
 
     operations = [
@@ -160,4 +168,5 @@ class Migration(migrations.Migration):
             constraint=models.UniqueConstraint(fields=('campaign', 'position'), name='journey_step_unique'),
         ),
         migrations.RunPython(create_expiry_journey, remove_expiry_journey),
+        migrations.RunPython(forget_loyalty_notice_task, migrations.RunPython.noop),
     ]

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
+from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from campaigns import services
 from campaigns.models import Campaign, JourneyStep
@@ -51,8 +52,16 @@ def test_an_install_with_notices_gets_the_journey_and_each_member_hears_once():
     Tier = old.get_model("loyalty", "Tier")
     for rank, name in enumerate(("Member", "Silver")):
         Tier.objects.create(programme=rewards, name=name, rank=rank)
+    # Beat's row of loyalty's daily task, as an existing install has it.
+    PeriodicTask.objects.create(
+        name="send-expiry-notices",
+        task="loyalty.send_expiry_notices",
+        crontab=CrontabSchedule.objects.create(minute="0", hour="9"),
+    )
 
     migrate(AFTER)
+
+    assert not PeriodicTask.objects.filter(task="loyalty.send_expiry_notices").exists()
 
     journey = Campaign.objects.get(name="Points about to expire")
     assert (journey.kind, journey.status, journey.trigger) == (
