@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from campaigns import selectors, services
-from campaigns.models import Campaign, CampaignRecipient, CampaignVariant
+from campaigns.models import Campaign, CampaignRecipient, CampaignVariant, JourneyStep
 from omni.core.admin_support import run_for_each
 
 RUN_CAMPAIGN = "campaigns.run_campaign"
@@ -39,12 +39,20 @@ class ChannelOrderField(forms.CharField):
         return [part.strip().lower() for part in text.split(",") if part.strip()]
 
 
+def _trigger_choices() -> list[tuple[str, str]]:
+    return [("", "-"), *((name, t.label) for name, t in services.TRIGGERS.items())]
+
+
 class CampaignForm(forms.ModelForm):
     channels = ChannelOrderField(
         required=False,
         help_text="In order of preference, e.g. <code>push, email, sms</code>: each customer "
         "gets the first they consented to and can be reached on.",
     )
+    trigger = forms.ChoiceField(choices=_trigger_choices, required=False)
+
+    def clean_trigger_params(self) -> Any:
+        return self.cleaned_data.get("trigger_params") or {}
 
     class Meta:
         model = Campaign
@@ -64,6 +72,10 @@ class CampaignForm(forms.ModelForm):
             "winner_after_hours",
             "winner_metric",
             "cost",
+            "trigger",
+            "trigger_params",
+            "exit_on_purchase",
+            "ends_at",
         ]
 
 
@@ -78,7 +90,24 @@ def _personalisation_help() -> str:
     )
 
 
-class VariantInline(admin.StackedInline):
+class EditableUntilLocked(admin.options.InlineModelAdmin):
+    """An inline of what a campaign says or does: read-only once it runs, ran or was
+    cancelled."""
+
+    def _editable(self, obj: Campaign | None) -> bool:
+        return obj is None or not (obj.is_locked or obj.status == Campaign.Status.CANCELLED)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._editable(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._editable(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._editable(obj) and super().has_delete_permission(request, obj)
+
+
+class VariantInline(EditableUntilLocked, admin.StackedInline):
     model = CampaignVariant
     extra = 0
     min_num = 1
@@ -96,17 +125,83 @@ class VariantInline(admin.StackedInline):
         """As written (personalised values change it: the preview shows each customer's)."""
         return str(services.sms_length(variant.sms_text)) if variant.sms_text else "-"
 
-    def _editable(self, obj: Campaign | None) -> bool:
-        return obj is None or not (obj.is_locked or obj.status == Campaign.Status.CANCELLED)
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._editable(obj) and super().has_add_permission(request, obj)
+def _triggers_help() -> str:
+    rows = format_html_join(
+        "",
+        "<li><code>{}</code>: {}. Parameters: {}. Message values: {}.</li>",
+        (
+            (
+                name,
+                t.label,
+                ", ".join(f"{k} ({p.help}, default {p.default})" for k, p in t.params.items())
+                or "none",
+                ", ".join(f"{{{{ {k} }}}}" for k in t.variables) or "none",
+            )
+            for name, t in services.TRIGGERS.items()
+        ),
+    )
+    return format_html(
+        "A journey (kind <em>triggered</em>) enrols each customer once per occasion of its "
+        "trigger, then runs its steps in order.<ul>{}</ul>",
+        rows,
+    )
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._editable(obj) and super().has_change_permission(request, obj)
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._editable(obj) and super().has_delete_permission(request, obj)
+class StepFormSet(forms.BaseInlineFormSet):
+    """The steps, checked against the variants written beside them: a message step must have
+    content to send in every channel of the journey."""
+
+    variant_formset: forms.BaseInlineFormSet | None = None
+
+    def clean(self) -> None:
+        super().clean()
+        if self.variant_formset is None or any(self.errors):
+            return
+        written = {
+            data["code"]: data
+            for data in (
+                getattr(form, "cleaned_data", None) or {} for form in self.variant_formset.forms
+            )
+            if data.get("code") and not data.get("DELETE")
+        }
+        channels = [c for c in self.data.get("channels", "").replace(" ", "").split(",") if c]
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None) or {}
+            if data.get("DELETE") or data.get("kind") != JourneyStep.Kind.MESSAGE:
+                continue
+            code = data.get("variant_code") or ""
+            sent = [written[code]] if code in written else [] if code else list(written.values())
+            empty = [
+                name
+                for variant in sent
+                for channel in channels
+                for name in CampaignVariant.CHANNEL_FIELDS.get(channel, ())
+                if not (variant.get(name) or "").strip()
+            ]
+            if not sent or empty:
+                form.add_error(
+                    "variant_code",
+                    f"This message step has no content: write variant {code or 'A'}"
+                    + (f" ({', '.join(sorted(set(empty)))})." if empty else "."),
+                )
+
+
+class JourneyStepForm(forms.ModelForm):
+    class Meta:
+        model = JourneyStep
+        fields = ["position", "kind", "wait_hours", "rules", "variant_code"]
+
+    def clean_rules(self) -> Any:
+        return self.cleaned_data.get("rules") or {}
+
+
+class JourneyStepInline(EditableUntilLocked, admin.TabularInline):
+    model = JourneyStep
+    form = JourneyStepForm
+    formset = StepFormSet
+    extra = 0
+    fields = ["position", "kind", "wait_hours", "rules", "variant_code"]
 
 
 # The funnel chart: one group of bars per channel, one bar per step, on one scale.
@@ -145,7 +240,7 @@ def funnel_chart(channels: list[selectors.ChannelDelivery]) -> dict[str, Any]:
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):
     form = CampaignForm
-    inlines = [VariantInline]
+    inlines = [VariantInline, JourneyStepInline]
     list_display = ["name", "status", "kind", "segment", "send_at", "progress"]
     list_filter = ["status", "kind"]
     list_select_related = ["segment"]
@@ -161,14 +256,43 @@ class CampaignAdmin(admin.ModelAdmin):
         "started_at",
         "finished_at",
         "winner_line",
+        "funnel",
     ]
     actions = ["schedule", "start", "pause", "resume", "cancel"]
 
+    def get_inlines(self, request: HttpRequest, obj: Any) -> Any:
+        """The steps of a journey: on its page, or on the add page asked for a journey
+        (``?kind=triggered``)."""
+        kind = request.POST.get("kind") or request.GET.get("kind")
+        if (obj is not None and obj.is_journey) or (obj is None and kind == "triggered"):
+            return [VariantInline, JourneyStepInline]
+        return [VariantInline]
+
+    def _create_formsets(self, request: HttpRequest, obj: Any, change: bool) -> Any:
+        # Django's own builder of the inline formsets (private, stable since 1.x): the steps'
+        # formset is handed the variants' so it can tell a message step without content.
+        formsets, inline_instances = super()._create_formsets(  # type: ignore[misc]
+            request, obj, change
+        )
+        variants = next((f for f in formsets if f.model is CampaignVariant), None)
+        for formset in formsets:
+            if isinstance(formset, StepFormSet):
+                formset.variant_formset = variants
+        return formsets, inline_instances
+
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        journey = [
+            "trigger",
+            "trigger_params",
+            "exit_on_purchase",
+            "ends_at",
+            *(["funnel"] if obj is not None and obj.is_journey else []),
+        ]
         return [
             (None, {"fields": ["name", "segment", "channels", "preview_link"]}),
             ("Offer", {"fields": ["offer", "coupon", "code_batch"]}),
             ("When", {"fields": ["kind", "send_at", "local_time"]}),
+            ("Journey", {"fields": journey, "description": _triggers_help()}),
             ("Measure", {"fields": ["holdout_percent", "conversion_window_days", "cost"]}),
             (
                 "Send the winner",
@@ -278,6 +402,46 @@ class CampaignAdmin(admin.ModelAdmin):
                     for channel, (n, discount) in funnel.redemptions.items()
                 ),
             },
+        )
+
+    @admin.display(description="enrollment funnel")
+    def funnel(self, campaign: Campaign) -> str:
+        """Per step: who got there, who waits there, who left before it and why, what was
+        sent; and the journey's totals."""
+        if campaign.pk is None or not campaign.is_journey:
+            return "-"
+        funnel = selectors.journey_funnel(campaign)
+
+        def counts(by: dict[str, int]) -> str:
+            return ", ".join(f"{key}: {n}" for key, n in sorted(by.items())) or "-"
+
+        return format_html(
+            "<p>Entered {}, in the journey {}, completed {}, exited {} ({}).</p>"
+            "<table><thead><tr><th>step</th><th></th><th>reached</th><th>waiting</th>"
+            "<th>exited before it</th><th>sent</th><th>not sent</th></tr></thead>"
+            "<tbody>{}</tbody></table>",
+            funnel.entered,
+            funnel.active,
+            funnel.completed,
+            sum(funnel.exited.values()),
+            counts(funnel.exited),
+            format_html_join(
+                "",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+                "<td>{}</td></tr>",
+                (
+                    (
+                        step.position,
+                        step.label,
+                        step.reached,
+                        step.waiting,
+                        counts(step.exited),
+                        step.sent,
+                        counts(step.not_sent),
+                    )
+                    for step in funnel.steps
+                ),
+            ),
         )
 
     @admin.display(description="results")

@@ -8,6 +8,9 @@
   never send the same batch, and a pause or a cancel waits for the batch under way;
 * a code batch's row while a send hands out its codes: two campaigns (or journeys) sharing a
   batch never both give one customer a code of it; within that, free codes of the batch;
+* a journey's due enrollments, in id order, skipping those another run holds (the journey's
+  own row is locked first, as for a campaign's send batch);
+* free codes of a batch handed out by a campaign's send, skipping those another send holds;
 * the RFM scores as a whole, and the product affinities as a whole (PostgreSQL advisory
   locks for the transaction), so two recomputations never delete each other's rows; the
   customer values likewise.
@@ -18,10 +21,11 @@ Every function must run inside a transaction (the lock lasts until it commits).
 """
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from django.db import connection
 
-from campaigns.models import Campaign, CodeBatch, Coupon, Redemption, Segment
+from campaigns.models import Campaign, CodeBatch, Coupon, JourneyEnrollment, Redemption, Segment
 
 OWN_ROWS = ("self",)
 # pg_advisory_xact_lock key of the RFM scores: "RFM" in ASCII, away from other apps' keys.
@@ -46,6 +50,25 @@ def lock_code_batch(pk: int) -> None:
     """Held while a send finds who already holds a code of the batch and hands out free ones:
     without it, two sends reaching one customer at once would each give them a code."""
     CodeBatch.objects.select_for_update(of=OWN_ROWS).filter(pk=pk).values_list("pk").first()
+
+
+def lock_due_enrollments(
+    campaign_id: int, *, due_by: datetime, after: int, limit: int
+) -> list[JourneyEnrollment]:
+    """The next ``limit`` active enrollments of a journey whose step is due, after the id
+    ``after``, locked in id order with their customers; rows another run holds are skipped
+    (it is advancing them)."""
+    return list(
+        JourneyEnrollment.objects.select_for_update(of=OWN_ROWS, skip_locked=True)
+        .select_related("customer")
+        .filter(
+            campaign_id=campaign_id,
+            status=JourneyEnrollment.Status.ACTIVE,
+            next_run_at__lte=due_by,
+            pk__gt=after,
+        )
+        .order_by("pk")[:limit]
+    )
 
 
 def lock_free_codes(batch_id: int, count: int) -> list[Coupon]:

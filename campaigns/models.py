@@ -579,6 +579,7 @@ class Campaign(models.Model):
     class Kind(models.TextChoices):
         ONE_OFF = "one_off", "One-off (sent when started)"
         SCHEDULED = "scheduled", "Scheduled (sent at a set time)"
+        TRIGGERED = "triggered", "Triggered journey (each customer enters on an occasion)"
 
     class WinnerMetric(models.TextChoices):
         CONVERSION = "conversion", "Conversion rate (orders)"
@@ -608,6 +609,9 @@ class Campaign(models.Model):
         "test_percent",
         "winner_after_hours",
         "winner_metric",
+        "trigger",
+        "trigger_params",
+        "exit_on_purchase",
     )
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -709,6 +713,28 @@ class Campaign(models.Model):
         "shop's currency; empty when unknown. Can be filled in after it ran: the ROI report "
         "reads it.",
     )
+    # A triggered journey (kind "triggered"): who enters on what occasion, its steps
+    # (``JourneyStep``) and when it stops taking new entrants (``services.journeys``).
+    trigger = models.CharField(
+        max_length=24,
+        blank=True,
+        help_text="Journeys: what makes a customer enter (abandoned_cart, birthday, ...).",
+    )
+    trigger_params = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Journeys: the parameters of the trigger, e.g. {"hours": 4}.',
+    )
+    exit_on_purchase = models.BooleanField(
+        default=True,
+        help_text="Journeys: a customer who buys (any channel, the till included) after "
+        "entering leaves before the next step.",
+    )
+    ends_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Journeys: nobody enters after this (those inside finish); empty for never.",
+    )
     # Progress of the send (services.sending), for the admin and for resuming.
     send_cursor = models.BigIntegerField(
         default=0, editable=False, help_text="The last customer id the send reached."
@@ -809,10 +835,13 @@ class Campaign(models.Model):
             errors["test_percent"] = ["Between 0 and 100 (0: no test, every variant to all)."]
         if self.test_percent and not self.winner_after_hours:
             errors["winner_after_hours"] = ["Say after how many hours the winner is chosen."]
+        if self.test_percent and self.kind == self.Kind.TRIGGERED:
+            errors["test_percent"] = ["A journey sends each customer when they enter: no test."]
         if self.winner_after_hours and not self.test_percent:
             errors["test_percent"] = ["Choose the share the variants are tested on first."]
         if self.local_time and self.kind != self.Kind.SCHEDULED:
             errors["local_time"] = ["Only a scheduled campaign is sent at local times."]
+        errors.update(self._journey_errors())
         if self.coupon_id is not None and self.code_batch_id is not None:
             errors["code_batch"] = ["A shared coupon or a batch of unique codes, not both."]
         if self.coupon is not None and self.coupon.kind != Coupon.Kind.SHARED:
@@ -823,6 +852,20 @@ class Campaign(models.Model):
                     errors["offer"] = ["The codes given belong to another offer."]
         if errors:
             raise ValidationError(errors)
+
+    @property
+    def is_journey(self) -> bool:
+        return self.kind == self.Kind.TRIGGERED
+
+    def _journey_errors(self) -> dict[str, list[str]]:
+        # Imported here: the triggers read this module's models.
+        from campaigns.services.triggers import trigger_errors
+
+        if not self.is_journey:
+            if self.trigger or self.trigger_params:
+                return {"trigger": ["Only a triggered journey has a trigger."]}
+            return {}
+        return trigger_errors(self.trigger, self.trigger_params)
 
 
 def _field_names(campaign: "Campaign") -> list[str]:
@@ -889,11 +932,18 @@ class CampaignVariant(models.Model):
 
     def clean(self) -> None:
         from campaigns.services.templating import TemplateInvalid, check
+        from campaigns.services.triggers import journey_variables
 
+        # The journey's occasion values too; on the admin's add page the campaign is not
+        # saved yet, but the inline already holds it.
+        campaign = self._state.fields_cache.get("campaign")
+        if campaign is None and self.campaign_id is not None:
+            campaign = self.campaign
+        extra = journey_variables(campaign) if campaign is not None else {}
         errors: dict[str, list[str]] = {}
         for name in self.TEMPLATE_FIELDS:
             try:
-                check(getattr(self, name))
+                check(getattr(self, name), extra)
             except TemplateInvalid as invalid:
                 errors[name] = invalid.errors
         if self.campaign_id is not None and self.campaign.is_locked:
@@ -965,6 +1015,174 @@ class CampaignRecipient(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} in {self.campaign_id}"
+
+
+# --- Journeys --------------------------------------------------------------------------------
+
+
+class JourneyStep(models.Model):
+    """One step of a triggered journey, run in ``position`` order for each customer inside it:
+    wait a number of hours, check a condition (a segment-style rule; who does not meet it
+    leaves), or send the journey's message (its variants, or the one variant named)."""
+
+    class Kind(models.TextChoices):
+        WAIT = "wait", "Wait"
+        CONDITION = "condition", "Condition (who does not meet it leaves)"
+        MESSAGE = "message", "Send the message"
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField(help_text="Steps run in this order (1, 2, ...).")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    wait_hours = models.IntegerField(null=True, blank=True, help_text="Wait: how many hours.")
+    rules = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Condition: a rule tree as in segments, e.g. {"field": "points_balance", '
+        '"operator": "gte", "value": 100}.',
+    )
+    variant_code = models.CharField(
+        max_length=8,
+        blank=True,
+        help_text="Message: the variant everyone gets (e.g. a reminder's own text); empty to "
+        "split the audience between the variants by weight.",
+    )
+
+    class Meta:
+        ordering = ["campaign", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "position"], name="journey_step_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.get_kind_display()}"
+
+    def clean(self) -> None:
+        errors = self.field_errors()
+        if self.campaign_id is not None and self.campaign.is_locked:
+            errors.setdefault("__all__", []).append(
+                "The journey runs or ran: its steps are locked."
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    def field_errors(self) -> dict[str, list[str]]:
+        """What is wrong with the step itself, by field (the journey's checks read it too)."""
+        from campaigns.rules import RuleError, validate_rules
+
+        errors: dict[str, list[str]] = {}
+        if self.kind == self.Kind.WAIT:
+            if self.wait_hours is None or self.wait_hours <= 0:
+                errors["wait_hours"] = ["A wait lasts at least one hour."]
+        elif self.wait_hours is not None:
+            errors["wait_hours"] = ["Only a wait step has hours."]
+        if self.kind == self.Kind.CONDITION:
+            try:
+                validate_rules(self.rules)
+            except RuleError as error:
+                errors["rules"] = error.messages
+        elif self.rules:
+            errors["rules"] = ["Only a condition step has rules."]
+        if self.kind != self.Kind.MESSAGE and self.variant_code:
+            errors["variant_code"] = ["Only a message step names a variant."]
+        return errors
+
+
+class JourneyEnrollment(models.Model):
+    """A customer inside a journey for one occasion (their cart, an order, a birthday year):
+    the next step to run and when, or how they left. One row per (journey, customer,
+    occasion): the same occasion never enters twice. Written by ``services.journeys`` only."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "In the journey"
+        COMPLETED = "completed", "Went through every step"
+        EXITED = "exited", "Left before the end"
+
+    class ExitReason(models.TextChoices):
+        PURCHASED = "purchased", "Bought after entering"
+        CONDITION = "condition", "Did not meet a condition"
+        ERASED = "erased", "Their data was erased"
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="enrollments")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="journey_enrollments"
+    )
+    occasion = models.CharField(max_length=100, help_text="e.g. cart:<id>, order:<number>.")
+    context = models.JSONField(
+        default=dict, blank=True, help_text="What the occasion was (personalises the message)."
+    )
+    step = models.PositiveSmallIntegerField(
+        default=0, help_text="Steps done so far (the next one is at this index)."
+    )
+    next_run_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    exit_reason = models.CharField(max_length=10, choices=ExitReason.choices, blank=True)
+    exit_step = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="The step before which they left."
+    )
+    entered_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["campaign", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "customer", "occasion"], name="journey_occasion_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="exited") & ~Q(exit_reason="")
+                | ~Q(status="exited") & Q(exit_reason=""),
+                name="journey_exit_has_reason",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["campaign", "next_run_at", "id"],
+                condition=Q(status="active"),
+                name="journey_due_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} in {self.campaign_id} ({self.occasion})"
+
+
+class JourneyMessage(models.Model):
+    """A message step as it reached one enrollment: like ``CampaignRecipient``, per step."""
+
+    enrollment = models.ForeignKey(
+        JourneyEnrollment, on_delete=models.CASCADE, related_name="messages"
+    )
+    step = models.PositiveSmallIntegerField(help_text="The step's index.")
+    variant = models.ForeignKey(
+        CampaignVariant,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="journey_messages",
+        help_text="Empty for the holdout.",
+    )
+    channel = models.CharField(max_length=8, choices=Campaign.MessageChannel.choices, blank=True)
+    coupon = models.ForeignKey(
+        Coupon, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    notification = models.OneToOneField(
+        "customers.Notification",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="journey_message",
+    )
+    reason = models.CharField(max_length=12, choices=CampaignRecipient.Reason.choices, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["enrollment", "step"]
+        constraints = [
+            models.UniqueConstraint(fields=["enrollment", "step"], name="journey_message_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"step {self.step} of {self.enrollment_id}"
 
 
 # --- Customer lifetime value -----------------------------------------------------------------

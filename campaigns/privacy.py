@@ -1,12 +1,12 @@
 """What campaigns holds about a person: segment memberships, their history and RFM scores,
 their lifetime value, personal codes, coupon uses and refused codes they tried, the campaigns
-that reached them (or held them out).
+that reached them (or held them out), the journeys they entered.
 Their part of the data export and of erasure, and what a merge does to them, all registered
 with ``customers`` in ``CampaignsConfig.ready``."""
 
 from typing import Any
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from campaigns.models import (
@@ -14,6 +14,7 @@ from campaigns.models import (
     Coupon,
     CustomerRfm,
     CustomerValue,
+    JourneyEnrollment,
     Redemption,
     RefusedCode,
     SegmentChange,
@@ -31,6 +32,7 @@ EXPORTED_MODELS = (
     "campaigns.Redemption",
     "campaigns.RefusedCode",
     "campaigns.CampaignRecipient",
+    "campaigns.JourneyEnrollment",
 )
 
 
@@ -53,6 +55,16 @@ def erase_campaign_personal_data(*, customer: Customer) -> None:
     Coupon.objects.filter(customer=customer).update(is_active=False)
     RefusedCode.objects.filter(customer=customer).update(customer=None)
     CustomerValue.objects.filter(customer=customer).delete()
+    # They leave every journey now, and what their occasions were (a cart, an order) goes.
+    JourneyEnrollment.objects.filter(
+        customer=customer, status=JourneyEnrollment.Status.ACTIVE
+    ).update(
+        status=JourneyEnrollment.Status.EXITED,
+        exit_reason=JourneyEnrollment.ExitReason.ERASED,
+        exit_step=F("step"),
+        finished_at=now,
+    )
+    JourneyEnrollment.objects.filter(customer=customer).update(context={})
 
 
 def merge_campaign_rows(*, survivor: Customer, merged: Customer) -> None:
@@ -72,15 +84,40 @@ def merge_campaign_rows(*, survivor: Customer, merged: Customer) -> None:
     )
     CampaignRecipient.objects.filter(customer=merged).filter(Exists(survivor_reached)).delete()
     CustomerValue.objects.filter(customer=merged).delete()
+    # One enrollment per journey, customer and occasion: the survivor's stays.
+    survivor_entered = JourneyEnrollment.objects.filter(
+        customer=survivor, campaign_id=OuterRef("campaign_id"), occasion=OuterRef("occasion")
+    )
+    JourneyEnrollment.objects.filter(customer=merged).filter(Exists(survivor_entered)).delete()
 
 
 def export_campaigns(*, customer: Customer) -> dict[str, Any]:
-    """Everything campaigns holds about the customer, in 8 queries whatever the history."""
+    """Everything campaigns holds about the customer, in 9 queries whatever the history."""
     return {
         **_segments_of(customer),
         **_value_of(customer),
         **_codes_of(customer),
         **_campaigns_of(customer),
+        **_journeys_of(customer),
+    }
+
+
+def _journeys_of(customer: Customer) -> dict[str, Any]:
+    """The journeys they entered, on what occasion, and where they stand. One query."""
+    return {
+        "journeys": list(
+            JourneyEnrollment.objects.filter(customer=customer)
+            .order_by("entered_at", "pk")
+            .values(
+                "campaign__name",
+                "occasion",
+                "context",
+                "status",
+                "exit_reason",
+                "entered_at",
+                "finished_at",
+            )
+        )
     }
 
 

@@ -33,6 +33,9 @@ from campaigns.models import (
     CampaignRecipient,
     Coupon,
     CustomerRfm,
+    JourneyEnrollment,
+    JourneyMessage,
+    JourneyStep,
     Offer,
     ProductAffinity,
     Redemption,
@@ -508,3 +511,95 @@ def campaign_results(campaign: Campaign) -> list[services.GroupResult]:
     }
     holdout = groups.pop(services.HOLDOUT, None)
     return services.compare([groups[code] for code in sorted(groups)], holdout)
+
+
+# --- Journeys --------------------------------------------------------------------------------
+
+
+@dataclass
+class JourneyStepFunnel:
+    """Where a journey's enrollments stand at one step."""
+
+    position: int
+    label: str
+    reached: int = 0  # got to this step (and ran it, wait at it or left before it)
+    waiting: int = 0  # inside the journey at this step: held by a wait, or due
+    exited: dict[str, int] = field(default_factory=dict)  # left before this step, by reason
+    sent: int = 0  # messages recorded in the outbox, not suppressed
+    not_sent: dict[str, int] = field(default_factory=dict)  # holdout, no channel, suppressed...
+
+
+@dataclass
+class JourneyFunnel:
+    entered: int = 0
+    active: int = 0
+    completed: int = 0
+    exited: dict[str, int] = field(default_factory=dict)
+    steps: list[JourneyStepFunnel] = field(default_factory=list)
+
+
+def journey_funnel(campaign: Campaign, *, now: datetime | None = None) -> JourneyFunnel:
+    """The enrollment funnel of a journey per step, in three queries whatever its size: the
+    steps, the enrollments grouped by where they stand, the messages grouped by outcome."""
+    now = now or timezone.now()
+    steps = list(campaign.steps.order_by("position"))
+    funnel = JourneyFunnel(
+        steps=[JourneyStepFunnel(step.position, _step_label(step)) for step in steps]
+    )
+    rows = (
+        JourneyEnrollment.objects.filter(campaign=campaign)
+        .values("status", "step", "exit_step", "exit_reason")
+        .annotate(n=Count("pk"), holding=Count("pk", filter=Q(next_run_at__gt=now)))
+    )
+    for row in rows:
+        n, status, at = row["n"], row["status"], row["step"]
+        funnel.entered += n
+        if status == JourneyEnrollment.Status.COMPLETED:
+            funnel.completed += n
+            reached_until = len(steps) - 1
+        elif status == JourneyEnrollment.Status.EXITED:
+            reason = row["exit_reason"]
+            funnel.exited[reason] = funnel.exited.get(reason, 0) + n
+            reached_until = row["exit_step"] if row["exit_step"] is not None else at
+            if reached_until < len(steps):
+                exited = funnel.steps[reached_until].exited
+                exited[reason] = exited.get(reason, 0) + n
+        else:
+            funnel.active += n
+            # Held by the wait just done (their step moved past it), or due at their step.
+            holding, due = row["holding"], n - row["holding"]
+            for count, where in ((holding, at - 1), (due, at)):
+                where = min(where, len(steps) - 1)
+                if count and where >= 0:
+                    funnel.steps[where].waiting += count
+                    for index in range(where + 1):
+                        funnel.steps[index].reached += count
+            continue
+        for index in range(min(reached_until, len(steps) - 1) + 1):
+            funnel.steps[index].reached += n
+    messages = (
+        JourneyMessage.objects.filter(enrollment__campaign=campaign)
+        .values("step", "reason", "notification__status", "notification__suppression_reason")
+        .annotate(n=Count("pk"))
+    )
+    for outcome in messages:
+        if outcome["step"] >= len(steps):
+            continue
+        stage = funnel.steps[outcome["step"]]
+        if outcome["reason"]:
+            key = outcome["reason"]
+        elif outcome["notification__status"] == Notification.Status.SUPPRESSED:
+            key = f"suppressed: {outcome['notification__suppression_reason']}"
+        else:
+            stage.sent += outcome["n"]
+            continue
+        stage.not_sent[key] = stage.not_sent.get(key, 0) + outcome["n"]
+    return funnel
+
+
+def _step_label(step: JourneyStep) -> str:
+    if step.kind == JourneyStep.Kind.WAIT:
+        return f"wait {step.wait_hours} h"
+    if step.kind == JourneyStep.Kind.CONDITION:
+        return "condition"
+    return f"message{f' (variant {step.variant_code})' if step.variant_code else ''}"

@@ -35,6 +35,13 @@ def start_due_campaigns() -> list[str]:
     return services.start_due_campaigns()
 
 
+@shared_task(name="campaigns.run_journeys")
+def run_journeys() -> dict[str, int]:
+    """Enrol new entrants and advance due steps of every running journey. Two runs at once
+    send nobody a step twice (see ``services.journeys``)."""
+    return asdict(services.run_journeys())
+
+
 @shared_task(name="campaigns.compute_customer_values")
 def compute_customer_values() -> dict[str, int]:
     fit = clv.compute_customer_values()

@@ -20,11 +20,6 @@ def evaluate_tiers() -> int:
     return services.evaluate_all_tiers()
 
 
-@shared_task(name="loyalty.send_expiry_notices")
-def send_expiry_notices() -> dict[str, int]:
-    return services.send_expiry_notices()
-
-
 @shared_task(name="loyalty.expire_stored_value")
 def expire_stored_value() -> int:
     return services.expire_stored_value()

@@ -193,6 +193,8 @@ RECOMMEND_PER_PRODUCT = env_int("RECOMMEND_PER_PRODUCT", 20)
 # each); products bought in the last N days are never recommended in a message.
 CAMPAIGN_SEND_BATCH_SIZE = env_int("CAMPAIGN_SEND_BATCH_SIZE", 500)
 CAMPAIGN_RECENT_PURCHASE_DAYS = env_int("CAMPAIGN_RECENT_PURCHASE_DAYS", 30)
+# Journeys: how many due enrollments one batch of the engine advances (one transaction each).
+JOURNEY_BATCH_SIZE = env_int("JOURNEY_BATCH_SIZE", 500)
 # Customer lifetime value (campaigns.reporting.clv): the predicted CLV's horizon and yearly
 # discount rate (percent), the holdout period of the calibration report, and the fewest
 # customers with a repeat purchase the models are fitted on (fewer: a clear refusal).
@@ -324,10 +326,6 @@ CELERY_BEAT_SCHEDULE = {
         "task": "customers.purge_expired_customer_tokens",
         "schedule": crontab(hour=4, minute=30),
     },
-    "send-expiry-notices": {
-        "task": "loyalty.send_expiry_notices",
-        "schedule": crontab(hour=9, minute=0),
-    },
     "refresh-rfm-scores": {
         "task": "campaigns.refresh_rfm_scores",
         "schedule": crontab(hour=1, minute=30),
@@ -338,6 +336,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=1, minute=45),
     },
     "start-due-campaigns": {"task": "campaigns.start_due_campaigns", "schedule": 60.0},
+    "run-journeys": {"task": "campaigns.run_journeys", "schedule": 300.0},
     "release-waiting-notifications": {
         "task": "customers.release_waiting_notifications",
         "schedule": 60.0,

@@ -33,6 +33,14 @@ def order_line_model() -> type[Model]:
     return _related(order_model(), "lines")
 
 
+def order_event_model() -> type[Model]:
+    return _related(order_model(), "events")
+
+
+def cart_model() -> type[Model]:
+    return _related(Customer, "carts")
+
+
 def return_model() -> type[Model]:
     return _related(order_model(), "returns")
 

@@ -3,7 +3,9 @@ never its modules). Segments: ``refresh`` (materialising a segment's members set
 on demand and on schedule), ``static`` (static segments from an uploaded CSV), ``rfm`` (RFM
 scores), ``audience`` (hashed audience files for advertising platforms). Offers and coupons:
 ``pricing`` (pure), ``offers``, ``codes`` (codes, redemption and release). Campaigns:
-``lifecycle`` (the state machine and its checks), ``sending`` (the batched send), and the
+``lifecycle`` (the state machine and its checks), ``sending`` (the batched send),
+``journeys`` (triggered journeys: enrolling and advancing) with ``triggers`` (who enters on
+what occasion), and the
 pure ``templating`` (personalisation, SMS length), ``experiments`` (variant assignment),
 ``results`` (conversion, revenue, uplift), ``recommendations`` ({{ products }}).
 Recommendations: ``recommend`` (products bought together)."""
@@ -29,6 +31,12 @@ from campaigns.services.codes import (
 )
 from campaigns.services.conversions import orders_in_window, with_conversions
 from campaigns.services.experiments import HOLDOUT, REST, Arm, assign
+from campaigns.services.journeys import (
+    JourneyRun,
+    advance_journey,
+    enrol_entrants,
+    run_journeys,
+)
 from campaigns.services.lifecycle import (
     TRANSITIONS,
     cancel_campaign,
@@ -97,6 +105,13 @@ from campaigns.services.templating import (
     survey_link,
 )
 from campaigns.services.templating import check as variables_in
+from campaigns.services.triggers import (
+    TRIGGERS,
+    Entrant,
+    find_entrants,
+    journey_variables,
+    trigger_errors,
+)
 from campaigns.services.winner import best_variant, test_rates
 
 __all__ = [
@@ -107,6 +122,7 @@ __all__ = [
     "REST",
     "SURVEY_CONTEXT_KEYS",
     "TRANSITIONS",
+    "TRIGGERS",
     "VARIABLES",
     "Applied",
     "Arm",
@@ -114,9 +130,11 @@ __all__ = [
     "BatchResult",
     "CartItem",
     "CouponUse",
+    "Entrant",
     "GroupCounts",
     "GroupResult",
     "HandedCode",
+    "JourneyRun",
     "Line",
     "MemberFileInvalid",
     "Pricing",
@@ -127,6 +145,7 @@ __all__ = [
     "TemplateInvalid",
     "Terms",
     "Uplift",
+    "advance_journey",
     "assign",
     "audience",
     "automatic_offers",
@@ -141,11 +160,14 @@ __all__ = [
     "customer_zones",
     "edit_campaign",
     "eligible_customers",
+    "enrol_entrants",
     "ensure_may_try_codes",
     "export_audience",
     "find_coupon",
+    "find_entrants",
     "generate_codes",
     "import_static_members",
+    "journey_variables",
     "local_send_time",
     "new_code",
     "orders_in_window",
@@ -167,6 +189,7 @@ __all__ = [
     "render",
     "render_message",
     "resume_campaign",
+    "run_journeys",
     "sample_survey_link",
     "schedule_campaign",
     "send_campaign",
@@ -179,6 +202,7 @@ __all__ = [
     "survey_link",
     "terms_of",
     "test_rates",
+    "trigger_errors",
     "unschedule_campaign",
     "uplift",
     "variables_in",

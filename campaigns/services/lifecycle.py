@@ -18,8 +18,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from campaigns.locks import lock_campaign
-from campaigns.models import Campaign, CampaignVariant
+from campaigns.models import Campaign, CampaignVariant, JourneyStep
 from campaigns.services.templating import TemplateInvalid, check
+from campaigns.services.triggers import journey_variables
 from campaigns.services.winner import best_variant
 from customers.notifications import withdraw
 from omni.core.errors import InvalidInput, InvalidTransition
@@ -57,8 +58,10 @@ def _move(campaign: Campaign, to: str, *, only_from: frozenset[str] | None = Non
 def check_ready(campaign: Campaign) -> None:
     """Refuse (``InvalidInput`` naming each field) a campaign that cannot be sent as it is."""
     errors: dict[str, list[str]] = {}
-    if campaign.segment_id is None:
+    if campaign.segment_id is None and not campaign.is_journey:
         errors["segment"] = ["Choose the audience (a segment)."]
+    if campaign.is_journey:
+        _check_journey(campaign, errors)
     if not campaign.channels:
         errors["channels"] = ["Choose at least one channel."]
     variants = list(campaign.variants.all())
@@ -73,7 +76,7 @@ def check_ready(campaign: Campaign) -> None:
                 )
         for name in CampaignVariant.TEMPLATE_FIELDS:
             try:
-                check(getattr(variant, name))
+                check(getattr(variant, name), journey_variables(campaign))
             except TemplateInvalid as invalid:
                 errors.setdefault("variants", []).append(
                     f"Variant {variant.code}, {name}: {' '.join(invalid.errors)}"
@@ -84,6 +87,25 @@ def check_ready(campaign: Campaign) -> None:
         errors["code_batch"] = ["The batch has no codes yet: generate them first."]
     if errors:
         raise InvalidInput("The campaign is not ready to send.", details=errors)
+
+
+def _check_journey(campaign: Campaign, errors: dict[str, list[str]]) -> None:
+    """A journey's trigger and steps: each step valid, at least one message, each variant a
+    message step names written."""
+    errors.update(campaign._journey_errors())
+    steps = list(campaign.steps.order_by("position"))
+    codes = set(campaign.variants.values_list("code", flat=True))
+    if not any(step.kind == JourneyStep.Kind.MESSAGE for step in steps):
+        errors.setdefault("steps", []).append("A journey needs at least one message step.")
+    for step in steps:
+        for field, messages in step.field_errors().items():
+            errors.setdefault("steps", []).append(
+                f"Step {step.position}, {field}: {' '.join(messages)}"
+            )
+        if step.variant_code and step.variant_code not in codes:
+            errors.setdefault("steps", []).append(
+                f"Step {step.position}: no variant {step.variant_code} to send."
+            )
 
 
 def _check_send_time(campaign: Campaign, now: datetime) -> None:
@@ -165,7 +187,8 @@ def start_campaign(*, campaign: Campaign, now: datetime | None = None) -> Campai
     check_ready(locked)
     locked.started_at = now or timezone.now()
     locked.save(update_fields=["status", "started_at", "updated_at"])
-    _queue_send(locked.pk)
+    if not locked.is_journey:  # a journey is run by the beat (``journeys.run_journeys``)
+        _queue_send(locked.pk)
     return locked
 
 
@@ -184,7 +207,8 @@ def resume_campaign(*, campaign: Campaign) -> Campaign:
     locked = lock_campaign(campaign.pk)
     _move(locked, Status.RUNNING, only_from=frozenset({Status.PAUSED}))
     locked.save(update_fields=["status", "updated_at"])
-    _queue_send(locked.pk)
+    if not locked.is_journey:
+        _queue_send(locked.pk)
     return locked
 
 
@@ -227,9 +251,12 @@ def start_due_campaigns(*, now: datetime | None = None) -> list[str]:
             continue
         started.append(str(campaign.public_id))
     started += choose_due_winners(now=now)
-    stalled = Campaign.objects.filter(
-        status=Status.RUNNING, updated_at__lt=now - STALLED_AFTER
-    ).exclude(winner=None, winner_due_at__gt=now)  # waiting for its winner: not stalled
+    # A journey has no send to resume, and a campaign waiting for its winner is not stalled.
+    stalled = (
+        Campaign.objects.filter(status=Status.RUNNING, updated_at__lt=now - STALLED_AFTER)
+        .exclude(kind=Campaign.Kind.TRIGGERED)
+        .exclude(winner=None, winner_due_at__gt=now)
+    )
     for pk, public_id in stalled.values_list("pk", "public_id"):
         _queue_send(pk)
         started.append(str(public_id))

@@ -19,7 +19,7 @@ per-customer answer (``reachable_channels``, for previews) and the batch's
 import logging
 import re
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from html import escape, unescape
@@ -151,11 +151,13 @@ def preferred_channel(preferences: Sequence[str], reachable: set[str]) -> str:
 # --- Personalisation ------------------------------------------------------------------------
 
 
-def variables_used(campaign: Campaign, variants: Sequence[CampaignVariant]) -> set[str]:
+def variables_used(
+    campaign: Campaign, variants: Sequence[CampaignVariant], extra: Collection[str] = ()
+) -> set[str]:
     used: set[str] = set()
     for variant in variants:
         for name in CampaignVariant.TEMPLATE_FIELDS:
-            used |= check(getattr(variant, name))
+            used |= check(getattr(variant, name), extra)
     return used
 
 
@@ -289,6 +291,7 @@ def outbox_message(
     variant: CampaignVariant,
     message: Rendered,
     not_before: datetime | None,
+    idempotency_key: str = "",
 ) -> Message:
     """The one place a campaign message is made for the outbox: marketing under the customer's
     consent, caps and quiet hours (the outbox judges), keyed per campaign and customer so a
@@ -316,7 +319,8 @@ def outbox_message(
         source=campaign.outbox_source,
         not_before=not_before,
         public_id=public_id,
-        idempotency_key=message_key(campaign, customer),
+        # A journey passes its own key: one message per enrollment and step.
+        idempotency_key=idempotency_key or message_key(campaign, customer),
     )
 
 
@@ -358,8 +362,8 @@ def send_next_batch(
     or when this batch found nobody left (it is then completed)."""
     now = now or timezone.now()
     campaign = lock_campaign(campaign_id)
-    if campaign.status != Campaign.Status.RUNNING:
-        return BatchResult(done=True)
+    if campaign.status != Campaign.Status.RUNNING or campaign.is_journey:
+        return BatchResult(done=True)  # a journey's messages go out step by step (journeys)
     assert campaign.segment is not None  # check_ready refused a campaign without audience
     customers = list(
         Customer.objects.filter(

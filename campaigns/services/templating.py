@@ -12,7 +12,7 @@ of an SMS and how many parts it is sent in (GSM-7 or UCS-2).
 """
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from django.utils.html import escape
@@ -55,8 +55,9 @@ class Placeholder:
     argument: str
 
 
-def parse(template: str) -> list[str | Placeholder]:
-    """The template as text pieces and placeholders; ``TemplateInvalid`` naming every problem."""
+def parse(template: str, extra: Collection[str] = ()) -> list[str | Placeholder]:
+    """The template as text pieces and placeholders; ``TemplateInvalid`` naming every problem.
+    ``extra``: variables this message has besides ``VARIABLES`` (a journey's occasion)."""
     errors: list[str] = []
     for marker in _FORBIDDEN:
         if marker in template:
@@ -72,8 +73,9 @@ def parse(template: str) -> list[str | Placeholder]:
             errors.append(f"{match.group(0)} is not a variable (write {{{{ first_name }}}}).")
             continue
         variable, filter_, argument = expression.group(1), expression.group(2) or "", ""
-        if variable not in VARIABLES:
-            errors.append(f"Unknown variable {variable!r}: use one of {', '.join(VARIABLES)}.")
+        if variable not in VARIABLES and variable not in extra:
+            known = ", ".join([*VARIABLES, *extra])
+            errors.append(f"Unknown variable {variable!r}: use one of {known}.")
         if filter_ and filter_ not in FILTERS:
             errors.append(f"Unknown filter {filter_!r}: use one of {', '.join(FILTERS)}.")
         if expression.group(3) is not None:
@@ -92,9 +94,9 @@ def parse(template: str) -> list[str | Placeholder]:
     return pieces
 
 
-def check(template: str) -> set[str]:
+def check(template: str, extra: Collection[str] = ()) -> set[str]:
     """The variables the template uses (``TemplateInvalid`` if it is not valid)."""
-    return {piece.variable for piece in parse(template) if isinstance(piece, Placeholder)}
+    return {piece.variable for piece in parse(template, extra) if isinstance(piece, Placeholder)}
 
 
 def _value(raw: object) -> str:
@@ -121,7 +123,7 @@ def render(template: str, values: Mapping[str, object], *, html: bool = False) -
     """The template with each placeholder replaced by its value (escaped when ``html``); the
     template's own markup is the marketer's and stays as written."""
     out = []
-    for piece in parse(template):
+    for piece in parse(template, values.keys()):
         if isinstance(piece, str):
             out.append(piece)
             continue

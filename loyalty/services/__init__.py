@@ -9,9 +9,9 @@ changes nothing.
 One module per concern: ``programme`` (the programme, its entry tier, setting them up,
 enrolling), ``cards``, ``earning`` (quotes, earn rules, orders, bonuses), ``redemption``
 (redeem, release, reverse for a return), ``adjustments`` (manual, and the four-eyes approval
-of large ones), ``expiry`` (maturing, expiring, expiry notices), ``tiers``; ``ledger`` writes
-entries, lots and balances for them all. ``stored_value`` is the gift and wallet cards, with
-their own money ledger. Callers import from ``loyalty.services``.
+of large ones), ``expiry`` (maturing, expiring), ``tiers``; ``ledger`` writes entries, lots
+and balances for them all. ``stored_value`` is the gift and wallet cards, with their own money
+ledger. Callers import from ``loyalty.services``.
 """
 
 from loyalty.services.adjustments import (
@@ -41,10 +41,8 @@ from loyalty.services.earning import (
     quote_points,
 )
 from loyalty.services.expiry import (
-    EXPIRY_NOTICE_TOPIC,
     expire_points,
     mature_points,
-    send_expiry_notices,
 )
 from loyalty.services.ledger import Kind
 from loyalty.services.programme import (
@@ -95,7 +93,6 @@ __all__ = [
     "CARD_PREFIX",
     "DEFAULT_PROGRAMME_NAME",
     "DEFAULT_TIERS",
-    "EXPIRY_NOTICE_TOPIC",
     "STORED_VALUE_PREFIX",
     "YEAR",
     "Kind",
@@ -145,7 +142,6 @@ __all__ = [
     "replace_stored_value_card",
     "request_points_adjustment",
     "reverse_for_return",
-    "send_expiry_notices",
     "set_up_programme",
     "stored_value_card_for",
     "stored_value_programme",

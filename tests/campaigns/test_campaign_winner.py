@@ -144,6 +144,12 @@ def test_testing_first_needs_a_winner_time_two_variants_and_a_share_below_100():
         Campaign(name="x", test_percent=Decimal("100"), winner_after_hours=3).full_clean()
     assert "test_percent" in refused.value.message_dict
 
+    with pytest.raises(ValidationError) as refused:
+        Campaign(
+            name="x", kind="triggered", test_percent=Decimal("20"), winner_after_hours=3
+        ).full_clean()
+    assert "test_percent" in refused.value.message_dict
+
     single = campaign([shopper("Anna", "email")], test_percent=Decimal("20"), winner_after_hours=2)
     with pytest.raises(InvalidInput) as refused:
         services.start_campaign(campaign=single)

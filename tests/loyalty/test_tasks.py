@@ -6,8 +6,6 @@ from decimal import Decimal
 import time_machine
 from django.utils import timezone
 
-from customers.models import Notification
-from customers.services import record_consent
 from loyalty import services, tasks
 from loyalty.models import Account, PointsLot
 from loyalty.services import QuoteLine
@@ -66,21 +64,3 @@ def test_a_worker_downgrades_a_tier_whose_spend_left_the_last_twelve_months(live
     account = Account.objects.get(customer=member)
     assert account.tier.name == "Member"
     assert account.tier_anniversary > timezone.localdate()
-
-
-def test_a_worker_tells_a_consenting_member_about_points_about_to_expire(live_celery_worker):
-    programme(pending_days=0)  # notices 14 days ahead
-    member = customer()
-    record_consent(
-        customer=member, channel="email", purpose="marketing", granted=True, source_channel="web"
-    )
-    services.adjust_points(account=services.enrol(customer=member), points=80, reason="gift")
-    PointsLot.objects.update(expires_at=timezone.now() + timedelta(days=5))
-
-    counts = tasks.send_expiry_notices.delay().get(timeout=60)
-
-    assert counts == {"queued": 1, "suppressed": 0}
-    notice = Notification.objects.get(customer=member, topic=services.EXPIRY_NOTICE_TOPIC)
-    assert notice.status != Notification.Status.SUPPRESSED
-    assert "80" in notice.body
-    assert PointsLot.objects.get().expiry_notice_sent_at is not None

@@ -36,8 +36,6 @@ TESTED_IN_A_REAL_WORKER = {
     "test_a_worker_expires_points_past_their_date",
     "loyalty.evaluate_tiers": "tests.loyalty.test_tasks::"
     "test_a_worker_downgrades_a_tier_whose_spend_left_the_last_twelve_months",
-    "loyalty.send_expiry_notices": "tests.loyalty.test_tasks::"
-    "test_a_worker_tells_a_consenting_member_about_points_about_to_expire",
     "loyalty.expire_stored_value": "tests.loyalty.test_stored_value_tasks::"
     "test_a_worker_expires_stored_value_past_the_programmes_rules",
     "customers.deliver_notification": "tests.customers.test_notifications::"
@@ -64,6 +62,8 @@ TESTED_IN_A_REAL_WORKER = {
     "test_a_worker_sends_a_campaign_once_however_often_its_task_runs",
     "campaigns.start_due_campaigns": "tests.campaigns.test_campaign_tasks::"
     "test_a_worker_starts_a_scheduled_campaign_whose_time_came",
+    "campaigns.run_journeys": "tests.campaigns.test_journey_tasks::"
+    "test_a_worker_runs_the_journeys_and_sends_each_step_once",
     "campaigns.compute_customer_values": "tests.campaigns.reporting.test_clv_task::"
     "test_a_worker_computes_the_customer_values",
     "campaigns.compute_attribution": "tests.campaigns.reporting.test_attribution_tasks::"
