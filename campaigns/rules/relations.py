@@ -45,6 +45,12 @@ def return_model() -> type[Model]:
     return _related(order_model(), "returns")
 
 
+def wish_list_event_model() -> type[Model]:
+    """What happened to a customer's saved items (Customer → wish lists → items → events)."""
+    items = _related(_related(Customer, "wish_lists"), "items")
+    return _related(items, "events")
+
+
 def loyalty_account_model() -> type[Model]:
     return _related(Customer, "loyalty_account")
 

@@ -392,3 +392,83 @@ def orders_completed(campaign: Campaign, params: dict[str, int], now: datetime) 
         )
         for customer, number, channel, store in rows
     ]
+
+
+# --- Wish-list news (orders records it: ``WishListEvent``, once per change) -------------------
+
+WISH_LIST_NEWS = {
+    # trigger name: (event kind, label, what the event's details give the message)
+    "wish_list_price_dropped": (
+        "price_dropped",
+        "Wish list: the price of a saved item dropped",
+        {"from": "price_before", "to": "price_now"},
+    ),
+    "wish_list_back_in_stock": (
+        "back_in_stock",
+        "Wish list: a saved item is back in stock at the customer's store",
+        {"store": "store_code", "available": "available"},
+    ),
+    "wish_list_low_stock": (
+        "low_stock",
+        "Wish list: few of a saved item left at the customer's store",
+        {"store": "store_code", "available": "available"},
+    ),
+}
+WISH_LIST_VARIABLES = {
+    "price_before": "the price before the drop",
+    "price_now": "the price now",
+    "store_code": "the customer's store",
+    "available": "units available there",
+}
+
+
+def _wish_list_news(
+    kind: str, names: dict[str, str]
+) -> Callable[[Campaign, dict[str, int], datetime], list[Entrant]]:
+    def find(campaign: Campaign, params: dict[str, int], now: datetime) -> list[Entrant]:
+        """The customers with news of this kind about a saved item since the journey started
+        (the latest per customer), once per customer, item and day."""
+        since = max(now - LOOKBACK, campaign.started_at or now)
+        events = (
+            _model(relations.wish_list_event_model)
+            .filter(
+                audience(campaign, "item__wish_list__customer"),
+                kind=kind,
+                at__gte=since,
+                at__lte=now,
+            )
+            .order_by("item__wish_list__customer_id", "-at", "-pk")
+            .values_list(
+                "item__wish_list__customer_id",
+                "item_id",
+                "at",
+                "details",
+                "item__product__code",
+                "item__product__name",
+            )
+        )
+        entrants: dict[int, Entrant] = {}
+        for customer, item, at, details, code, name in events:
+            if customer in entrants:
+                continue
+            context: dict[str, Any] = {"product": name, "product_code": code}
+            context.update({names[k]: v for k, v in (details or {}).items() if k in names})
+            entrants[customer] = Entrant(
+                customer, f"wish:{kind}:{item}:{shop_day(at).isoformat()}", context
+            )
+        return list(entrants.values())
+
+    return find
+
+
+for _name, (_kind, _label, _names) in WISH_LIST_NEWS.items():
+    trigger(
+        _name,
+        _label,
+        params={},
+        variables={
+            "product": "the saved product's name",
+            "product_code": "its code",
+            **{v: WISH_LIST_VARIABLES[v] for v in _names.values()},
+        },
+    )(_wish_list_news(_kind, _names))

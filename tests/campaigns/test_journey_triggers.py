@@ -11,7 +11,7 @@ from campaigns import services
 from campaigns.models import Campaign, JourneyEnrollment
 from customers.models import Notification
 from loyalty.models import Account, PointsLot
-from orders.models import Cart, CartLine, OrderEvent
+from orders.models import Cart, CartLine, OrderEvent, WishList, WishListEvent, WishListItem
 from tests.campaigns.campaign_factories import audience, shopper
 from tests.campaigns.factories import lot, member, order, touch
 from tests.campaigns.offer_factories import offer
@@ -256,3 +256,61 @@ def test_a_journey_with_an_audience_enrols_only_its_members(clock):
 
     assert enrol_twice() == 1
     assert set(entered(journey)) == {"Anna"}
+
+
+def saved(customer, product, *events):
+    """A wish-list item of ``product`` with its events (kind, details), recorded just now."""
+    wishes = WishList.objects.create(customer=customer, name="Wish list", is_default=True)
+    item = WishListItem.objects.create(
+        wish_list=wishes,
+        product=product,
+        channel="ios",
+        price_when_added=Decimal("80.00"),
+        last_price=Decimal("80.00"),
+    )
+    for kind, details in events:
+        WishListEvent.objects.create(item=item, kind=kind, at=NOW, details=details)
+    return item
+
+
+@pytest.mark.parametrize(
+    ("trigger", "kind", "details", "context"),
+    [
+        (
+            "wish_list_price_dropped",
+            "price_dropped",
+            {"from": "80.00", "to": "60.00"},
+            {"price_before": "80.00", "price_now": "60.00"},
+        ),
+        (
+            "wish_list_back_in_stock",
+            "back_in_stock",
+            {"store": "LYO-BEL", "available": 4},
+            {"store_code": "LYO-BEL", "available": 4},
+        ),
+        (
+            "wish_list_low_stock",
+            "low_stock",
+            {"store": "LYO-BEL", "available": 2},
+            {"store_code": "LYO-BEL", "available": 2},
+        ),
+    ],
+)
+def test_wish_list_events_enrol_the_customer_once_per_item_and_day(
+    clock, trigger, kind, details, context
+):
+    journey = started(trigger, text="{{ first_name }}: {{ product }}")
+    clock.move_to(NOW + timedelta(minutes=1))
+    anna, ben = shopper("Anna", "email"), shopper("Ben", "email")
+    jacket = SkuFactory().product
+    saved(anna, jacket, (kind, details))
+    other_kind = "price_dropped" if kind != "price_dropped" else "low_stock"
+    saved(ben, SkuFactory().product, (other_kind, {}))  # another kind of news
+    old = saved(shopper("Chloe", "email"), jacket)
+    WishListEvent.objects.create(item=old, kind=kind, at=NOW - timedelta(days=3), details=details)
+
+    assert enrol_twice() == 1
+    occasion, entered_with = entered(journey)["Anna"]
+    assert entered_with == {"product": jacket.name, "product_code": jacket.code, **context}
+    assert occasion.startswith(f"wish:{kind}:")
+    assert Notification.objects.get(customer=anna).body == f"Anna: {jacket.name}"
