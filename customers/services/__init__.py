@@ -1,6 +1,6 @@
 """Every write about customers, one module per concern: ``resolution`` (identities to one
 profile), ``merge`` (two profiles made one), ``profile``, ``consents``, ``ingestion``
-(touchpoints), ``notes`` (service notes), ``credentials`` (customers' tokens, storefronts'
+(touchpoints), ``conversations`` (service conversations and notes, replies, CSAT), ``credentials`` (customers' tokens, storefronts'
 keys), ``accounts`` (sign-up, sign-in, password) and ``privacy`` (erasure, staff exports).
 Callers import from here (``from customers.services import merge_customers``), never from a
 module of the package.
@@ -47,6 +47,22 @@ from customers.services.consents import (
     record_consent,
     record_consents,
 )
+from customers.services.conversations import (
+    Received,
+    add_note,
+    add_service_note,
+    assign_conversation,
+    conversation_for_csat_token,
+    csat_url,
+    mark_reply_delivered,
+    open_conversation,
+    rate_conversation,
+    receive_message,
+    reply_channel,
+    reply_to_conversation,
+    solve_conversation,
+    write_to_own_conversation,
+)
 from customers.services.credentials import (
     issue_customer_token,
     issue_storefront_key,
@@ -65,9 +81,6 @@ from customers.services.merge import (
     merge_customers,
     register_merge_handler,
     unregister_merge_handler,
-)
-from customers.services.notes import (
-    add_service_note,
 )
 from customers.services.privacy import (
     ErasureHandler,
@@ -100,9 +113,22 @@ __all__ = [
     "ErasureHandler",
     "IngestionReport",
     "MergeHandler",
+    "Received",
     "Resolution",
     "SignedIn",
+    "add_note",
     "add_service_note",
+    "assign_conversation",
+    "conversation_for_csat_token",
+    "csat_url",
+    "mark_reply_delivered",
+    "open_conversation",
+    "rate_conversation",
+    "receive_message",
+    "reply_channel",
+    "reply_to_conversation",
+    "solve_conversation",
+    "write_to_own_conversation",
     "anonymous_kind",
     "change_password",
     "confirm_sign_up",

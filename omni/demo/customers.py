@@ -21,7 +21,7 @@ from customers.models import (
     CustomerMerge,
     ErasureRecord,
     Identity,
-    ServiceNote,
+    MessageChannel,
     StorefrontKey,
     hash_secret,
 )
@@ -143,18 +143,18 @@ def _louis(louis: Customer) -> None:
             granted=True,
             source_channel=Channel.STORE,
         )
-    if not louis.service_notes.exists():
+    if not louis.conversations.exists():
         services.add_service_note(
             customer=louis,
             author=None,
-            via=ServiceNote.Via.STORE,
+            via=MessageChannel.STORE,
             topic="Size exchange",
             text="Exchanged trail shoes 42 for 43 at Paris Rivoli; prefers wide fits.",
         )
         services.add_service_note(
             customer=louis,
             author=None,
-            via=ServiceNote.Via.PHONE,
+            via=MessageChannel.PHONE,
             topic="Pick-up question",
             text="Asked whether a web order can be collected at Bastille. Told him yes.",
         )

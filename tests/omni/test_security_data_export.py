@@ -144,7 +144,7 @@ def test_the_export_lists_the_persons_rows_of_every_app(chain):
     }
     assert [c["granted"] for c in document["consents"]] == [True]
     assert len(document["touchpoints"]) == 1
-    assert document["service_notes"][0]["text"] == "Call 0"
+    assert document["conversations"][0]["messages"][0]["body"] == "Call 0"
     assert {i["kind"] for i in document["identities"]} >= {"email", "loyalty_card"}
     assert [s["channel"] for s in document["sign_ins"]] == ["web"]
     (kept,) = document["kept_api_answers"]
