@@ -241,6 +241,15 @@ def replies_to_deliver(*, limit: int = 100) -> QuerySet[ConversationMessage]:
     )
 
 
+def outbound_reply(public_id: UUID | str) -> ConversationMessage | None:
+    """A reply to the customer, with its conversation and customer."""
+    return (
+        ConversationMessage.objects.select_related("conversation__customer")
+        .filter(public_id=public_id, direction=ConversationMessage.Direction.OUTBOUND)
+        .first()
+    )
+
+
 def _conversations_export(customer: Customer) -> list[dict[str, Any]]:
     conversations = customer.conversations.order_by("created_at", "id").prefetch_related(
         Prefetch("messages", queryset=ConversationMessage.objects.order_by("created_at", "id"))

@@ -8,4 +8,5 @@ urlpatterns = [
     path("unsubscribe/<str:token>/", views.unsubscribe, name="notification-unsubscribe"),
     path("m/o/<str:token>.gif", views.open_pixel, name="notification-open"),
     path("m/c/<str:token>", views.click, name="notification-click"),
+    path("support/rate/<str:token>/", views.rate, name="conversation-rate"),
 ]

@@ -1,5 +1,5 @@
-"""Pages a customer reaches from a message: one-click unsubscribe, the open pixel and tracked
-links. Each takes a signed token (``customers.notifications.links``); a bad one changes
+"""Pages a customer reaches from a message: one-click unsubscribe, the open pixel, tracked
+links and the satisfaction rating of a solved service conversation. Each takes a signed token (``customers.notifications.links``); a bad one changes
 nothing. No login: the token is the proof."""
 
 import base64
@@ -10,10 +10,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
+from customers import services
 from customers.models import ConsentPurpose, ContactChannel
 from customers.notifications import links
 from omni.core.api.client_ip import client_ip
-from omni.core.errors import InvalidInput
+from omni.core.errors import DomainError, InvalidInput, NotFound
 
 # The smallest transparent GIF.
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
@@ -60,3 +61,30 @@ def click(request: HttpRequest, token: str) -> HttpResponse:
     if target is None:
         raise Http404("Unknown link.")
     return HttpResponseRedirect(target)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def rate(request: HttpRequest, token: str) -> HttpResponse:
+    """The satisfaction (CSAT) page a solved conversation's e-mail links to: GET shows the
+    question and five buttons (a link scanner following it rates nothing), POST records the
+    rating. A bad or old link: a 404 page, nothing changed."""
+    try:
+        conversation = services.conversation_for_csat_token(token)
+    except NotFound:
+        return render(request, "customers/rate.html", {"invalid": True}, status=404)
+    context: dict[str, object] = {"conversation": conversation, "scale": range(1, 6)}
+    if request.method == "POST":
+        try:
+            rating = int(request.POST.get("rating", ""))
+        except ValueError:
+            rating = 0
+        try:
+            context["conversation"] = services.rate_conversation(
+                conversation=conversation, rating=rating, comment=request.POST.get("comment", "")
+            )
+        except DomainError as refused:
+            context["error"] = refused.message
+            return render(request, "customers/rate.html", context, status=refused.http_status)
+        context["done"] = True
+    return render(request, "customers/rate.html", context)

@@ -1,5 +1,5 @@
 """Storefront endpoints for customers: sign-up and sign-in, my profile, my consents, my data
-(export and erasure), and event ingestion. Each view calls one service or selector."""
+(export and erasure), my service conversations, and event ingestion. Each view calls one service or selector."""
 
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, OpenApiTypes, extend_schema
@@ -12,6 +12,7 @@ from customers.api import serializers as s
 from omni.core.api.auth import IsSignedInCustomer, IsStorefront, StorefrontAuthentication
 from omni.core.api.errors import ERROR_SCHEMA
 from omni.core.api.idempotency import idempotent
+from omni.core.errors import NotFound
 from omni.core.api.throttling import (
     STOREFRONT_WRITE_THROTTLES,
     AddressThrottle,
@@ -314,3 +315,100 @@ class EventIngestionView(StorefrontView):
             customer=request.user.customer,
         )
         return Response(s.IngestionReportSerializer(report).data)
+
+
+# --- My service conversations ---------------------------------------------------------------
+
+CONVERSATION_THROTTLES = [CustomerThrottle, StorefrontKeyThrottle]
+NOT_MINE = {
+    404: OpenApiResponse(
+        ERROR_SCHEMA, description="No conversation of yours with this id (`not_found`)."
+    )
+}
+
+
+class MyConversationsView(CustomerView):
+    throttle_scope = "conversation"
+    throttle_classes = CONVERSATION_THROTTLES
+
+    @extend_schema(
+        tags=["support"],
+        summary="My service conversations, latest activity first",
+        description="Each with its last message to or from me (staff's internal notes are "
+        "never shown).",
+        responses={200: s.ConversationSerializer(many=True), **ERRORS, **THROTTLED},
+    )
+    def get(self, request):
+        conversations = selectors.conversations_of(request.user.customer, customer_view=True)
+        return Response(s.ConversationSerializer(conversations, many=True).data)
+
+    @extend_schema(
+        tags=["support"],
+        summary="Ask a question: open a service conversation",
+        description="Any agent or clerk sees it; the answer comes back here (and by push).",
+        request=s.NewConversationSerializer,
+        responses={201: s.ConversationDetailSerializer, **ERRORS, **THROTTLED},
+    )
+    @idempotent
+    def post(self, request):
+        data = s.NewConversationSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        message = services.write_to_own_conversation(
+            customer=request.user.customer,
+            body=data.validated_data["body"],
+            subject=data.validated_data["subject"],
+        )
+        return Response(
+            _my_conversation(request, message.conversation.public_id),
+            status=status.HTTP_201_CREATED,
+        )
+
+
+def _my_conversation(request, public_id) -> dict:
+    conversation = selectors.conversation_with_messages(
+        public_id, customer=request.user.customer, customer_view=True
+    )
+    if conversation is None:
+        raise NotFound("No conversation of yours with this id.")
+    return dict(s.ConversationDetailSerializer(conversation).data)
+
+
+class MyConversationView(CustomerView):
+    throttle_scope = "conversation"
+    throttle_classes = CONVERSATION_THROTTLES
+
+    @extend_schema(
+        tags=["support"],
+        summary="One of my conversations with its messages",
+        responses={200: s.ConversationDetailSerializer, **ERRORS, **NOT_MINE, **THROTTLED},
+    )
+    def get(self, request, public_id):
+        return Response(_my_conversation(request, public_id))
+
+
+class MyConversationMessagesView(CustomerView):
+    throttle_scope = "conversation"
+    throttle_classes = CONVERSATION_THROTTLES
+
+    @extend_schema(
+        tags=["support"],
+        summary="Write in one of my conversations",
+        description="Reopens it if it was solved or waiting for me.",
+        request=s.NewMessageSerializer,
+        responses={201: s.ConversationDetailSerializer, **ERRORS, **NOT_MINE, **THROTTLED},
+    )
+    @idempotent
+    def post(self, request, public_id):
+        data = s.NewMessageSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        conversation = selectors.conversation_with_messages(
+            public_id, customer=request.user.customer
+        )
+        if conversation is None:
+            raise NotFound("No conversation of yours with this id.")
+        services.write_to_own_conversation(
+            customer=request.user.customer,
+            body=data.validated_data["body"],
+            conversation=conversation,
+        )
+        return Response(_my_conversation(request, public_id), status=status.HTTP_201_CREATED)

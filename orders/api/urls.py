@@ -1,6 +1,6 @@
 from django.urls import path
 
-from orders.api import carrier_webhook, fulfilment_views, views
+from orders.api import carrier_webhook, fulfilment_views, support_views, views
 
 urlpatterns = [
     path("cart", views.CartView.as_view(), name="cart"),
@@ -18,6 +18,14 @@ urlpatterns = [
         "orders/<str:number>/pickup-code.png",
         views.PickupCodeQRView.as_view(),
         name="pickup-code-qr",
+    ),
+    # The helpdesk or chat tool (service conversations).
+    path("support/messages", support_views.InboundMessagesView.as_view(), name="support-inbound"),
+    path("support/outbound", support_views.OutboundMessagesView.as_view(), name="support-outbound"),
+    path(
+        "support/outbound/<uuid:message_id>/delivered",
+        support_views.OutboundDeliveredView.as_view(),
+        name="support-outbound-delivered",
     ),
     # Warehouse systems and staff tools (fulfilment), carriers (signed webhook).
     path(
