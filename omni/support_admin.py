@@ -83,7 +83,8 @@ class ConversationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     show_full_result_count = False
 
     def get_queryset(self, request: HttpRequest) -> Any:
-        return customer_selectors.conversations_of_all(super().get_queryset(request))
+        conversations = super().get_queryset(request).select_related("customer")
+        return customer_selectors.conversations_of_all(conversations)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # they start with the customer's message or a staff note

@@ -256,3 +256,22 @@ class TakeOverForm(forms.Form):
 
     def line_ids(self) -> list[int]:
         return self.cleaned_data["lines"]
+
+
+class StoreNoteForm(forms.Form):
+    """What the customer asked or said at the counter: a note on one of their open
+    conversations, or (none chosen) a new conversation with this subject."""
+
+    conversation = forms.UUIDField(required=False, widget=forms.HiddenInput)
+    subject = forms.CharField(label="Subject", max_length=200, required=False)
+    body = forms.CharField(label="Note", widget=forms.Textarea(attrs={"rows": 2}))
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("conversation") and not (cleaned.get("subject") or "").strip():
+            self.add_error("subject", "Say what it is about.")
+        return cleaned
+
+
+class ConversationReplyForm(forms.Form):
+    body = forms.CharField(label="Reply", widget=forms.Textarea(attrs={"rows": 2}))

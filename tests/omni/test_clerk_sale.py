@@ -401,6 +401,9 @@ def test_the_customer_page_takes_the_same_few_queries_however_much_there_is(
             channel=["web", "ios", "store"][n % 3],
             clerk=clerk_at(None, f"clerk-{n}") if n % 3 == 2 else None,
         )
+        customer_services.receive_message(
+            customer=camille, channel="email", body=f"Question {n}", external_id=f"q-{n}"
+        )
     client.force_login(clerk_at(rivoli))
 
     # session, user, assignment, customer, account, its summary (qualifying, next tier,
@@ -408,8 +411,9 @@ def test_the_customer_page_takes_the_same_few_queries_however_much_there_is(
     # lines, SKUs, products; the cart's coupons, live automatic offers and tier (pricing);
     # her offers: live automatic offers, her codes' offers (each with their SKUs, categories,
     # stores, tiers), her tier and segments, her codes; products to suggest (affinities, else
-    # best-sellers, then the products); campaigns' counter messages
-    with django_assert_max_num_queries(39):
+    # best-sellers, then the products); campaigns' counter messages; her open conversations
+    # with their last messages, and the clerk's permissions (2: may they reply?)
+    with django_assert_max_num_queries(42):
         response = client.get(customer_url(camille))
 
     picture = response.context["picture"]
