@@ -71,7 +71,6 @@ def lock_waiting_notifications(*, due_by: datetime, limit: int) -> list[int]:
 def lock_conversation(conversation: Conversation) -> Conversation:
     """The conversation's row, locked and read afresh, with its customer (read, not locked):
     two agents replying at once, or a reply and an inbound message, change it one at a time."""
-    return (
-        _locking(Conversation.objects.select_related("customer", "owner"))
-        .get(pk=conversation.pk)
+    return _locking(Conversation.objects.select_related("customer", "owner")).get(
+        pk=conversation.pk
     )

@@ -1,5 +1,5 @@
-"""One profile per person: identities that find it, consents, touchpoints, service conversations, and
-the records of merges and erasures. Also the credentials storefronts and customers use."""
+"""One profile per person: identities that find it, consents, touchpoints, service conversations,
+and the records of merges and erasures. Also the credentials storefronts and customers use."""
 
 import uuid
 import zoneinfo

@@ -1,6 +1,6 @@
-"""Pages a customer reaches from a message: one-click unsubscribe, the open pixel, tracked
-links and the satisfaction rating of a solved service conversation. Each takes a signed token (``customers.notifications.links``); a bad one changes
-nothing. No login: the token is the proof."""
+"""Pages a customer reaches from a message: one-click unsubscribe, the open pixel, tracked links and
+the satisfaction rating of a solved service conversation. Each takes a signed token
+(``customers.notifications.links``); a bad one changes nothing. No login: the token is the proof."""
 
 import base64
 

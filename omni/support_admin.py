@@ -49,7 +49,7 @@ class LinkOrdersForm(forms.Form):
 
 
 @admin.register(Conversation)
-class ConversationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ConversationAdmin(admin.ModelAdmin):
     change_form_template = "admin/support/conversation_change_form.html"
     list_display = [
         "subject",
@@ -64,7 +64,7 @@ class ConversationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_select_related = ["customer", "owner"]
     search_fields = ["subject", "customer__email", "customer__phone", "=public_id"]
     search_help_text = "Subject, or the customer's e-mail, phone (any format) or loyalty card."
-    readonly_fields = [
+    readonly_fields = (
         "public_id",
         "customer_link",
         "subject",
@@ -78,7 +78,7 @@ class ConversationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "csat_rating",
         "csat_comment",
         "csat_at",
-    ]
+    )
     fields = readonly_fields
     show_full_result_count = False
 
@@ -185,7 +185,7 @@ class ConversationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             self.message_user(request, done, messages.SUCCESS)
         return self._back(conversation)
 
-    def reply_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+    def reply_view(self, request, object_id: str) -> HttpResponse:
         conversation = self._conversation(request, object_id, permission=REPLY_PERMISSION)
         form = ReplyForm(request.POST)
         if not form.is_valid():
@@ -200,7 +200,7 @@ class ConversationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             "Reply sent: the conversation waits for the customer.",
         )
 
-    def note_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+    def note_view(self, request, object_id: str) -> HttpResponse:
         conversation = self._conversation(request, object_id)
         form = NoteForm(request.POST)
         if not form.is_valid():
@@ -215,7 +215,7 @@ class ConversationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             "Note added (the customer does not see it).",
         )
 
-    def take_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+    def take_view(self, request, object_id: str) -> HttpResponse:
         conversation = self._conversation(request, object_id)
         return self._run(
             request,
@@ -226,7 +226,7 @@ class ConversationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             "The conversation is yours.",
         )
 
-    def solve_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+    def solve_view(self, request, object_id: str) -> HttpResponse:
         conversation = self._conversation(request, object_id)
         ask = request.POST.get("ask_rating") == "on"
         return self._run(
@@ -238,7 +238,7 @@ class ConversationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             "Solved." + (" The customer is asked to rate our help." if ask else ""),
         )
 
-    def link_orders_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+    def link_orders_view(self, request, object_id: str) -> HttpResponse:
         conversation = self._conversation(request, object_id)
         form = LinkOrdersForm(request.POST)
         if not form.is_valid():

@@ -1,5 +1,6 @@
 """Storefront endpoints for customers: sign-up and sign-in, my profile, my consents, my data
-(export and erasure), my service conversations, and event ingestion. Each view calls one service or selector."""
+(export and erasure), my service conversations, and event ingestion. Each view calls one
+service or selector."""
 
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, OpenApiTypes, extend_schema
@@ -12,7 +13,6 @@ from customers.api import serializers as s
 from omni.core.api.auth import IsSignedInCustomer, IsStorefront, StorefrontAuthentication
 from omni.core.api.errors import ERROR_SCHEMA
 from omni.core.api.idempotency import idempotent
-from omni.core.errors import NotFound
 from omni.core.api.throttling import (
     STOREFRONT_WRITE_THROTTLES,
     AddressThrottle,
@@ -20,6 +20,7 @@ from omni.core.api.throttling import (
     EmailThrottle,
     StorefrontKeyThrottle,
 )
+from omni.core.errors import NotFound
 
 # OpenAPI security requirements. drf-spectacular annotates ``extend_schema(auth=)`` as a list of
 # scheme names but reads it as these objects (``AutoSchema.get_auth``), hence the ignores below.

@@ -1,9 +1,9 @@
-"""Every write about customers, one module per concern: ``resolution`` (identities to one
-profile), ``merge`` (two profiles made one), ``profile``, ``consents``, ``ingestion``
-(touchpoints), ``conversations`` (service conversations and notes, replies, CSAT), ``credentials`` (customers' tokens, storefronts'
-keys), ``accounts`` (sign-up, sign-in, password) and ``privacy`` (erasure, staff exports).
-Callers import from here (``from customers.services import merge_customers``), never from a
-module of the package.
+"""Every write about customers, one module per concern: ``resolution`` (identities to one profile),
+``merge`` (two profiles made one), ``profile``, ``consents``, ``ingestion`` (touchpoints),
+``conversations`` (service conversations and notes, replies, CSAT), ``credentials`` (customers'
+tokens, storefronts' keys), ``accounts`` (sign-up, sign-in, password) and ``privacy`` (erasure,
+staff exports). Callers import from here (``from customers.services import merge_customers``), never
+from a module of the package.
 
 Merge and erasure hooks
 -----------------------
@@ -118,34 +118,32 @@ __all__ = [
     "SignedIn",
     "add_note",
     "add_service_note",
-    "assign_conversation",
-    "conversation_for_csat_token",
-    "csat_url",
-    "mark_reply_delivered",
-    "open_conversation",
-    "rate_conversation",
-    "receive_message",
-    "reply_channel",
-    "reply_to_conversation",
-    "solve_conversation",
-    "write_to_own_conversation",
     "anonymous_kind",
+    "assign_conversation",
     "change_password",
     "confirm_sign_up",
+    "conversation_for_csat_token",
+    "csat_url",
     "erase_customer",
     "export_customers",
     "ingest_touchpoints",
     "issue_customer_token",
     "issue_storefront_key",
     "link_identity",
+    "mark_reply_delivered",
     "merge_customers",
+    "open_conversation",
     "purge_expired_customer_tokens",
     "purge_expired_sign_up_requests",
+    "rate_conversation",
+    "receive_message",
     "record_consent",
     "record_consents",
     "record_customer_token_use",
     "register_erasure_handler",
     "register_merge_handler",
+    "reply_channel",
+    "reply_to_conversation",
     "request_sign_up",
     "resolve_customer",
     "revoke_customer_tokens",
@@ -154,8 +152,10 @@ __all__ = [
     "sign_in",
     "sign_out",
     "sign_up_token",
+    "solve_conversation",
     "unlink_identity",
     "unregister_erasure_handler",
     "unregister_merge_handler",
     "update_profile",
+    "write_to_own_conversation",
 ]

@@ -204,7 +204,10 @@ def open_conversation(
         customer=customer, subject=subject.strip()[:MAX_SUBJECT], channel=channel, owner=author
     )
     ConversationMessage.objects.create(
-        conversation=conversation, direction=Direction.NOTE, channel=channel, author=author,
+        conversation=conversation,
+        direction=Direction.NOTE,
+        channel=channel,
+        author=author,
         body=note,
     )
     return conversation
@@ -219,7 +222,10 @@ def add_note(
     conversation = lock_conversation(conversation)
     conversation.save(update_fields=["updated_at"])
     return ConversationMessage.objects.create(
-        conversation=conversation, direction=Direction.NOTE, channel=channel, author=author,
+        conversation=conversation,
+        direction=Direction.NOTE,
+        channel=channel,
+        author=author,
         body=body,
     )
 
@@ -254,7 +260,10 @@ def add_service_note(
         owner=author,
     )
     return ConversationMessage.objects.create(
-        conversation=conversation, direction=Direction.NOTE, channel=via, author=author,
+        conversation=conversation,
+        direction=Direction.NOTE,
+        channel=via,
+        author=author,
         body=text.strip(),
     )
 
@@ -313,6 +322,7 @@ def reply_to_conversation(
 
 def _send_reply(conversation: Conversation, message: ConversationMessage) -> Notification:
     from customers.notifications import notify  # the outbox imports this package
+
     outbox_channel = (
         Notification.Channel.PUSH
         if message.channel == MessageChannel.APP
@@ -420,7 +430,9 @@ def conversation_for_csat_token(token: str) -> Conversation:
 
 
 @transaction.atomic
-def rate_conversation(*, conversation: Conversation, rating: int, comment: str = "") -> Conversation:
+def rate_conversation(
+    *, conversation: Conversation, rating: int, comment: str = ""
+) -> Conversation:
     """The customer's satisfaction (1 to 5, with a comment) on a solved conversation, kept on
     it and as a ``support_contact`` touchpoint (``properties.csat``). Rating again changes
     the rating (the latest counts); a conversation not solved cannot be rated."""

@@ -267,7 +267,7 @@ class StoreNoteForm(forms.Form):
     body = forms.CharField(label="Note", widget=forms.Textarea(attrs={"rows": 2}))
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         if not cleaned.get("conversation") and not (cleaned.get("subject") or "").strip():
             self.add_error("subject", "Say what it is about.")
         return cleaned

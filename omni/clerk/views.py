@@ -45,7 +45,6 @@ from orders import services
 from orders.models import Cart, Order, OrderLine, Parcel
 from orders.selectors import order_detail
 
-
 REPLY_PERMISSION = "customers.reply_conversation"
 
 

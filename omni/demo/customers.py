@@ -107,6 +107,15 @@ def _camille(camille: Customer) -> None:
                 ip_address="203.0.113.7",
                 user_agent="Mozilla/5.0 (demo)",
             )
+    # A question by e-mail (through the helpdesk tool), open for any agent or clerk; resent,
+    # the same external id records nothing.
+    services.receive_message(
+        customer=camille,
+        channel=MessageChannel.EMAIL,
+        subject="Rain jacket sizes",
+        body="Does the rain jacket run small? I am between an M and an L.",
+        external_id="<demo-camille-1@mail.example.com>",
+    )
     now = timezone.now()
     events: list[tuple[str, int, dict[str, Any]]] = [
         ("page_view", 50, {"url": "https://shop.example.com/"}),

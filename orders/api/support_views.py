@@ -16,7 +16,6 @@ from rest_framework.views import APIView
 
 from customers import selectors as customer_selectors
 from customers import services as customer_services
-from customers.api import serializers as customer_io
 from customers.models import Customer, Identity
 from inventory.access import STAFF_AUTHENTICATION, HasModelPermission
 from omni.core.api.errors import ERROR_SCHEMA
@@ -81,9 +80,26 @@ class InboundMessageSerializer(serializers.Serializer):
         return attrs
 
 
+class ConversationSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    subject = serializers.CharField()
+    status = serializers.CharField()
+    channel = serializers.CharField(help_text="Where it started.")
+    created_at = serializers.DateTimeField()
+
+
+class MessageSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    direction = serializers.CharField()
+    channel = serializers.CharField()
+    body = serializers.CharField()
+    external_id = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
 class ReceivedSerializer(serializers.Serializer):
-    conversation = customer_io.ConversationSerializer(source="message.conversation")
-    message = customer_io.ConversationMessageSerializer()
+    conversation = ConversationSerializer(source="message.conversation")
+    message = MessageSerializer()
     customer = serializers.UUIDField(source="message.conversation.customer.public_id")
     recorded = serializers.BooleanField(source="created", help_text="False: a redelivery.")
 
@@ -204,4 +220,3 @@ class OutboundDeliveredView(SupportView):
         )
         delivered.conversation = message.conversation  # read above: no query more
         return Response(OutboundSerializer(delivered).data)
-

@@ -16,8 +16,7 @@ def _orders_of(customer: Customer, numbers: Iterable[str]) -> list[Order]:
     customer's: the caller is not told which) is ``InvalidInput`` naming it."""
     wanted = list(dict.fromkeys(number.strip().upper() for number in numbers if number.strip()))
     found = {
-        order.number: order
-        for order in Order.objects.filter(customer=customer, number__in=wanted)
+        order.number: order for order in Order.objects.filter(customer=customer, number__in=wanted)
     }
     missing = [number for number in wanted if number not in found]
     if missing:

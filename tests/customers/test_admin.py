@@ -68,7 +68,11 @@ def test_a_note_added_in_the_admin_records_its_author(admin_client, admin_user):
         if f.opts.verbose_name == "new service note"
     )
     data.update(
-        {f"{prefix}-0-channel": "phone", f"{prefix}-0-subject": "Refund", f"{prefix}-0-text": "Done."}
+        {
+            f"{prefix}-0-channel": "phone",
+            f"{prefix}-0-subject": "Refund",
+            f"{prefix}-0-text": "Done.",
+        }
     )
 
     response = admin_client.post(f"{CHANGELIST}{customer.pk}/change/", data)

@@ -142,7 +142,9 @@ def test_a_reply_needs_no_marketing_consent(camille, agent):
 
 
 def test_a_chat_reply_waits_for_the_chat_tool_to_deliver_it(camille, agent):
-    conversation = services.receive_message(customer=camille, channel="chat", body="Hi").conversation
+    conversation = services.receive_message(
+        customer=camille, channel="chat", body="Hi"
+    ).conversation
 
     reply = services.reply_to_conversation(conversation=conversation, author=agent, body="Hello!")
 

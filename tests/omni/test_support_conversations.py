@@ -54,9 +54,7 @@ def by_email(customer, body="Where is my jacket?", **extra) -> Conversation:
     ).conversation
 
 
-def test_a_question_by_email_answered_in_the_admin_is_seen_by_the_clerk(
-    client, rivoli, camille
-):
+def test_a_question_by_email_answered_in_the_admin_is_seen_by_the_clerk(client, rivoli, camille):
     helpdesk_user = UserFactory(permissions=["customers.add_conversationmessage"])
     _, token = issue_integration_token(user=helpdesk_user, name="Helpdesk")
     helpdesk = APIClient()
@@ -109,9 +107,7 @@ def test_an_agent_without_the_reply_permission_cannot_reply(client, camille):
     assert not Notification.objects.exists()
 
 
-def test_the_conversation_page_shows_the_customers_orders_and_linked_ones(
-    client, rivoli, camille
-):
+def test_the_conversation_page_shows_the_customers_orders_and_linked_ones(client, rivoli, camille):
     from tests.omni.test_clerk import jacket_in
 
     jacket_in(rivoli)
@@ -236,9 +232,7 @@ def test_a_clerk_without_the_permission_cannot_reply(client, rivoli, camille):
     assert conversation.messages.count() == 1
 
 
-def test_another_customers_conversation_is_not_found_from_a_customer_page(
-    client, rivoli, camille
-):
+def test_another_customers_conversation_is_not_found_from_a_customer_page(client, rivoli, camille):
     hugos = by_email(CustomerFactory())
     client.force_login(clerk_at(rivoli))
 
