@@ -172,8 +172,9 @@ def test_the_export_takes_the_same_number_of_queries_whatever_the_history(
 
     # 3 for shipment lines, parcels, parcel lines; 3 for personal codes, coupon uses and
     # refused codes; 3 for segments, their history, RFM scores; 1 for the campaigns that
-    # reached them; 1 for the lifetime value; 2 for service conversations and their messages
-    with django_assert_max_num_queries(33):
+    # reached them; 1 for the lifetime value; 2 for service conversations and their messages,
+    # 1 for the conversations each order is about
+    with django_assert_max_num_queries(34):
         document = customer_export(customer, now=timezone.now())
 
     assert len(document["orders"]["orders"]) == orders_placed

@@ -3,10 +3,12 @@ conversation per question, redeliveries ignored, orders linked), chat replies ou
 an integration token (issue 15, item 3)."""
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from customers import services as customer_services
 from customers.models import Conversation, ConversationMessage, Customer
+from customers.selectors import customer_export
 from inventory.integrations import issue_integration_token
 from orders.models import ConversationOrder
 from tests.customers.factories import CustomerFactory
@@ -195,3 +197,15 @@ def test_the_outbound_list_reads_in_a_bounded_number_of_queries(
         response = helpdesk.get(OUTBOUND)
 
     assert len(response.json()) == 5
+
+
+def test_the_data_export_holds_the_conversation_and_the_orders_it_is_about(helpdesk, shop, camille):
+    order = delivery_order(camille)
+    helpdesk.post(INBOUND, an_email(order_numbers=[order.number]), format="json")
+    conversation = Conversation.objects.get()
+
+    document = customer_export(camille, now=timezone.now())
+
+    assert [c["subject"] for c in document["conversations"]] == ["My jacket"]
+    assert document["conversations"][0]["messages"][0]["body"] == "Where is my jacket?"
+    assert document["orders"]["orders"][0]["conversations"] == [str(conversation.public_id)]
