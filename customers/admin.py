@@ -1,6 +1,6 @@
 """Admin for marketers and service staff: find a customer by any identity, see identities,
-consents with their history, touchpoints, service notes and sign-ins; merge, export, erase and
-revoke sign-ins. Token hashes are never shown."""
+consents with their history, touchpoints, service conversations (notes included) and
+sign-ins; merge, export, erase and revoke sign-ins. Token hashes are never shown."""
 
 import contextlib
 import json
