@@ -80,7 +80,7 @@ class InboundMessageSerializer(serializers.Serializer):
         return attrs
 
 
-class ConversationSerializer(serializers.Serializer):
+class SupportConversationSerializer(serializers.Serializer):
     id = serializers.UUIDField(source="public_id")
     subject = serializers.CharField()
     status = serializers.CharField()
@@ -88,7 +88,7 @@ class ConversationSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class MessageSerializer(serializers.Serializer):
+class SupportMessageSerializer(serializers.Serializer):
     id = serializers.UUIDField(source="public_id")
     direction = serializers.CharField()
     channel = serializers.CharField()
@@ -98,8 +98,8 @@ class MessageSerializer(serializers.Serializer):
 
 
 class ReceivedSerializer(serializers.Serializer):
-    conversation = ConversationSerializer(source="message.conversation")
-    message = MessageSerializer()
+    conversation = SupportConversationSerializer(source="message.conversation")
+    message = SupportMessageSerializer()
     customer = serializers.UUIDField(source="message.conversation.customer.public_id")
     recorded = serializers.BooleanField(source="created", help_text="False: a redelivery.")
 
