@@ -1,6 +1,6 @@
 """Admin for marketers and service staff: find a customer by any identity, see identities,
-consents with their history, touchpoints, service notes and sign-ins; merge, export, erase and
-revoke sign-ins. Token hashes are never shown."""
+consents with their history, touchpoints, service conversations (notes included) and
+sign-ins; merge, export, erase and revoke sign-ins. Token hashes are never shown."""
 
 import contextlib
 import json
@@ -14,12 +14,15 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Count
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.text import Truncator
 
 from customers import selectors, services
 from customers.models import (
     Consent,
+    Conversation,
     Customer,
     CustomerExport,
     CustomerMerge,
@@ -28,7 +31,6 @@ from customers.models import (
     FrequencyCap,
     Identity,
     Notification,
-    ServiceNote,
     StorefrontKey,
     SuppressedAddress,
     Touchpoint,
@@ -67,17 +69,53 @@ class ConsentHistoryInline(ReadOnlyTabularInline):
 
 
 class ServiceHistoryInline(ReadOnlyTabularInline):
-    model = ServiceNote
-    verbose_name_plural = "service history"
-    fields = readonly_fields = ("created_at", "via", "topic", "text", "author")
+    """The customer's service conversations (notes recorded here are solved ones of their
+    own); each opens on the support page, with its messages."""
+
+    model = Conversation
+    verbose_name_plural = "service history (conversations)"
+    fields = readonly_fields = (
+        "opened",
+        "channel",
+        "subject",
+        "status",
+        "owner",
+        "last_message",
+    )
+    ordering = ["-updated_at", "-id"]
+
+    def get_queryset(self, request):
+        return selectors.conversations_of_all(super().get_queryset(request))
+
+    @admin.display(description="opened")
+    def opened(self, conversation: Conversation) -> str:
+        url = reverse("admin:customers_conversation_change", args=[conversation.pk])
+        when = timezone.localtime(conversation.created_at).strftime("%Y-%m-%d %H:%M")
+        return format_html('<a href="{}">{}</a>', url, when)
+
+    @admin.display(description="last message")
+    def last_message(self, conversation: Conversation) -> str:
+        return Truncator(getattr(conversation, "last_message", "") or "").chars(120)
+
+
+class ServiceNoteForm(forms.ModelForm):
+    """A note of a call, a visit or a complaint: a solved conversation holding it."""
+
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    class Meta:
+        model = Conversation
+        fields = ["channel", "subject"]
+        labels = {"channel": "via", "subject": "topic"}
 
 
 class NewServiceNoteInline(admin.StackedInline):
-    model = ServiceNote
+    model = Conversation
+    form = ServiceNoteForm
     verbose_name = "new service note"
     verbose_name_plural = "add a service note"
     extra = 1
-    fields = ["via", "topic", "text"]
+    fields = ["channel", "subject", "text"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).none()
@@ -234,22 +272,21 @@ class CustomerAdmin(admin.ModelAdmin):
             services.update_profile(customer=obj, changes=contact)
 
     def save_formset(self, request, form, formset, change):
-        if formset.model is not ServiceNote:
+        if formset.model is not Conversation:
             return super().save_formset(request, form, formset, change)
         # Notes are written by the service (with their author) and never edited afterwards.
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for note_form in formset.forms:
             data = note_form.cleaned_data
             if data and not data.get("DELETE") and data.get("text"):
-                formset.new_objects.append(
-                    services.add_service_note(
-                        customer=form.instance,
-                        author=request.user,
-                        via=data["via"],
-                        topic=data["topic"],
-                        text=data["text"],
-                    )
+                note = services.add_service_note(
+                    customer=form.instance,
+                    author=request.user,
+                    via=data["channel"],
+                    topic=data["subject"],
+                    text=data["text"],
                 )
+                formset.new_objects.append(note.conversation)
 
     @admin.action(description="Merge the two selected customers…", permissions=["change"])
     def merge_selected(self, request, queryset):

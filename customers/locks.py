@@ -9,7 +9,7 @@ from uuid import UUID
 
 from django.db.models import Model, QuerySet
 
-from customers.models import Customer, Notification, SignUpRequest
+from customers.models import Conversation, Customer, Notification, SignUpRequest
 
 M = TypeVar("M", bound=Model)
 
@@ -65,4 +65,12 @@ def lock_waiting_notifications(*, due_by: datetime, limit: int) -> list[int]:
         due.select_for_update(skip_locked=True)
         .order_by("send_after", "pk")
         .values_list("pk", flat=True)[:limit]
+    )
+
+
+def lock_conversation(conversation: Conversation) -> Conversation:
+    """The conversation's row, locked and read afresh, with its customer (read, not locked):
+    two agents replying at once, or a reply and an inbound message, change it one at a time."""
+    return _locking(Conversation.objects.select_related("customer", "owner")).get(
+        pk=conversation.pk
     )

@@ -1,5 +1,5 @@
-"""One profile per person: identities that find it, consents, touchpoints, service notes, and
-the records of merges and erasures. Also the credentials storefronts and customers use."""
+"""One profile per person: identities that find it, consents, touchpoints, service conversations,
+and the records of merges and erasures. Also the credentials storefronts and customers use."""
 
 import uuid
 import zoneinfo
@@ -229,35 +229,159 @@ class Touchpoint(models.Model):
         return f"{self.get_kind_display()} on {self.get_channel_display()} at {self.occurred_at}"
 
 
-class ServiceNote(models.Model):
-    """A staff note or a record of a service interaction, for whoever serves the customer next."""
+class MessageChannel(models.TextChoices):
+    """Where a service message came from or went to. ``app`` is the customer's own account
+    (website or app, through the API); ``note`` is staff writing for staff, on no channel."""
 
-    class Via(models.TextChoices):
-        STORE = "store", "In store"
-        PHONE = "phone", "Phone"
-        EMAIL = "email", "E-mail"
-        CHAT = "chat", "Chat"
-        SOCIAL = "social", "Social media"
+    EMAIL = "email", "E-mail"
+    CHAT = "chat", "Chat"
+    SOCIAL = "social", "Social media"
+    PHONE = "phone", "Phone"
+    STORE = "store", "In store"
+    APP = "app", "Website or app"
+    NOTE = "note", "Internal"
+
+
+class Conversation(models.Model):
+    """One customer question, from its first message to its answer, whatever the channels its
+    messages took: any agent (admin) or clerk (store) can read it and pick it up.
+
+    Status: open (the customer waits for us), waiting (we answered, the customer's turn),
+    solved. An inbound message reopens it; a reply puts it in waiting; see
+    ``customers.services.conversations`` for every change."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        WAITING = "waiting", "Waiting for the customer"
+        SOLVED = "solved", "Solved"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="conversations")
+    subject = models.CharField(max_length=200)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The agent or clerk who looks after it; none until someone takes it.",
+    )
+    channel = models.CharField(
+        max_length=16, choices=MessageChannel.choices, help_text="Where it started."
+    )
+    thread_id = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="The integrating tool's id for the thread (e-mail thread, chat session).",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    solved_at = models.DateTimeField(null=True, blank=True)
+    csat_rating = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name="CSAT rating", help_text="1 (bad) to 5 (great)."
+    )
+    csat_comment = models.TextField(blank=True, verbose_name="CSAT comment")
+    csat_at = models.DateTimeField(null=True, blank=True, verbose_name="rated at")
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        permissions = [
+            ("reply_conversation", "Can reply to customers in service conversations"),
+        ]
+        indexes = [
+            models.Index(fields=["customer", "-updated_at"], name="conversation_customer_idx"),
+            models.Index(fields=["status", "-updated_at"], name="conversation_status_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "thread_id"],
+                condition=~models.Q(thread_id=""),
+                name="conversation_thread_unique",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(csat_rating__isnull=True)
+                | models.Q(csat_rating__gte=1, csat_rating__lte=5),
+                name="conversation_csat_1_to_5",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != self.Status.SOLVED
+
+
+class ConversationMessage(models.Model):
+    """One message of a conversation: from the customer (inbound), to them (outbound, with
+    its outbox row, or waiting for the integrating tool to deliver it on chat or social), or
+    an internal note staff write for staff (never shown to the customer)."""
+
+    class Direction(models.TextChoices):
+        INBOUND = "inbound", "From the customer"
+        OUTBOUND = "outbound", "To the customer"
         NOTE = "note", "Internal note"
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="service_notes")
-    via = models.CharField(max_length=16, choices=Via.choices, default=Via.NOTE)
-    topic = models.CharField(max_length=120)
-    text = models.TextField()
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
+    direction = models.CharField(max_length=16, choices=Direction.choices)
+    channel = models.CharField(max_length=16, choices=MessageChannel.choices)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
+        help_text="The staff member who wrote it; none for the customer's own messages.",
+    )
+    body = models.TextField()
+    external_id = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="The integrating tool's id for the message; a redelivery is ignored.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    notification = models.ForeignKey(
+        "Notification",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The outbox row that carries a reply.",
+    )
+    delivered_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Chat or social reply: when the integrating tool said it delivered it.",
+    )
 
     class Meta:
-        ordering = ["-created_at"]
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["conversation", "created_at"], name="conv_message_idx"),
+            # Only the replies the integrating tool still has to deliver.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(
+                    direction="outbound", channel__in=["chat", "social"], delivered_at=None
+                ),
+                name="conv_message_to_deliver_idx",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="conv_message_external_id_unique",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return self.topic
+        return f"{self.get_direction_display()} on {self.get_channel_display()}"
 
 
 class CustomerExport(models.Model):

@@ -8,17 +8,18 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from django.core import serializers
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from customers.models import (
     Consent,
     ConsentPurpose,
     ContactChannel,
+    Conversation,
+    ConversationMessage,
     Customer,
     CustomerMerge,
     CustomerToken,
     Identity,
-    ServiceNote,
     StorefrontKey,
     Touchpoint,
     hash_secret,
@@ -183,8 +184,104 @@ def unlinked_touchpoints(anonymous_ids: Iterable[str]) -> QuerySet[Touchpoint]:
     return Touchpoint.objects.filter(customer=None, anonymous_id__in=list(anonymous_ids))
 
 
-def service_history(customer: Customer) -> QuerySet[ServiceNote]:
-    return customer.service_notes.select_related("author").order_by("-created_at")
+def service_history(customer: Customer) -> QuerySet[ConversationMessage]:
+    """Every message of the customer's conversations (notes too), latest first."""
+    return (
+        ConversationMessage.objects.filter(conversation__customer=customer)
+        .select_related("author", "conversation")
+        .order_by("-created_at", "-id")
+    )
+
+
+# --- Conversations --------------------------------------------------------------------------
+
+SHOWN_TO_CUSTOMER = (ConversationMessage.Direction.INBOUND, ConversationMessage.Direction.OUTBOUND)
+
+
+def _latest_message(*, customer_view: bool) -> Subquery:
+    messages = ConversationMessage.objects.filter(conversation=OuterRef("pk"))
+    if customer_view:
+        messages = messages.filter(direction__in=SHOWN_TO_CUSTOMER)
+    return Subquery(messages.order_by("-created_at", "-id").values("body")[:1])
+
+
+def conversations_of_all(
+    conversations: QuerySet[Conversation], *, customer_view: bool = False
+) -> QuerySet[Conversation]:
+    """``conversations``, latest activity first, each with its owner and its last message
+    (``last_message``: the customer's view leaves internal notes out), in one query."""
+    return (
+        conversations.select_related("owner")
+        .annotate(last_message=_latest_message(customer_view=customer_view))
+        .order_by("-updated_at", "-id")
+    )
+
+
+def conversations_of(customer: Customer, *, customer_view: bool = False) -> QuerySet[Conversation]:
+    """The customer's conversations as ``conversations_of_all`` reads them."""
+    return conversations_of_all(customer.conversations.all(), customer_view=customer_view)
+
+
+def open_conversations_of(customer: Customer) -> QuerySet[Conversation]:
+    """What the customer is still waiting on, or we wait on them for: not solved."""
+    return conversations_of(customer).exclude(status=Conversation.Status.SOLVED)
+
+
+def conversation_with_messages(
+    public_id: UUID | str, *, customer: Customer | None = None, customer_view: bool = False
+) -> Conversation | None:
+    """One conversation (of ``customer``, when given) with its customer, owner and messages
+    oldest first (``conversation.message_list``; the customer's view leaves internal notes
+    out), in two queries."""
+    conversations = Conversation.objects.select_related("customer", "owner").filter(
+        public_id=public_id
+    )
+    if customer is not None:
+        conversations = conversations.filter(customer=customer)
+    messages = ConversationMessage.objects.select_related("author", "notification").order_by(
+        "created_at", "id"
+    )
+    if customer_view:
+        messages = messages.filter(direction__in=SHOWN_TO_CUSTOMER)
+    return conversations.prefetch_related(
+        Prefetch("messages", queryset=messages, to_attr="message_list")
+    ).first()
+
+
+def replies_to_deliver(*, limit: int = 100) -> QuerySet[ConversationMessage]:
+    """Chat and social replies the integrating tool has not yet said it delivered, oldest
+    first, with their conversation and customer."""
+    return (
+        ConversationMessage.objects.filter(
+            direction=ConversationMessage.Direction.OUTBOUND,
+            channel__in=["chat", "social"],
+            delivered_at=None,
+        )
+        .select_related("conversation__customer")
+        .order_by("created_at", "id")[:limit]
+    )
+
+
+def outbound_reply(public_id: UUID | str) -> ConversationMessage | None:
+    """A reply to the customer, with its conversation and customer."""
+    return (
+        ConversationMessage.objects.select_related("conversation__customer")
+        .filter(public_id=public_id, direction=ConversationMessage.Direction.OUTBOUND)
+        .first()
+    )
+
+
+def _conversations_export(customer: Customer) -> list[dict[str, Any]]:
+    conversations = customer.conversations.order_by("created_at", "id").prefetch_related(
+        Prefetch("messages", queryset=ConversationMessage.objects.order_by("created_at", "id"))
+    )
+    return [
+        {
+            **_rows([conversation])[0],
+            "messages": _rows(list(conversation.messages.all()), exclude=["conversation"]),
+        }
+        for conversation in conversations
+    ]
 
 
 def merges_into(customer: Customer) -> QuerySet[CustomerMerge]:
@@ -194,7 +291,7 @@ def merges_into(customer: Customer) -> QuerySet[CustomerMerge]:
 # --- Export ---------------------------------------------------------------------------------
 
 
-def _rows(queryset: QuerySet[Any], *, exclude: Iterable[str] = ()) -> list[dict[str, Any]]:
+def _rows(queryset: Iterable[Any], *, exclude: Iterable[str] = ()) -> list[dict[str, Any]]:
     """Rows as plain dicts (Django's "python" serialisation), without the customer key."""
     hidden = {"customer", *exclude}
     return [
@@ -215,7 +312,7 @@ _OWN_SECTIONS = frozenset(
         "identities",
         "consents",
         "touchpoints",
-        "service_notes",
+        "conversations",
         "merges",
         "notifications",
         "sign_ins",
@@ -274,7 +371,7 @@ def customer_export(customer: Customer, *, now: datetime) -> dict[str, Any]:
         "identities": _rows(customer.identities.order_by("created_at", "id")),
         "consents": _rows(consent_history(customer)),
         "touchpoints": _rows(customer.touchpoints.order_by("occurred_at", "id")),
-        "service_notes": _rows(service_history(customer)),
+        "conversations": _conversations_export(customer),
         "merges": _rows(merges_into(customer), exclude=["survivor"]),
         "notifications": _rows(customer.notifications.order_by("created_at", "id")),
         "sign_ins": list(

@@ -10,4 +10,5 @@ urlpatterns = [
     path("m/o/<str:token>.gif", views.open_pixel, name="notification-open"),
     path("m/c/<str:token>", views.click, name="notification-click"),
     path("survey/<str:token>/", views.survey, name="survey-answer"),
+    path("support/rate/<str:token>/", views.rate, name="conversation-rate"),
 ]

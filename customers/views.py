@@ -1,6 +1,8 @@
 """Pages a customer reaches from a message: one-click unsubscribe, the open pixel, tracked
-links and the satisfaction survey. Each takes a signed token (``customers.notifications.links``,
-``customers.services.surveys``); a bad one changes nothing. No login: the token is the proof."""
+links, the satisfaction survey and the rating of a solved service conversation. Each takes a
+signed token (``customers.notifications.links``, ``customers.services.surveys``,
+``customers.services.conversations``); a bad one changes nothing. No login: the token is the
+proof."""
 
 import base64
 import math
@@ -17,7 +19,7 @@ from customers.models import ConsentPurpose, ContactChannel
 from customers.notifications import links
 from omni.core.api.client_ip import client_ip
 from omni.core.api.throttling import AddressThrottle
-from omni.core.errors import InvalidInput
+from omni.core.errors import DomainError, InvalidInput, NotFound
 
 # The smallest transparent GIF.
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
@@ -132,3 +134,30 @@ def survey(request: HttpRequest, token: str) -> HttpResponse:
         return _survey_page(request, context, status=400)
     context.update({"answered": answer.touchpoint.properties, "comment": comment})
     return _survey_page(request, context)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def rate(request: HttpRequest, token: str) -> HttpResponse:
+    """The satisfaction (CSAT) page a solved conversation's e-mail links to: GET shows the
+    question and five buttons (a link scanner following it rates nothing), POST records the
+    rating. A bad or old link: a 404 page, nothing changed."""
+    try:
+        conversation = services.conversation_for_csat_token(token)
+    except NotFound:
+        return render(request, "customers/rate.html", {"invalid": True}, status=404)
+    context: dict[str, object] = {"conversation": conversation, "scale": range(1, 6)}
+    if request.method == "POST":
+        try:
+            rating = int(request.POST.get("rating", ""))
+        except ValueError:
+            rating = 0
+        try:
+            context["conversation"] = services.rate_conversation(
+                conversation=conversation, rating=rating, comment=request.POST.get("comment", "")
+            )
+        except DomainError as refused:
+            context["error"] = refused.message
+            return render(request, "customers/rate.html", context, status=refused.http_status)
+        context["done"] = True
+    return render(request, "customers/rate.html", context)

@@ -13,3 +13,7 @@ class StoreAssignmentAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "user__first_name", "user__last_name", "store__code"]
     autocomplete_fields = ["user", "store"]
     readonly_fields = ["assigned_at"]
+
+
+# The support agents' conversations (registered there: it composes several apps).
+from omni import support_admin  # noqa: E402, F401

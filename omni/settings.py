@@ -165,6 +165,9 @@ if SIGN_UP_CONFIRM_URL is None or "{token}" not in SIGN_UP_CONFIRM_URL:
         "must be the storefront's confirmation page with {token} in it, e.g. "
         "https://shop.example.com/account/confirm?token={token}",
     )
+# Service conversations: how long the satisfaction (CSAT) link e-mailed when a conversation is
+# solved keeps working.
+CONVERSATION_CSAT_DAYS = env_int("CONVERSATION_CSAT_DAYS", 30)
 # Region assumed for phone numbers written without a country code (ISO 3166-1 alpha-2).
 DEFAULT_PHONE_REGION = env_str("DEFAULT_PHONE_REGION", "FR")
 # Credentials: a customer token dies unused for IDLE days, and MAX days after sign-in at the
@@ -465,6 +468,11 @@ API_RATE_LIMITS = {
     "fulfilment.staff": "1200/min",
     "carrier_events.address": "600/min",
     "segment_count.staff": "30/min",
+    # Service conversations: the helpdesk or chat tool posting customers' messages, and
+    # customers writing from their account.
+    "support.staff": "1200/min",
+    "conversation.customer": "20/min",
+    "conversation.key": "3000/min",
     **rate_limits_from_env("API_RATE_LIMITS"),
 }
 # How long the answer to a call sent with an Idempotency-Key is replayed to retries.

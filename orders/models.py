@@ -823,3 +823,26 @@ class ReturnLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} x {self.order_line.sku}"
+
+
+class ConversationOrder(models.Model):
+    """An order a service conversation is about (``customers`` knows no orders, so the link
+    lives here). Only orders of the conversation's customer are linked
+    (``services.link_conversation_orders``)."""
+
+    conversation = models.ForeignKey(
+        "customers.Conversation", on_delete=models.CASCADE, related_name="order_links"
+    )
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="conversation_links")
+    linked_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["linked_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversation", "order"], name="conversation_order_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} in conversation {self.conversation_id}"

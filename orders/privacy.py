@@ -9,6 +9,7 @@ from customers.models import Customer, Identity
 from orders.models import (
     Cart,
     CartLine,
+    ConversationOrder,
     Order,
     OrderEvent,
     OrderLine,
@@ -55,9 +56,9 @@ def erase_order_personal_data(*, customer: Customer) -> None:
 
 
 def export_orders(*, customer: Customer) -> dict[str, list[dict[str, Any]]]:
-    """The customer's orders (lines, timeline, parcels, payments, returns) and carts (lines),
-    and wish lists (items, events), in 15 queries whatever their number. Money as strings,
-    dates as objects."""
+    """The customer's orders (lines, timeline, parcels, payments, returns, the service
+    conversations about them), carts (lines) and wish lists (items, events), in 16 queries
+    whatever their number. Money as strings, dates as objects."""
     orders = (
         Order.objects.filter(customer=customer)
         .select_related("store")
@@ -66,6 +67,10 @@ def export_orders(*, customer: Customer) -> dict[str, list[dict[str, Any]]]:
             "events",
             Prefetch("shipments", queryset=SHIPMENTS_WITH_CONTENTS),
             "payments",
+            Prefetch(
+                "conversation_links",
+                queryset=ConversationOrder.objects.select_related("conversation"),
+            ),
             Prefetch(
                 "returns",
                 queryset=Return.objects.select_related("location").prefetch_related(
@@ -118,6 +123,10 @@ def _exported_order(order: Order) -> dict[str, Any]:
         "pickup_code": order.pickup_code if ready else None,
         "pickup_expires_at": order.pickup_expires_at,
         "placed_at": order.placed_at,
+        # The service conversations about the order (they are in the customers section).
+        "conversations": [
+            str(link.conversation.public_id) for link in order.conversation_links.all()
+        ],
         "lines": [
             {
                 "sku": line.sku.code,

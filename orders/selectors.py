@@ -23,7 +23,7 @@ from django.db.models import (
     prefetch_related_objects,
 )
 
-from customers.models import Customer
+from customers.models import Conversation, Customer
 from inventory import selectors as inventory
 from inventory.models import Location, Sku
 from omni.core.channels import Channel
@@ -139,6 +139,15 @@ def orders_of(customer: Customer) -> QuerySet[Order]:
         .select_related("store")
         .prefetch_related("lines__sku__product")
         .order_by("-placed_at")
+    )
+
+
+def orders_of_conversation(conversation: Conversation) -> QuerySet[Order]:
+    """The orders a service conversation is about, in the order they were linked."""
+    return (
+        Order.objects.filter(conversation_links__conversation=conversation)
+        .select_related("store")
+        .order_by("conversation_links__linked_at", "pk")
     )
 
 

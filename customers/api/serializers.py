@@ -194,3 +194,43 @@ class SurveyAnswerSerializer(serializers.Serializer):
     store_code = serializers.CharField()
     campaign_code = serializers.CharField(help_text="The campaign that asked, if one did.")
     answered_at = serializers.DateTimeField(source="occurred_at", help_text="First answered.")
+
+
+# --- Service conversations ------------------------------------------------------------------
+
+
+class ConversationMessageSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    direction = serializers.CharField()
+    channel = serializers.CharField()
+    body = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    from_staff = serializers.SerializerMethodField()
+
+    def get_from_staff(self, message) -> bool:
+        return message.direction != "inbound"
+
+
+class ConversationSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    subject = serializers.CharField()
+    status = serializers.CharField()
+    channel = serializers.CharField(help_text="Where it started.")
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    solved_at = serializers.DateTimeField(allow_null=True)
+    last_message = serializers.CharField(allow_null=True, required=False, default=None)
+
+
+class ConversationDetailSerializer(ConversationSerializer):
+    messages = ConversationMessageSerializer(many=True, source="message_list")
+    csat_rating = serializers.IntegerField(allow_null=True)
+
+
+class NewConversationSerializer(serializers.Serializer):
+    subject = serializers.CharField(max_length=200)
+    body = serializers.CharField(max_length=20000)
+
+
+class NewMessageSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=20000)

@@ -24,5 +24,20 @@ urlpatterns = [
     path("customers/me/export", views.MyDataExportView.as_view(), name="customer-export"),
     path("customers/me/erasure", views.MyErasureView.as_view(), name="customer-erasure"),
     path("customers/me/surveys", views.MySurveyAnswersView.as_view(), name="customer-surveys"),
+    path(
+        "customers/me/conversations",
+        views.MyConversationsView.as_view(),
+        name="customer-conversations",
+    ),
+    path(
+        "customers/me/conversations/<uuid:public_id>",
+        views.MyConversationView.as_view(),
+        name="customer-conversation",
+    ),
+    path(
+        "customers/me/conversations/<uuid:public_id>/messages",
+        views.MyConversationMessagesView.as_view(),
+        name="customer-conversation-messages",
+    ),
     path("events", views.EventIngestionView.as_view(), name="event-ingestion"),
 ]

@@ -1,6 +1,6 @@
 """Storefront endpoints for customers: sign-up and sign-in, my profile, my consents, my data
-(export and erasure), my survey answers, and event ingestion. Each view calls one service or
-selector."""
+(export and erasure), my survey answers, my service conversations, and event ingestion. Each
+view calls one service or selector."""
 
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, OpenApiTypes, extend_schema
@@ -20,6 +20,7 @@ from omni.core.api.throttling import (
     EmailThrottle,
     StorefrontKeyThrottle,
 )
+from omni.core.errors import NotFound
 
 # OpenAPI security requirements. drf-spectacular annotates ``extend_schema(auth=)`` as a list of
 # scheme names but reads it as these objects (``AutoSchema.get_auth``), hence the ignores below.
@@ -367,3 +368,100 @@ class MySurveyAnswersView(CustomerView):
             s.SurveyAnswerSerializer(answer.touchpoint).data,
             status=status.HTTP_201_CREATED if answer.created else status.HTTP_200_OK,
         )
+
+
+# --- My service conversations ---------------------------------------------------------------
+
+CONVERSATION_THROTTLES = [CustomerThrottle, StorefrontKeyThrottle]
+NOT_MINE = {
+    404: OpenApiResponse(
+        ERROR_SCHEMA, description="No conversation of yours with this id (`not_found`)."
+    )
+}
+
+
+class MyConversationsView(CustomerView):
+    throttle_scope = "conversation"
+    throttle_classes = CONVERSATION_THROTTLES
+
+    @extend_schema(
+        tags=["support"],
+        summary="My service conversations, latest activity first",
+        description="Each with its last message to or from me (staff's internal notes are "
+        "never shown).",
+        responses={200: s.ConversationSerializer(many=True), **ERRORS, **THROTTLED},
+    )
+    def get(self, request):
+        conversations = selectors.conversations_of(request.user.customer, customer_view=True)
+        return Response(s.ConversationSerializer(conversations, many=True).data)
+
+    @extend_schema(
+        tags=["support"],
+        summary="Ask a question: open a service conversation",
+        description="Any agent or clerk sees it; the answer comes back here (and by push).",
+        request=s.NewConversationSerializer,
+        responses={201: s.ConversationDetailSerializer, **ERRORS, **THROTTLED},
+    )
+    @idempotent
+    def post(self, request):
+        data = s.NewConversationSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        message = services.write_to_own_conversation(
+            customer=request.user.customer,
+            body=data.validated_data["body"],
+            subject=data.validated_data["subject"],
+        )
+        return Response(
+            _my_conversation(request, message.conversation.public_id),
+            status=status.HTTP_201_CREATED,
+        )
+
+
+def _my_conversation(request, public_id) -> dict:
+    conversation = selectors.conversation_with_messages(
+        public_id, customer=request.user.customer, customer_view=True
+    )
+    if conversation is None:
+        raise NotFound("No conversation of yours with this id.")
+    return dict(s.ConversationDetailSerializer(conversation).data)
+
+
+class MyConversationView(CustomerView):
+    throttle_scope = "conversation"
+    throttle_classes = CONVERSATION_THROTTLES
+
+    @extend_schema(
+        tags=["support"],
+        summary="One of my conversations with its messages",
+        responses={200: s.ConversationDetailSerializer, **ERRORS, **NOT_MINE, **THROTTLED},
+    )
+    def get(self, request, public_id):
+        return Response(_my_conversation(request, public_id))
+
+
+class MyConversationMessagesView(CustomerView):
+    throttle_scope = "conversation"
+    throttle_classes = CONVERSATION_THROTTLES
+
+    @extend_schema(
+        tags=["support"],
+        summary="Write in one of my conversations",
+        description="Reopens it if it was solved or waiting for me.",
+        request=s.NewMessageSerializer,
+        responses={201: s.ConversationDetailSerializer, **ERRORS, **NOT_MINE, **THROTTLED},
+    )
+    @idempotent
+    def post(self, request, public_id):
+        data = s.NewMessageSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        conversation = selectors.conversation_with_messages(
+            public_id, customer=request.user.customer
+        )
+        if conversation is None:
+            raise NotFound("No conversation of yours with this id.")
+        services.write_to_own_conversation(
+            customer=request.user.customer,
+            body=data.validated_data["body"],
+            conversation=conversation,
+        )
+        return Response(_my_conversation(request, public_id), status=status.HTTP_201_CREATED)

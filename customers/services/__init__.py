@@ -1,10 +1,10 @@
 """Every write about customers, one module per concern: ``resolution`` (identities to one
 profile), ``merge`` (two profiles made one), ``profile``, ``consents``, ``ingestion``
-(touchpoints), ``notes`` (service notes), ``credentials`` (customers' tokens, storefronts'
-keys), ``accounts`` (sign-up, sign-in, password), ``privacy`` (erasure, staff exports) and
-``surveys`` (satisfaction survey links and answers).
-Callers import from here (``from customers.services import merge_customers``), never from a
-module of the package.
+(touchpoints), ``conversations`` (service conversations and notes, replies, CSAT),
+``credentials`` (customers' tokens, storefronts' keys), ``accounts`` (sign-up, sign-in,
+password), ``privacy`` (erasure, staff exports) and ``surveys`` (satisfaction survey links and
+answers). Callers import from here (``from customers.services import merge_customers``), never
+from a module of the package.
 
 Merge and erasure hooks
 -----------------------
@@ -48,6 +48,22 @@ from customers.services.consents import (
     record_consent,
     record_consents,
 )
+from customers.services.conversations import (
+    Received,
+    add_note,
+    add_service_note,
+    assign_conversation,
+    conversation_for_csat_token,
+    csat_url,
+    mark_reply_delivered,
+    open_conversation,
+    rate_conversation,
+    receive_message,
+    reply_channel,
+    reply_to_conversation,
+    solve_conversation,
+    write_to_own_conversation,
+)
 from customers.services.credentials import (
     issue_customer_token,
     issue_storefront_key,
@@ -66,9 +82,6 @@ from customers.services.merge import (
     merge_customers,
     register_merge_handler,
     unregister_merge_handler,
-)
-from customers.services.notes import (
-    add_service_note,
 )
 from customers.services.privacy import (
     ErasureHandler,
@@ -125,34 +138,45 @@ __all__ = [
     "ErasureHandler",
     "IngestionReport",
     "MergeHandler",
+    "Received",
     "Resolution",
     "Scale",
     "SignedIn",
     "Survey",
     "SurveyAnswer",
+    "add_note",
     "add_service_note",
     "anonymous_kind",
     "answer_survey",
     "answer_survey_for_order",
     "answer_survey_with_token",
+    "assign_conversation",
     "change_password",
     "check_answer",
     "confirm_sign_up",
+    "conversation_for_csat_token",
+    "csat_url",
     "erase_customer",
     "export_customers",
     "ingest_touchpoints",
     "issue_customer_token",
     "issue_storefront_key",
     "link_identity",
+    "mark_reply_delivered",
     "merge_customers",
+    "open_conversation",
     "purge_expired_customer_tokens",
     "purge_expired_sign_up_requests",
+    "rate_conversation",
     "read_survey_token",
+    "receive_message",
     "record_consent",
     "record_consents",
     "record_customer_token_use",
     "register_erasure_handler",
     "register_merge_handler",
+    "reply_channel",
+    "reply_to_conversation",
     "request_sign_up",
     "resolve_customer",
     "revoke_customer_tokens",
@@ -161,10 +185,12 @@ __all__ = [
     "sign_in",
     "sign_out",
     "sign_up_token",
+    "solve_conversation",
     "survey_token",
     "survey_url",
     "unlink_identity",
     "unregister_erasure_handler",
     "unregister_merge_handler",
     "update_profile",
+    "write_to_own_conversation",
 ]

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from customers.locks import lock_customer
 from customers.models import (
+    ConversationMessage,
     Customer,
     CustomerExport,
     ErasureRecord,
@@ -62,14 +63,14 @@ def unregister_erasure_handler(handler: ErasureHandler) -> None:
 def erase_customer(
     *, customer: Customer, requested_via: str, actor: User | None = None
 ) -> ErasureRecord:
-    """Erase the person's data: the profile is anonymised, identities, notes and sign-ins are
-    deleted, touchpoints (also those still unlinked from one of their anonymous ids) lose
-    their link and personal fields (kept as anonymous events for totals), consent evidence
-    loses IP and user agent and every consent is withdrawn, merge causes and the admin's
-    history of their rows lose the names and values they showed. Every registered handler
-    clears its app's personal data first. Rows other apps must keep (orders, points ledgers)
-    stay, pointing at the anonymised profile; they are counted in the ``ErasureRecord``.
-    Erasing again returns the first record."""
+    """Erase the person's data: the profile is anonymised, identities, service conversations (with
+    their messages) and sign-ins are deleted, touchpoints (also those still unlinked from one of
+    their anonymous ids) lose their link and personal fields (kept as anonymous events for totals),
+    consent evidence loses IP and user agent and every consent is withdrawn, merge causes and the
+    admin's history of their rows lose the names and values they showed. Every registered handler
+    clears its app's personal data first. Rows other apps must keep (orders, points ledgers) stay,
+    pointing at the anonymised profile; they are counted in the ``ErasureRecord``. Erasing again
+    returns the first record."""
     customer = lock_customer(customer)
     if customer.erased_at is not None:
         return ErasureRecord.objects.get(customer_public_id=customer.public_id)
@@ -106,7 +107,11 @@ def erase_customer(
             )
         ),
         "customers.Identity": customer.identities.all().delete()[0],
-        "customers.ServiceNote": customer.service_notes.all().delete()[0],
+        # Messages go with their conversations; the CSAT touchpoints stay anonymous above.
+        "customers.ConversationMessage": ConversationMessage.objects.filter(
+            conversation__customer=customer
+        ).delete()[0],
+        "customers.Conversation": customer.conversations.all().delete()[0],
         "customers.CustomerToken": customer.tokens.all().delete()[0],
         "customers.CustomerMerge": customer.merges.exclude(cause="").update(cause=""),
     }

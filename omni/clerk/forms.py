@@ -313,3 +313,22 @@ class GiftCardSaleForm(_OneTimeForm):
     amount = forms.DecimalField(label="Value", max_digits=12, decimal_places=2, min_value=0)
     recipient_email = forms.EmailField(label="Send it to (e-mail, optional)", required=False)
     message = forms.CharField(label="Message", max_length=500, required=False)
+
+
+class StoreNoteForm(forms.Form):
+    """What the customer asked or said at the counter: a note on one of their open
+    conversations, or (none chosen) a new conversation with this subject."""
+
+    conversation = forms.UUIDField(required=False, widget=forms.HiddenInput)
+    subject = forms.CharField(label="Subject", max_length=200, required=False)
+    body = forms.CharField(label="Note", widget=forms.Textarea(attrs={"rows": 2}))
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        if not cleaned.get("conversation") and not (cleaned.get("subject") or "").strip():
+            self.add_error("subject", "Say what it is about.")
+        return cleaned
+
+
+class ConversationReplyForm(forms.Form):
+    body = forms.CharField(label="Reply", widget=forms.Textarea(attrs={"rows": 2}))

@@ -17,6 +17,16 @@ urlpatterns = [
     path("customers/", views.customers, name="customers"),
     path("customers/<uuid:public_id>/", views.customer_page, name="customer"),
     path("customers/<uuid:public_id>/wish-list/", views.wish_list_add, name="wish-list-add"),
+    path(
+        "customers/<uuid:public_id>/conversations/note/",
+        views.store_note,
+        name="conversation-note",
+    ),
+    path(
+        "customers/<uuid:public_id>/conversations/<uuid:conversation>/reply/",
+        views.conversation_reply,
+        name="conversation-reply",
+    ),
     path("sell/", views.sell, name="sell"),
     path("sell/lines/", views.sell_add, name="sell-add"),
     path("sell/lines/remove/", views.sell_remove, name="sell-remove"),

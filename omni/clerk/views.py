@@ -15,7 +15,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from campaigns import services as campaigns
 from campaigns.selectors import offers_for_customer
-from customers.models import Customer
+from customers import selectors as customer_selectors
+from customers import services as customer_services
+from customers.models import Customer, MessageChannel
 from loyalty import services as loyalty
 from loyalty.models import StoredValueCard
 from loyalty.selectors import account_of, stored_value_history
@@ -23,6 +25,7 @@ from omni.clerk import selectors
 from omni.clerk.forms import (
     ClerkLoginForm,
     CompleteSaleForm,
+    ConversationReplyForm,
     CouponForm,
     GiftCardSaleForm,
     HandOverForm,
@@ -34,6 +37,7 @@ from omni.clerk.forms import (
     ShortForm,
     StoredValueLookupForm,
     StoredValueTopUpForm,
+    StoreNoteForm,
     TakeOverForm,
     WishListItemForm,
 )
@@ -46,6 +50,8 @@ from orders import selectors as order_selectors
 from orders import services
 from orders.models import Cart, Order, OrderLine, Parcel
 from orders.selectors import order_detail
+
+REPLY_PERMISSION = "customers.reply_conversation"
 
 
 class ClerkLoginView(LoginView):
@@ -145,7 +151,16 @@ def _customer(public_id) -> Customer:
     return customer
 
 
-def _customer_page(request, customer, *, wish_form=None, refused=None, status=200):
+def _customer_page(
+    request,
+    customer,
+    *,
+    wish_form=None,
+    note_form=None,
+    refused=None,
+    conversation_error="",
+    status=200,
+):
     error, status = _refusal(refused, status)
     picture = selectors.customer_picture(customer, now=timezone.now(), store=request.clerk_store)
     context = {
@@ -153,8 +168,91 @@ def _customer_page(request, customer, *, wish_form=None, refused=None, status=20
         "customer": customer,
         "wish_form": wish_form or WishListItemForm(),
         "error": error,
+        **_conversations_context(request, customer, note_form=note_form, error=conversation_error),
     }
     return render(request, "clerk/customer.html", context, status=status)
+
+
+# --- Service conversations (the customer page's section) -------------------------------------
+
+
+def _conversations_context(request, customer, *, note_form=None, error="") -> dict:
+    return {
+        "conversations": list(customer_selectors.open_conversations_of(customer)),
+        "note_form": note_form or StoreNoteForm(),
+        "reply_form": ConversationReplyForm(),
+        "can_reply": request.user.has_perm(REPLY_PERMISSION),
+        "conversation_error": error,
+    }
+
+
+def _open_conversation_of(customer, public_id):
+    conversation = customer.conversations.filter(public_id=public_id).first()
+    if conversation is None:
+        raise Http404("No such conversation of this customer.")
+    return conversation
+
+
+@require_POST
+@clerk_view
+def store_note(request, public_id):
+    """A note of what the customer said at the counter, on one of their conversations or a new
+    one (which stays open for an agent or a clerk to answer)."""
+    customer = _customer(public_id)
+    form = StoreNoteForm(request.POST)
+    if not form.is_valid():
+        return _customer_page(request, customer, note_form=form, status=400)
+    data = form.cleaned_data
+    with refusal_shown_by(
+        lambda refused: _customer_page(
+            request,
+            customer,
+            note_form=form,
+            conversation_error=refused.message,
+            status=refused.http_status,
+        )
+    ):
+        if data["conversation"]:
+            customer_services.add_note(
+                conversation=_open_conversation_of(customer, data["conversation"]),
+                author=request.user,
+                body=data["body"],
+                channel=MessageChannel.STORE,
+            )
+        else:
+            customer_services.open_conversation(
+                customer=customer,
+                author=request.user,
+                subject=data["subject"],
+                note=data["body"],
+                channel=MessageChannel.STORE,
+            )
+    messages.success(request, "Note added: every agent and clerk sees it.")
+    return redirect(f"{reverse('clerk:customer', args=[customer.public_id])}#conversations")
+
+
+@require_POST
+@clerk_view
+def conversation_reply(request, public_id, conversation):
+    """A written answer to the customer, on the channel they used (needs the permission)."""
+    customer = _customer(public_id)
+    if not request.user.has_perm(REPLY_PERMISSION):
+        error = "Replying to customers needs the permission to reply to conversations."
+        return _customer_page(request, customer, conversation_error=error, status=403)
+    found = _open_conversation_of(customer, conversation)
+    form = ConversationReplyForm(request.POST)
+    if not form.is_valid():
+        return _customer_page(request, customer, conversation_error="Write the reply.", status=400)
+    with refusal_shown_by(
+        lambda refused: _customer_page(
+            request, customer, conversation_error=refused.message, status=refused.http_status
+        )
+    ):
+        reply = customer_services.reply_to_conversation(
+            conversation=found, author=request.user, body=form.cleaned_data["body"]
+        )
+    messages.success(request, f"Reply sent by {reply.get_channel_display().lower()}.")
+    return redirect(f"{reverse('clerk:customer', args=[customer.public_id])}#conversations")
 
 
 @require_GET

@@ -71,7 +71,13 @@ GROUP_WITHHELD = {
     ],
     "Clerks": [],
 }
-GROUP_EXTRA = {"Managers": ["customers.export_customers"], "Marketers": [], "Clerks": []}
+# Service conversations: managers and clerks take, solve and answer customers' questions.
+ANSWER_CUSTOMERS = ["customers.change_conversation", "customers.reply_conversation"]
+GROUP_EXTRA = {
+    "Managers": ["customers.export_customers", *ANSWER_CUSTOMERS],
+    "Marketers": [],
+    "Clerks": ANSWER_CUSTOMERS,
+}
 
 
 @transaction.atomic

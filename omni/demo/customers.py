@@ -21,7 +21,7 @@ from customers.models import (
     CustomerMerge,
     ErasureRecord,
     Identity,
-    ServiceNote,
+    MessageChannel,
     StorefrontKey,
     hash_secret,
 )
@@ -107,6 +107,15 @@ def _camille(camille: Customer) -> None:
                 ip_address="203.0.113.7",
                 user_agent="Mozilla/5.0 (demo)",
             )
+    # A question by e-mail (through the helpdesk tool), open for any agent or clerk; resent,
+    # the same external id records nothing.
+    services.receive_message(
+        customer=camille,
+        channel=MessageChannel.EMAIL,
+        subject="Rain jacket sizes",
+        body="Does the rain jacket run small? I am between an M and an L.",
+        external_id="<demo-camille-1@mail.example.com>",
+    )
     now = timezone.now()
     events: list[tuple[str, int, dict[str, Any]]] = [
         ("page_view", 50, {"url": "https://shop.example.com/"}),
@@ -143,18 +152,18 @@ def _louis(louis: Customer) -> None:
             granted=True,
             source_channel=Channel.STORE,
         )
-    if not louis.service_notes.exists():
+    if not louis.conversations.exists():
         services.add_service_note(
             customer=louis,
             author=None,
-            via=ServiceNote.Via.STORE,
+            via=MessageChannel.STORE,
             topic="Size exchange",
             text="Exchanged trail shoes 42 for 43 at Paris Rivoli; prefers wide fits.",
         )
         services.add_service_note(
             customer=louis,
             author=None,
-            via=ServiceNote.Via.PHONE,
+            via=MessageChannel.PHONE,
             topic="Pick-up question",
             text="Asked whether a web order can be collected at Bastille. Told him yes.",
         )

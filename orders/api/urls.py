@@ -4,6 +4,7 @@ from orders.api import (
     carrier_webhook,
     fulfilment_views,
     stored_value_views,
+    support_views,
     views,
     wishlist_views,
 )
@@ -54,6 +55,14 @@ urlpatterns = [
         "stored-value/gift-cards",
         stored_value_views.BuyGiftCardView.as_view(),
         name="stored-value-gift-cards",
+    ),
+    # The helpdesk or chat tool (service conversations).
+    path("support/messages", support_views.InboundMessagesView.as_view(), name="support-inbound"),
+    path("support/outbound", support_views.OutboundMessagesView.as_view(), name="support-outbound"),
+    path(
+        "support/outbound/<uuid:message_id>/delivered",
+        support_views.OutboundDeliveredView.as_view(),
+        name="support-outbound-delivered",
     ),
     # Warehouse systems and staff tools (fulfilment), carriers (signed webhook).
     path(

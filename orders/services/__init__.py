@@ -9,6 +9,7 @@ from orders.services.carts import (
     set_line,
 )
 from orders.services.checkout import Address, CheckoutResult, checkout
+from orders.services.conversations import link_conversation_orders, receive_support_message
 from orders.services.fulfilment import (
     cancel_order,
     collect_pickup,
@@ -80,6 +81,7 @@ __all__ = [
     "detect_wish_list_events",
     "expire_uncollected_pickups",
     "keep_holds_alive",
+    "link_conversation_orders",
     "mark_delivered",
     "mark_parcel_delivered",
     "mark_ready_for_pickup",
@@ -92,6 +94,7 @@ __all__ = [
     "pick",
     "pickup_code_attempts_left",
     "price_cart",
+    "receive_support_message",
     "record_carrier_event",
     "remove_coupon",
     "remove_from_wish_list",

@@ -9,9 +9,10 @@ from customers.models import (
     Consent,
     ConsentPurpose,
     ContactChannel,
+    Conversation,
+    ConversationMessage,
     Customer,
     Identity,
-    ServiceNote,
     Touchpoint,
 )
 from customers.services import issue_customer_token, issue_storefront_key
@@ -68,13 +69,45 @@ class TouchpointFactory(factory.django.DjangoModelFactory):
     sku_code = "RAIN-JACKET-M"
 
 
-class ServiceNoteFactory(factory.django.DjangoModelFactory):
+class ConversationFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = ServiceNote
+        model = Conversation
+
+    customer = factory.SubFactory(CustomerFactory)
+    subject = "Size exchange"
+    channel = "email"
+
+
+class ConversationMessageFactory(factory.django.DjangoModelFactory):
+    """A message of a conversation; by default the customer's, by e-mail."""
+
+    class Meta:
+        model = ConversationMessage
+
+    conversation = factory.SubFactory(ConversationFactory)
+    direction = ConversationMessage.Direction.INBOUND
+    channel = factory.SelfAttribute("conversation.channel")
+    body = "Can I exchange my jacket M for an L?"
+
+
+class ServiceNoteFactory(ConversationMessageFactory):
+    """A service note as staff record one: an internal note in a solved conversation."""
+
+    class Meta:
+        model = ConversationMessage
+        exclude = ["customer", "topic"]
 
     customer = factory.SubFactory(CustomerFactory)
     topic = "Size exchange"
-    text = "Exchanged a jacket M for L."
+    conversation = factory.SubFactory(
+        ConversationFactory,
+        customer=factory.SelfAttribute("..customer"),
+        subject=factory.SelfAttribute("..topic"),
+        channel="note",
+        status=Conversation.Status.SOLVED,
+    )
+    direction = ConversationMessage.Direction.NOTE
+    body = "Exchanged a jacket M for L."
 
 
 class StaffFactory(factory.django.DjangoModelFactory):

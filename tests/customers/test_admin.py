@@ -68,14 +68,19 @@ def test_a_note_added_in_the_admin_records_its_author(admin_client, admin_user):
         if f.opts.verbose_name == "new service note"
     )
     data.update(
-        {f"{prefix}-0-via": "phone", f"{prefix}-0-topic": "Refund", f"{prefix}-0-text": "Done."}
+        {
+            f"{prefix}-0-channel": "phone",
+            f"{prefix}-0-subject": "Refund",
+            f"{prefix}-0-text": "Done.",
+        }
     )
 
     response = admin_client.post(f"{CHANGELIST}{customer.pk}/change/", data)
 
     assert response.status_code == 302, response.context["errors"]
-    note = customer.service_notes.get()
-    assert (note.topic, note.author) == ("Refund", admin_user)
+    note = customer.conversations.get()
+    assert (note.subject, note.owner, note.status) == ("Refund", admin_user, "solved")
+    assert note.messages.get().author == admin_user
 
 
 def test_merging_from_the_admin_asks_for_confirmation_first(admin_client):

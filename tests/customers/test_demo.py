@@ -3,9 +3,9 @@ from rest_framework.test import APIClient
 
 from customers.models import (
     Consent,
+    Conversation,
     CustomerMerge,
     ErasureRecord,
-    ServiceNote,
     StorefrontKey,
     Touchpoint,
 )
@@ -13,7 +13,7 @@ from omni.demo.customers import DEMO_PASSWORD, DEMO_STOREFRONT_KEYS, load_custom
 
 pytestmark = pytest.mark.django_db
 
-MODELS = (Consent, CustomerMerge, ErasureRecord, ServiceNote, StorefrontKey, Touchpoint)
+MODELS = (Consent, Conversation, CustomerMerge, ErasureRecord, StorefrontKey, Touchpoint)
 
 
 def test_the_demo_shows_consents_touchpoints_notes_a_merge_and_an_erasure():
@@ -22,7 +22,7 @@ def test_the_demo_shows_consents_touchpoints_notes_a_merge_and_an_erasure():
     assert Consent.objects.filter(granted=False).exists()
     assert Touchpoint.objects.filter(customer=None).exists()
     assert Touchpoint.objects.exclude(customer=None).values("channel").distinct().count() >= 3
-    assert ServiceNote.objects.exists()
+    assert Conversation.objects.exists()
     assert CustomerMerge.objects.exists()
     assert ErasureRecord.objects.exists()
 

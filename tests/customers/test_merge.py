@@ -80,7 +80,7 @@ def test_merge_moves_identities_consents_touchpoints_notes_and_orders_but_not_to
     }
     assert older.consents.count() == 1
     assert older.touchpoints.count() == 2
-    assert older.service_notes.count() == 1
+    assert older.conversations.get().messages.count() == 1
     assert not CustomerToken.objects.exists()  # revoked: see test_security_tokens
     assert set(Order.objects.values_list("number", "customer")) == {
         ("W-1", older.pk),
@@ -90,7 +90,7 @@ def test_merge_moves_identities_consents_touchpoints_notes_and_orders_but_not_to
         "customers.Identity": 2,
         "customers.Consent": 1,
         "customers.Touchpoint": 2,
-        "customers.ServiceNote": 1,
+        "customers.Conversation": 1,
         "orders.Order": 1,
     }
 

@@ -7,7 +7,14 @@ import pytest
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
-from customers.models import Consent, Customer, ErasureRecord, Identity, Touchpoint
+from customers.models import (
+    Consent,
+    ConversationMessage,
+    Customer,
+    ErasureRecord,
+    Identity,
+    Touchpoint,
+)
 from customers.selectors import customer_export, may_contact
 from customers.services import (
     erase_customer,
@@ -36,7 +43,7 @@ def customer():
     IdentityFactory(customer=customer, kind="phone", value="+33612345678")
     ConsentFactory(customer=customer, ip_address="203.0.113.7", user_agent="Safari")
     TouchpointFactory(customer=customer, anonymous_id="web-1", properties={"query": "jacket"})
-    ServiceNoteFactory(customer=customer, text="Prefers pick-up at Rivoli.")
+    ServiceNoteFactory(customer=customer, body="Prefers pick-up at Rivoli.")
     Order.objects.create(number="W-1", customer=customer, channel="web", fulfilment="delivery")
     return customer
 
@@ -51,7 +58,7 @@ def test_the_export_holds_profile_identities_consents_touchpoints_notes_and_othe
     assert {i["kind"] for i in document["identities"]} == {"email", "phone"}
     assert document["consents"][0]["ip_address"] == "203.0.113.7"
     assert document["touchpoints"][0]["properties"] == {"query": "jacket"}
-    assert document["service_notes"][0]["text"] == "Prefers pick-up at Rivoli."
+    assert document["conversations"][0]["messages"][0]["body"] == "Prefers pick-up at Rivoli."
     assert [o["number"] for o in document["orders"]["orders"]] == ["W-1"]
 
 
@@ -87,7 +94,8 @@ def test_erasure_anonymises_the_profile_and_deletes_identities_notes_and_sign_in
     assert customer.erased_at is not None
     assert not customer.has_account
     assert not customer.identities.exists()
-    assert not customer.service_notes.exists()
+    assert not customer.conversations.exists()
+    assert not ConversationMessage.objects.exists()
     assert not customer.tokens.exists()
 
 

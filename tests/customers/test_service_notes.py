@@ -1,3 +1,5 @@
+"""Service notes staff record (a call, a visit): internal notes of a solved conversation."""
+
 import pytest
 
 from customers.selectors import service_history
@@ -15,12 +17,13 @@ def test_a_note_records_its_author_channel_and_topic():
         customer=customer, author=clerk, via="phone", topic=" Late delivery ", text="Refunded."
     )
 
-    assert (note.author, note.via, note.topic, note.text) == (
+    assert (note.author, note.channel, note.direction, note.body) == (
         clerk,
         "phone",
-        "Late delivery",
+        "note",
         "Refunded.",
     )
+    assert (note.conversation.subject, note.conversation.status) == ("Late delivery", "solved")
 
 
 def test_the_service_history_shows_the_latest_first():

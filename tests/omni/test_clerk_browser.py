@@ -110,6 +110,9 @@ def test_a_clerk_finds_a_customer_by_phone_and_sells_them_an_item_for_points_wit
     card = account.cards.get().number
     five_off = offer(name="Five off for Camille", trigger="code", reward="amount_off_cart", value=5)
     coupon("CAMILLE5", customer=camille, offer=five_off)
+    customer_services.receive_message(  # asked by e-mail, through the helpdesk tool
+        customer=camille, channel="email", subject="Jacket sizes", body="Does the M run small?"
+    )
     page.goto("/clerk/login/")
     page.get_by_label("Username").fill("clerk")
     page.get_by_label("Password").fill(CLERK_PASSWORD)
@@ -119,6 +122,15 @@ def test_a_clerk_finds_a_customer_by_phone_and_sells_them_an_item_for_points_wit
     page.get_by_role("button", name="Find", exact=True).click()  # one match: her page at once
     expect(page).to_have_url(f"/clerk/customers/{camille.public_id}/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Camille Martin")
+    conversations = page.locator("#conversations")
+    expect(conversations).to_contain_text("Jacket sizes")
+    expect(conversations).to_contain_text("Does the M run small?")
+    expect(conversations).to_contain_text("E-mail")
+    conversations.get_by_text("Add a store note").click()
+    conversations.get_by_label("Store note (staff only)").fill("Tried the L on: fits.")
+    conversations.get_by_role("button", name="Add the note").click()
+    expect(page.get_by_role("status")).to_contain_text("Note added")
+    expect(conversations).to_contain_text("Tried the L on: fits.")
     page.get_by_role("link", name="Sell in store to Camille").click()
     page.get_by_label("SKU code or barcode").fill("RAIN-JACKET-M")
     page.get_by_role("button", name="Add").click()

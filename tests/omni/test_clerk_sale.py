@@ -404,6 +404,9 @@ def test_the_customer_page_takes_the_same_few_queries_however_much_there_is(
         services.add_to_wish_list(
             owner=services.Owner(customer=camille), sku_code=f"SOCK-{n}", channel="web"
         )
+        customer_services.receive_message(
+            customer=camille, channel="email", body=f"Question {n}", external_id=f"q-{n}"
+        )
     client.force_login(clerk_at(rivoli))
 
     # session, user, assignment, customer, account, its summary (qualifying, next tier,
@@ -412,8 +415,9 @@ def test_the_customer_page_takes_the_same_few_queries_however_much_there_is(
     # her offers: live automatic offers, her codes' offers (each with their SKUs, categories,
     # stores, tiers), her tier and segments, her codes; products to suggest (affinities, else
     # best-sellers, then the products); campaigns' counter messages; her wish-list items with
-    # the stock here, and their images; the latest survey answers
-    with django_assert_max_num_queries(42):
+    # the stock here, and their images; the latest survey answers; her open conversations
+    # with their last messages, and the clerk's permissions (2: may they reply?)
+    with django_assert_max_num_queries(45):
         response = client.get(customer_url(camille))
 
     picture = response.context["picture"]

@@ -152,7 +152,7 @@ def test_the_export_lists_the_persons_rows_of_every_app(chain):
     }
     assert [c["granted"] for c in document["consents"]] == [True]
     assert len(document["touchpoints"]) == 1
-    assert document["service_notes"][0]["text"] == "Call 0"
+    assert document["conversations"][0]["messages"][0]["body"] == "Call 0"
     assert {i["kind"] for i in document["identities"]} >= {"email", "loyalty_card"}
     assert [s["channel"] for s in document["sign_ins"]] == ["web"]
     (kept,) = document["kept_api_answers"]
@@ -182,8 +182,9 @@ def test_the_export_takes_the_same_number_of_queries_whatever_the_history(
     # refused codes; 3 for segments, their history, RFM scores; 1 for the campaigns that
     # reached them; 1 for the lifetime value; 3 for wish lists, their items and events; 1 for
     # stored-value cards (and 1 for their entries when there are some); 1 for the journeys
-    # they entered
-    with django_assert_max_num_queries(37):
+    # they entered; 2 for service conversations and their messages, 1 for the conversations
+    # each order is about
+    with django_assert_max_num_queries(40):
         document = customer_export(customer, now=timezone.now())
 
     assert len(document["orders"]["orders"]) == orders_placed
