@@ -446,7 +446,8 @@ class CampaignAdmin(admin.ModelAdmin):
 
     @admin.display(description="results")
     def results(self, campaign: Campaign) -> str:
-        """Conversions from orders in the window (intent to treat, against the holdout)."""
+        """Conversions from orders in the window (intent to treat, against the holdout); a
+        journey's per enrollment, from its first message."""
         if campaign.pk is None or campaign.status == Campaign.Status.DRAFT:
             return "-"
 
@@ -477,7 +478,11 @@ class CampaignAdmin(admin.ModelAdmin):
                         row.revenue_per_recipient,
                         uplift(row),
                     )
-                    for row in selectors.campaign_results(campaign)
+                    for row in (
+                        selectors.journey_results(campaign)
+                        if campaign.is_journey
+                        else selectors.campaign_results(campaign)
+                    )
                 ),
             ),
         )

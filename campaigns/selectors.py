@@ -24,7 +24,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from campaigns import services
@@ -481,6 +481,35 @@ def campaign_delivery(campaign: Campaign) -> CampaignDelivery:
     )
 
 
+def journey_results(campaign: Campaign) -> list[services.GroupResult]:
+    """``campaign_results`` for a journey: each enrollment counts once, from its first message
+    step (a held-out enrollment from the step where it would have had it), converted when its
+    customer ordered within the conversion window after it. One query."""
+    first_step = (
+        JourneyMessage.objects.filter(enrollment=OuterRef("enrollment"))
+        .order_by("step")
+        .values("step")[:1]
+    )
+    rows = (
+        services.with_conversions(
+            JourneyMessage.objects.filter(
+                enrollment__campaign=campaign, step=Subquery(first_step)
+            ).annotate(customer_ref=F("enrollment__customer")),
+            campaign,
+            customer="customer_ref",
+            due=F("created_at"),
+        )
+        .values("variant__code")
+        .annotate(
+            recipients=Count("pk"),
+            conversions=Count("pk", filter=Q(converted=True)),
+            revenue=Sum("spent"),
+        )
+        .order_by("variant__code")
+    )
+    return _compared(rows)
+
+
 def campaign_results(campaign: Campaign) -> list[services.GroupResult]:
     """Conversion rate, revenue per recipient and uplift against the holdout, per variant.
 
@@ -500,6 +529,12 @@ def campaign_results(campaign: Campaign) -> list[services.GroupResult]:
         )
         .order_by("variant__code")
     )
+    return _compared(rows)
+
+
+def _compared(rows: Iterable[dict[str, Any]]) -> list[services.GroupResult]:
+    """Per-variant counts (a ``variant__code`` of None: the holdout) compared with the
+    holdout."""
     groups = {
         row["variant__code"] or services.HOLDOUT: services.GroupCounts(
             label=row["variant__code"] or "holdout",

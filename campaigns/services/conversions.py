@@ -9,15 +9,15 @@ from typing import Any
 from django.db.models import Exists, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
-from campaigns.models import Campaign, CampaignRecipient
+from campaigns.models import Campaign
 from campaigns.rules import relations
 
 
-def orders_in_window(campaign: Campaign) -> QuerySet[Any, Any]:
+def orders_in_window(campaign: Campaign, *, customer: str = "customer") -> QuerySet[Any, Any]:
     """A recipient's purchases within the window after their message was due (the ``due``
-    annotation ``with_conversions`` adds)."""
+    annotation ``with_conversions`` adds); ``customer`` names the recipient's customer."""
     return relations.order_model()._default_manager.filter(
-        customer=OuterRef("customer"),
+        customer=OuterRef(customer),
         status__in=relations.purchase_statuses(),
         placed_at__gte=OuterRef("due"),
         placed_at__lt=OuterRef("due") + timedelta(days=campaign.conversion_window_days),
@@ -25,11 +25,18 @@ def orders_in_window(campaign: Campaign) -> QuerySet[Any, Any]:
 
 
 def with_conversions(
-    recipients: QuerySet[CampaignRecipient, CampaignRecipient], campaign: Campaign
-) -> QuerySet[CampaignRecipient, CampaignRecipient]:
-    """Recipients with ``converted`` (they bought in the window) and ``spent`` (how much)."""
-    orders = orders_in_window(campaign)
-    return recipients.annotate(due=Coalesce("not_before", "created_at")).annotate(
+    recipients: QuerySet[Any, Any],
+    campaign: Campaign,
+    *,
+    customer: str = "customer",
+    due: Any = None,
+) -> QuerySet[Any, Any]:
+    """Recipients with ``converted`` (they bought in the window) and ``spent`` (how much).
+    ``customer`` leads to the recipient's customer; ``due`` is when their message was due
+    (a campaign recipient's local send time, else when it was queued)."""
+    orders = orders_in_window(campaign, customer=customer)
+    due = due if due is not None else Coalesce("not_before", "created_at")
+    return recipients.annotate(due=due).annotate(
         converted=Exists(orders),
         spent=Subquery(
             orders.order_by().values("customer").annotate(s=Sum("total")).values("s")[:1]
