@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db.models import Exists, OuterRef, QuerySet, Subquery, Sum
+from django.db.models.expressions import Combinable
 from django.db.models.functions import Coalesce
 
 from campaigns.models import Campaign
@@ -29,16 +30,17 @@ def with_conversions(
     campaign: Campaign,
     *,
     customer: str = "customer",
-    due: Any = None,
+    due: Combinable | None = None,
 ) -> QuerySet[Any, Any]:
     """Recipients with ``converted`` (they bought in the window) and ``spent`` (how much).
     ``customer`` leads to the recipient's customer; ``due`` is when their message was due
     (a campaign recipient's local send time, else when it was queued)."""
     orders = orders_in_window(campaign, customer=customer)
-    due = due if due is not None else Coalesce("not_before", "created_at")
-    return recipients.annotate(due=due).annotate(
+    when: Combinable = due if due is not None else Coalesce("not_before", "created_at")
+    annotated: QuerySet[Any, Any] = recipients.annotate(due=when).annotate(
         converted=Exists(orders),
         spent=Subquery(
             orders.order_by().values("customer").annotate(s=Sum("total")).values("s")[:1]
         ),
     )
+    return annotated
