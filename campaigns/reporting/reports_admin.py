@@ -79,6 +79,13 @@ REPORTS = [
         "admin:campaigns_report_roi",
         VIEW_REPORT,
     ),
+    Entry(
+        "Customer satisfaction (NPS and CSAT)",
+        "The survey answers after pick-ups, deliveries and till sales, per channel, store and "
+        "campaign.",
+        "admin:campaigns_surveyanswer_report",
+        "campaigns.view_surveyanswer",
+    ),
 ]
 
 

@@ -51,6 +51,7 @@ def test_the_reports_list_every_report_for_a_superuser(admin_client):
         COHORTS,
         CONVERSION,
         ROI,
+        "/admin/campaigns/surveyanswer/report/",
     ):
         assert f'href="{url}"' in html
 
