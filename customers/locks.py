@@ -9,7 +9,13 @@ from uuid import UUID
 
 from django.db.models import Model, QuerySet
 
-from customers.models import Conversation, Customer, Notification, SignUpRequest
+from customers.models import (
+    Conversation,
+    ConversationMessage,
+    Customer,
+    Notification,
+    SignUpRequest,
+)
 
 M = TypeVar("M", bound=Model)
 
@@ -66,6 +72,12 @@ def lock_waiting_notifications(*, due_by: datetime, limit: int) -> list[int]:
         .order_by("send_after", "pk")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+def lock_conversation_message(message: ConversationMessage) -> ConversationMessage:
+    """A message's row, locked and read afresh: two confirmations of one delivery at once
+    record it once."""
+    return _locking(ConversationMessage.objects.all()).get(pk=message.pk)
 
 
 def lock_conversation(conversation: Conversation) -> Conversation:

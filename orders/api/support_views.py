@@ -205,9 +205,10 @@ class OutboundDeliveredView(SupportView):
     @extend_schema(
         tags=["support"],
         summary="Say a chat or social reply was delivered",
-        description="Saying so again changes nothing.",
+        description="Saying so again changes nothing. 409 when the tool's id for the reply is "
+        "already another message's on this channel.",
         request=DeliveredSerializer,
-        responses={200: OutboundSerializer, **errors(400, 401, 403, 404, 429)},
+        responses={200: OutboundSerializer, **errors(400, 401, 403, 404, 409, 429)},
     )
     def post(self, request: Request, message_id: UUID) -> Response:
         data = DeliveredSerializer(data=request.data)

@@ -28,3 +28,24 @@ def test_a_message_delivered_twice_at_once_is_recorded_once():
     assert ConversationMessage.objects.count() == 1
     assert Conversation.objects.count() == 1  # the others rolled theirs back
     assert len({received.message.pk for received in outcome.granted}) == 1
+
+
+def test_two_first_messages_of_one_new_thread_at_once_open_one_conversation():
+    camille = CustomerFactory(email="camille@example.com")
+
+    def deliver(n):
+        return lambda: services.receive_message(
+            customer=camille,
+            channel="chat",
+            body=f"Message {n}",
+            external_id=f"chat-{n}",
+            thread_id="thread-42",
+        )
+
+    outcome = run_concurrently([deliver(n) for n in range(4)], refusal=DomainError)
+
+    assert not outcome.crashed, outcome.summary(4)
+    assert sum(received.created for received in outcome.granted) == 4
+    conversation = Conversation.objects.get()
+    assert conversation.thread_id == "thread-42"
+    assert conversation.messages.count() == 4

@@ -183,6 +183,24 @@ def test_chat_replies_are_fetched_and_said_delivered(helpdesk, camille):
     assert helpdesk.get(OUTBOUND).json() == []
 
 
+def test_a_delivered_reply_under_an_id_another_message_has_is_refused(helpdesk, camille):
+    conversation = customer_services.receive_message(
+        customer=camille, channel="chat", body="Hi", external_id="c-1"
+    ).conversation
+    reply = customer_services.reply_to_conversation(
+        conversation=conversation, author=UserFactory(), body="Hello Camille"
+    )
+
+    refused = helpdesk.post(
+        f"{OUTBOUND}/{reply.public_id}/delivered", {"external_id": "c-1"}, format="json"
+    )
+
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "conflict"
+    reply.refresh_from_db()
+    assert (reply.delivered_at, reply.external_id) == (None, "")
+
+
 def test_the_outbound_list_reads_in_a_bounded_number_of_queries(
     helpdesk, camille, django_assert_max_num_queries
 ):
