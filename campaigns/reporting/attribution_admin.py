@@ -13,12 +13,11 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 
 from campaigns.models import AttributionCredit
 from campaigns.reporting import attribution
-from omni.core.admin_support import ReadOnlyAdminMixin
+from omni.core.admin_support import ReadOnlyReportAdmin
 
 Model = AttributionCredit.Model
 MODEL_COLOURS = {
@@ -120,8 +119,10 @@ def comparison_csv(comparison: attribution.Comparison) -> HttpResponse:
 
 
 @admin.register(AttributionCredit)
-class AttributionCreditAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class AttributionCreditAdmin(ReadOnlyReportAdmin):
     """Rows written by ``compute_attribution`` (nightly, or the management command)."""
+
+    report_url_name = "campaigns_attributioncredit_report"
 
     list_display = [
         "day",
@@ -137,20 +138,6 @@ class AttributionCreditAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ign
     search_fields = ["campaign_code", "store_code"]
     date_hierarchy = "day"
     show_full_result_count = False
-
-    def get_urls(self) -> list[URLPattern]:
-        report = path(
-            "report/",
-            self.admin_site.admin_view(self.report_view),
-            name="campaigns_attributioncredit_report",
-        )
-        return [report, *super().get_urls()]
-
-    def changelist_view(
-        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
-        report = reverse("admin:campaigns_attributioncredit_report")
-        return super().changelist_view(request, {**(extra_context or {}), "report": report})
 
     def report_view(self, request: HttpRequest) -> HttpResponse:
         """The models side by side per channel; ``?format=csv`` downloads the table."""

@@ -15,12 +15,11 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 
 from campaigns.models import SurveyAnswer
 from campaigns.reporting import satisfaction
-from omni.core.admin_support import ReadOnlyAdminMixin
+from omni.core.admin_support import ReadOnlyReportAdmin
 from omni.core.channels import Channel
 
 # The chart: a label column, NPS bars either side of zero, CSAT bars from zero.
@@ -161,8 +160,10 @@ def report_csv(report: satisfaction.SatisfactionReport) -> HttpResponse:
 
 
 @admin.register(SurveyAnswer)
-class SurveyAnswerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class SurveyAnswerAdmin(ReadOnlyReportAdmin):
     """Answers recorded by the survey page and the app (``customers.services.answer_survey``)."""
+
+    report_url_name = "campaigns_surveyanswer_report"
 
     list_display = [
         "occurred_at",
@@ -203,20 +204,6 @@ class SurveyAnswerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore[t
     def comment(self, answer: SurveyAnswer) -> str:
         text = str(answer.properties.get("comment", ""))
         return text if len(text) <= 80 else f"{text[:79]}…"
-
-    def get_urls(self) -> list[URLPattern]:
-        report = path(
-            "report/",
-            self.admin_site.admin_view(self.report_view),
-            name="campaigns_surveyanswer_report",
-        )
-        return [report, *super().get_urls()]
-
-    def changelist_view(
-        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
-        report = reverse("admin:campaigns_surveyanswer_report")
-        return super().changelist_view(request, {**(extra_context or {}), "report": report})
 
     def report_view(self, request: HttpRequest) -> HttpResponse:
         """NPS and CSAT per channel, store and campaign; ``?format=csv`` downloads them."""

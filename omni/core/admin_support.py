@@ -8,7 +8,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 
 from omni.core.errors import DomainError
 
@@ -25,6 +25,28 @@ class ReadOnlyAdminMixin:
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class ReadOnlyReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+    """A read-only list with a report page beside it: ``report/`` (URL name
+    ``report_url_name``) served by ``report_view``, linked from the list as ``report``."""
+
+    report_url_name = ""
+
+    def get_urls(self) -> list[URLPattern]:
+        report = path(
+            "report/", self.admin_site.admin_view(self.report_view), name=self.report_url_name
+        )
+        return [report, *super().get_urls()]
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        report = reverse(f"admin:{self.report_url_name}")
+        return super().changelist_view(request, {**(extra_context or {}), "report": report})
+
+    def report_view(self, request: HttpRequest) -> HttpResponse:
+        raise NotImplementedError
 
 
 # Generic over the inline model and its parent; each app's inline names them.
