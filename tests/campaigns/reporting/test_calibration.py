@@ -28,6 +28,8 @@ def histories(x, t_x, big_t, holdout_x) -> clv.Histories:
         store_orders=np.zeros(n, dtype=np.int64),
         revenue_cents=np.zeros(n, dtype=np.int64),
         holdout_x=np.array(holdout_x, dtype=float),
+        cost_cents=np.zeros(n, dtype=np.int64),
+        uncosted=np.zeros(n, dtype=np.int64),
     )
 
 

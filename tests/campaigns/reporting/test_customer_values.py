@@ -172,6 +172,8 @@ def test_spend_with_an_infinite_mean_is_a_failed_fit_not_a_number(settings):
         store_orders=np.zeros(3000, dtype=np.int64),
         revenue_cents=np.zeros(3000, dtype=np.int64),
         holdout_x=np.zeros(3000),
+        cost_cents=np.zeros(3000, dtype=np.int64),
+        uncosted=np.zeros(3000, dtype=np.int64),
     )
 
     with pytest.raises(FitFailed) as refused:
@@ -195,6 +197,8 @@ def test_the_discount_brings_later_purchases_back_to_today():
         store_orders=np.zeros(2, dtype=np.int64),
         revenue_cents=np.zeros(2, dtype=np.int64),
         holdout_x=np.zeros(2),
+        cost_cents=np.zeros(2, dtype=np.int64),
+        uncosted=np.zeros(2, dtype=np.int64),
     )
 
     undiscounted = discounted_purchases(params, h, horizon_days=365, annual_rate=0.0)
