@@ -13,12 +13,15 @@ everyone's.
 
 from collections.abc import Callable
 from datetime import timedelta
+from decimal import Decimal
 
 from django.contrib.auth.models import User
 from django.db import transaction
 
 from customers.models import Customer
 from inventory.models import Location
+from loyalty import services as loyalty
+from loyalty.models import StoredValueCard
 from omni.core.channels import Channel
 from omni.demo.customers import ANONYMOUS_VISITOR
 from orders import services
@@ -53,6 +56,7 @@ def load_orders() -> None:
                 story()
     _guest_cart()
     _live_cart_with_pickup_hold(people["camille"])
+    _wish_list_and_wallet(people["camille"], clerk)
 
 
 def _cart(
@@ -253,3 +257,17 @@ def _live_cart_with_pickup_hold(camille) -> None:
         store="PAR-BAS",
     )
     _cart(camille, [("WOOL-BEANIE-ONE-SIZE", 2)], channel=Channel.WEB, device_id="web-camille")
+
+
+def _wish_list_and_wallet(camille, clerk) -> None:
+    """Camille saved trail shoes on her phone and a jumper on the website (the clerk sees them
+    with this store's stock), and carries a wallet card topped up with 50.00 at the till."""
+    owner = services.Owner(customer=camille)
+    services.add_to_wish_list(owner=owner, channel=Channel.IOS, product_code="trail-shoe")
+    services.add_to_wish_list(owner=owner, channel=Channel.WEB, product_code="merino-crew")
+    if StoredValueCard.objects.filter(customer=camille).exists():
+        return
+    card = loyalty.issue_stored_value_card(customer=camille, kind=StoredValueCard.Kind.WALLET)
+    services.top_up_at_till(
+        card=card, amount=Decimal("50.00"), clerk=clerk, idempotency_key="demo-camille-wallet"
+    )

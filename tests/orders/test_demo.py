@@ -1,19 +1,31 @@
 """The demo's orders: every state that matters, made through the services, loaded twice."""
 
+from decimal import Decimal
+
 import pytest
 
 from inventory.ledger_check import drifts_between
 from inventory.models import Reservation, StockMovement
-from loyalty.models import PointsEntry
+from loyalty.models import PointsEntry, StoredValueCard, StoredValueEntry
 from omni.demo import load_demo
-from orders.models import Cart, CartLine, Order, OrderEvent, Payment, Return, Shipment
+from orders.models import (
+    Cart,
+    CartLine,
+    Order,
+    OrderEvent,
+    Payment,
+    Return,
+    Shipment,
+    WishListItem,
+)
 
 pytestmark = pytest.mark.django_db
 
 
 def row_counts() -> dict:
     models = (Order, OrderEvent, Payment, Shipment, Return, Cart, CartLine, StockMovement)
-    counts = {model.__name__: model.objects.count() for model in (*models, PointsEntry)}
+    wallets = (WishListItem, StoredValueCard, StoredValueEntry)
+    counts = {model.__name__: model.objects.count() for model in (*models, PointsEntry, *wallets)}
     counts["active holds"] = Reservation.objects.filter(status="active").count()
     return counts
 
@@ -85,6 +97,16 @@ def test_the_demo_has_a_guest_cart_and_a_live_cart_holding_pick_up_stock(demo):
     assert Reservation.objects.filter(
         reference=live.hold_reference, kind="cart_hold", status="active"
     ).exists()
+
+
+def test_camille_has_a_wish_list_and_a_wallet_card_in_the_demo(demo):
+    saved = WishListItem.objects.filter(
+        wish_list__customer__email="camille.martin@example.com"
+    ).values_list("product__code", "channel")
+    card = StoredValueCard.objects.get(customer__email="camille.martin@example.com")
+
+    assert set(saved) == {("trail-shoe", "ios"), ("merino-crew", "web")}
+    assert card.balance == Decimal("50.00")
 
 
 def test_the_demo_orders_leave_no_drift_between_stock_and_its_ledger(demo):
