@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from campaigns.models import AttributionCredit
 from campaigns.reporting import attribution
-from omni.core.admin_support import ReadOnlyReportAdmin
+from omni.core.admin_support import ReadOnlyReportAdmin, csv_query, report_filters
 
 Model = AttributionCredit.Model
 MODEL_COLOURS = {
@@ -144,9 +144,7 @@ class AttributionCreditAdmin(ReadOnlyReportAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         yesterday = timezone.localdate() - timedelta(days=1)
-        data = request.GET.copy()
-        data.setdefault("start", str(yesterday - timedelta(days=29)))
-        data.setdefault("end", str(yesterday))
+        data = report_filters(request, start=yesterday - timedelta(days=29), end=yesterday)
         form = ReportFilters(data, stores=attribution.credited_stores())
         comparison = None
         if form.is_valid():
@@ -167,7 +165,7 @@ class AttributionCreditAdmin(ReadOnlyReportAdmin):
             "models": list(Model),
             "rows": _rows(comparison) if comparison else [],
             "chart": comparison_chart(comparison) if comparison else None,
-            "csv_query": _with_csv(request),
+            "csv_query": csv_query(request),
         }
         return TemplateResponse(request, "admin/campaigns/attributioncredit/report.html", context)
 
@@ -189,9 +187,3 @@ def _rows(comparison: attribution.Comparison) -> list[dict[str, Any]]:
         }
     )
     return rows
-
-
-def _with_csv(request: HttpRequest) -> str:
-    query = request.GET.copy()
-    query["format"] = "csv"
-    return query.urlencode()

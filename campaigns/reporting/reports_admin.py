@@ -26,6 +26,7 @@ from campaigns.models import Report
 from campaigns.reporting import charts, conversion, retention, roi
 from campaigns.reporting.sales_channels import SalesChannel
 from inventory.models import Location
+from omni.core.admin_support import csv_query, report_filters
 from omni.core.errors import InvalidInput
 
 VIEW_REPORT = "campaigns.view_report"
@@ -417,24 +418,20 @@ class ReportAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             else:
                 if request.GET.get("format") == "csv":
                     return as_csv(found)
-        query = request.GET.copy()
-        query["format"] = "csv"
         context = {
             **self.admin_site.each_context(request),
             "title": title,
             "opts": self.opts,
             "form": form,
             "report": found,
-            "csv_query": query.urlencode(),
+            "csv_query": csv_query(request),
             **(extra(found) if found is not None else {}),
         }
         return TemplateResponse(request, f"admin/campaigns/report/{template}.html", context)
 
     def cohorts_view(self, request: HttpRequest) -> HttpResponse:
         today = timezone.localdate()
-        data = request.GET.copy()
-        data.setdefault("start", str(_month_start(today, 11)))
-        data.setdefault("end", str(today))
+        data = report_filters(request, start=_month_start(today, 11), end=today)
         return self._page(
             request,
             form=CohortFilters(data, stores=_stores()),
@@ -452,9 +449,7 @@ class ReportAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def conversion_view(self, request: HttpRequest) -> HttpResponse:
         yesterday = timezone.localdate() - timedelta(days=1)
-        data = request.GET.copy()
-        data.setdefault("start", str(yesterday - timedelta(days=29)))
-        data.setdefault("end", str(yesterday))
+        data = report_filters(request, start=yesterday - timedelta(days=29), end=yesterday)
         data.setdefault("window_days", str(settings.CONVERSION_WINDOW_DAYS))
         return self._page(
             request,
@@ -477,9 +472,7 @@ class ReportAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def roi_view(self, request: HttpRequest) -> HttpResponse:
         today = timezone.localdate()
-        data = request.GET.copy()
-        data.setdefault("start", str(today - timedelta(days=89)))
-        data.setdefault("end", str(today))
+        data = report_filters(request, start=today - timedelta(days=89), end=today)
         return self._page(
             request,
             form=RangeFilters(data),

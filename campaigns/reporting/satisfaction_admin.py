@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from campaigns.models import SurveyAnswer
 from campaigns.reporting import satisfaction
-from omni.core.admin_support import ReadOnlyReportAdmin
+from omni.core.admin_support import ReadOnlyReportAdmin, csv_query, report_filters
 from omni.core.channels import Channel
 
 # The chart: a label column, NPS bars either side of zero, CSAT bars from zero.
@@ -210,9 +210,7 @@ class SurveyAnswerAdmin(ReadOnlyReportAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         today = timezone.localdate()
-        data = request.GET.copy()
-        data.setdefault("start", str(today - timedelta(days=29)))
-        data.setdefault("end", str(today))
+        data = report_filters(request, start=today - timedelta(days=29), end=today)
         form = SatisfactionFilters(data, stores=satisfaction.report_stores())
         report = None
         if form.is_valid():
@@ -236,12 +234,6 @@ class SurveyAnswerAdmin(ReadOnlyReportAdmin):
             "form": form,
             "report": report,
             "breakdowns": charts,
-            "csv_query": _with_csv(request),
+            "csv_query": csv_query(request),
         }
         return TemplateResponse(request, "admin/campaigns/surveyanswer/report.html", context)
-
-
-def _with_csv(request: HttpRequest) -> str:
-    query = request.GET.copy()
-    query["format"] = "csv"
-    return query.urlencode()

@@ -2,11 +2,12 @@
 actions that run a service on each selected row."""
 
 from collections.abc import Callable, Iterable
+from datetime import date
 from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect
 from django.urls import URLPattern, path, reverse
 
@@ -47,6 +48,21 @@ class ReadOnlyReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore
 
     def report_view(self, request: HttpRequest) -> HttpResponse:
         raise NotImplementedError
+
+
+def report_filters(request: HttpRequest, *, start: date, end: date) -> QueryDict:
+    """A report page's filters as asked, the date range defaulting to ``start`` to ``end``."""
+    data = request.GET.copy()
+    data.setdefault("start", str(start))
+    data.setdefault("end", str(end))
+    return data
+
+
+def csv_query(request: HttpRequest) -> str:
+    """The report page's own query string, asking for its table as CSV."""
+    query = request.GET.copy()
+    query["format"] = "csv"
+    return query.urlencode()
 
 
 # Generic over the inline model and its parent; each app's inline names them.
